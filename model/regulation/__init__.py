@@ -1,0 +1,10 @@
+"""The domain model: how each regulatory approach trades risk reduction against its costs.
+
+Pure and vectorised over draws (axis 0), broadcasting over harms and years; no I/O.
+"""
+
+from model.regulation.evaluate import PAYERS, Outcomes, evaluate
+from model.regulation.spec import RegulationModel, build_model
+from model.regulation.world import calibration
+
+__all__ = ["PAYERS", "Outcomes", "RegulationModel", "build_model", "calibration", "evaluate"]

@@ -1,0 +1,143 @@
+"""The world without new rules: actors, ecosystem value and harms, per draw and year.
+
+Inside the model arrays broadcast as (H, T, n): harms, years, draws, so that the innermost loop
+runs over draws (long and contiguous); the public outcomes put draws first. Equations:
+docs/model.md, sections 1-2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+Array = np.ndarray
+
+#: Parameters the world reads by these fixed names (harm roles are mapped in [harms.*]).
+WORLD_PARAMETERS = (
+    "n_upstream",
+    "n_downstream",
+    "n_downstream_cap",
+    "downstream_growth",
+    "ecosystem_value",
+    "ecosystem_value_growth",
+    "leakage",
+    "share_above_threshold",
+    "concentration",
+    "foreign_base_share",
+)
+
+#: Roles each harm maps to parameters; per-harm factors of the bottom-up and reference products.
+HARM_ROLES = (
+    "growth",
+    "growth_cap",
+    "malicious_share",
+    "open_weight_share",
+    "acceptable",
+    "jurisdiction_share",
+)
+
+
+def compound(factor: Array, horizon: int) -> Array:
+    """factor**t for t = 0..horizon-1 along axis -2 (by cumulative products, not pow)."""
+    out = np.empty((factor.shape[0], horizon, factor.shape[-1]))
+    out[:, 0] = 1.0
+    out[:, 1:] = factor
+    return np.cumprod(out, axis=1)
+
+
+def logistic(start: Array, cap: Array, growth: Array, horizon: int) -> Array:
+    """Logistic path from ``start`` towards ``cap``, growing at ``growth`` while small."""
+    return cap / (1.0 + (cap / start - 1.0) * compound(1.0 / (1.0 + growth), horizon))
+
+
+def saturating(growth: Array, cap: Array, horizon: int) -> Array:
+    """Growth multiple x = (1+g)^t bent to saturate at ``cap`` times the start."""
+    x = compound(1.0 + growth, horizon)
+    return x / (1.0 + (x - 1.0) / cap)
+
+
+@dataclass(frozen=True)
+class World:
+    """Actors, value and harms in the status quo."""
+
+    years: Array  # (1, T, 1)
+    discount: Array  # (T,)
+    n_upstream: Array  # (1, 1, n)
+    n_downstream: Array  # (1, T, n)
+    entrants: Array  # (1, T, n): new downstream developers in year t (all of them at t = 0)
+    value: Array  # (1, T, n): annual value of the downstream ecosystem
+    leak: Array  # (1, 1, n): share of downstream activity outside the jurisdiction
+    share_above: Array  # (1, 1, n): s_T
+    risk_above: Array  # (1, 1, n): rho_T = s_T ** beta
+    foreign_base: Array  # (1, 1, n): share of open-weight risk on foreign base models
+    harm: Array  # (H, T, n): annual expected harm through downstream modification
+    malicious: Array  # (H, 1, n)
+    open_share: Array  # (H, 1, n)
+    acceptable: Array  # (H, 1, n): acceptable annual harm
+
+    @property
+    def reachable(self) -> Array:
+        """Share of each harm's risk in the jurisdiction and not malicious, (H, 1, n)."""
+        return (1.0 - self.leak) * (1.0 - self.malicious)
+
+
+def column(values: Mapping[str, Array], name: str) -> Array:
+    """A draw column shaped (1, 1, n) for broadcasting."""
+    return np.asarray(values[name], dtype=float)[None, None, :]
+
+
+def stack_harms(values: Mapping[str, Array], names: list[str]) -> Array:
+    """Per-harm columns stacked to (H, 1, n)."""
+    return np.stack([np.asarray(values[n], dtype=float) for n in names])[:, None, :]
+
+
+def product(values: Mapping[str, Array], names: tuple[str, ...]) -> Array:
+    """Product of draw columns, (n,)."""
+    out = np.ones_like(np.asarray(values[names[0]], dtype=float))
+    for name in names:
+        out = out * values[name]
+    return out
+
+
+def build_world(model, values: Mapping[str, Array]) -> World:
+    """The status-quo world for draws ``values`` (name -> (n,) array) under ``model``."""
+    horizon = model.settings.horizon_years
+    g = column(values, "downstream_growth")
+    n0 = column(values, "n_downstream")
+    n_down = logistic(n0, column(values, "n_downstream_cap"), g, horizon)
+    entrants = np.concatenate([n_down[:, :1], np.maximum(np.diff(n_down, axis=1), 0.0)], axis=1)
+    value = column(values, "ecosystem_value") * compound(
+        1.0 + column(values, "ecosystem_value_growth"), horizon
+    )
+    share_above = column(values, "share_above_threshold")
+
+    def role(r: str) -> Array:
+        return stack_harms(values, [h.roles[r] for h in model.harms])
+
+    base = np.stack([product(values, h.harm) for h in model.harms])[:, None, :]
+    if model.settings.standing == "jurisdiction":
+        base = base * role("jurisdiction_share")
+    harm = base * saturating(role("growth"), role("growth_cap"), horizon)
+    return World(
+        years=model.settings.years[None, :, None],
+        discount=model.settings.discount,
+        n_upstream=column(values, "n_upstream"),
+        n_downstream=n_down,
+        entrants=entrants,
+        value=value,
+        leak=column(values, "leakage"),
+        share_above=share_above,
+        risk_above=share_above ** column(values, "concentration"),
+        foreign_base=column(values, "foreign_base_share"),
+        harm=harm,
+        malicious=role("malicious_share"),
+        open_share=role("open_weight_share"),
+        acceptable=role("acceptable"),
+    )
+
+
+def calibration(model, values: Mapping[str, Array]) -> dict[str, tuple[Array, Array]]:
+    """Per harm: (bottom-up, top-down reference) annual harm in year 0, each (n,)."""
+    return {h.key: (product(values, h.harm), product(values, h.reference)) for h in model.harms}

@@ -1,0 +1,331 @@
+"""The HTML report: one self-contained file (plotly.js embedded once, no network requests).
+
+>>> import model                                                   # doctest: +SKIP
+>>> res = model.simulate(model.load_params("params/baseline.toml"), n=4096, rng=1)  # doctest: +SKIP
+>>> model.report.write_report(res, "reports/baseline.html")         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.report import figures
+from model.report.content import ReportContent, analysis_for, build_content
+from model.report.wording import money, number
+
+__all__ = ["ReportContent", "analysis_for", "build_content", "figures", "render", "write_report"]
+
+_TEMPLATES = Path(__file__).parent / "templates"
+_DOCS = Path(__file__).resolve().parents[2] / "docs" / "model.md"
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"scale": 2}}
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=False,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _fig_html(fig, div_id: str) -> str:
+    return fig.to_html(
+        full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOTLY_CONFIG
+    )
+
+
+def _frame_html(df: pd.DataFrame, formatters: dict | None = None, index: bool = True) -> str:
+    return df.to_html(
+        index=index, border=0, classes="data", formatters=formatters, na_rep="", escape=True
+    )
+
+
+def _equations_html(path: Path | None) -> str:
+    import markdown
+
+    path = _DOCS if path is None else Path(path)
+    if not path.is_file():
+        return (
+            f"<p class='caveat'>The model's equations ({html.escape(path.name)}) were not found "
+            f"next to this installation; see docs/model.md in the source repository.</p>"
+        )
+    text = path.read_text(encoding="utf-8")
+    body = markdown.markdown(text, extensions=["tables", "fenced_code", "toc", "sane_lists"])
+    return f"<p class='note'>From {html.escape(path.name)}.</p>" + body
+
+
+def _param_table(params, cur: str) -> str:
+    frame = params.to_frame()
+    fmt = lambda v: number(v, 3) if isinstance(v, (int, float, np.floating)) else str(v)  # noqa: E731
+    frame = frame[["name", "description", "distribution", "p05", "median", "p95", "unit", "source"]]
+    return _frame_html(frame, {c: fmt for c in ("p05", "median", "p95")}, index=False)
+
+
+def _provenance_rows(results, run_seconds: float | None) -> list[tuple[str, str]]:
+    p = dict(results.provenance)
+    rows = [
+        ("package version", str(p.get("package_version"))),
+        ("git commit", str(p.get("git_commit") or "not a git checkout")),
+        ("python", str(p.get("python", ""))),
+        ("parameter set", f"{p.get('params')} {list(results.params.scenarios) or ''}".strip()),
+        ("seed", str(p.get("seed"))),
+        ("design", str(p.get("design"))),
+        ("draws (n)", f"{p.get('n'):,}"),
+        ("simulation time", f"{p.get('run_seconds', float('nan')):.2f} s"),
+        ("created (UTC)", str(p.get("created", ""))),
+    ]
+    if run_seconds is not None:
+        rows.append(("report time (simulate + analyse + write)", f"{run_seconds:.2f} s"))
+    for f, h in (p.get("files") or {}).items():
+        rows.append((f"file {f}", f"sha256 {h}"))
+    return rows
+
+
+def _figure_sections(results, c: ReportContent) -> list[dict]:
+    cur = c.currency
+    out = []
+
+    def add(fid, heading, build, note, table=None):
+        try:
+            fig = build()
+        except (ValueError, KeyError, TypeError, IndexError) as exc:  # a missing analysis table
+            out.append(
+                {"id": fid, "heading": heading, "html": None, "table": None,
+                 "note": f"Not available for this run: {exc}"}
+            )
+            return
+        out.append(
+            {"id": fid, "heading": heading, "html": _fig_html(fig, f"fig-{fid}"),
+             "note": note, "table": table}
+        )
+
+    add(
+        "distributions",
+        "Net benefit distributions",
+        lambda: figures.net_benefit_distributions(results),
+        "Each shape shows how likely each net benefit is across the simulated worlds; right of "
+        "the dotted line the approach does more good than harm.",
+    )
+    add(
+        "plane",
+        "Risk reduction against cost",
+        lambda: figures.cost_effect_plane(results),
+        "The efficiency frontier joins approaches that buy the most risk reduction for their "
+        "cost; approaches below it are dominated by a mix of those on it.",
+        _frame_html(
+            c.decision_table[["effect_mean", "cost_mean", "mean", "transfers_mean"]]
+            .rename(
+                index=c.labels,
+                columns={"effect_mean": "risk reduction", "cost_mean": "total cost",
+                         "mean": "net benefit", "transfers_mean": "transfers (not netted)"},
+            ),
+            {k: (lambda v: money(v, cur)) for k in
+             ("risk reduction", "total cost", "net benefit", "transfers (not netted)")},
+        ),
+    )
+    add(
+        "acceptability",
+        "Acceptability over the value placed on risk reduction",
+        lambda: figures.acceptability(
+            results, c.ceac, "weight on risk reduction (1 = as valued in the parameter files)"
+        ),
+        "How robust the choice is to the main value judgement: each line is the probability "
+        "that the approach has the highest net benefit when harm avoided is weighted by the "
+        "factor on the horizontal axis (costs unchanged).",
+    )
+    sens_note = (
+        "Bars show how far the decision-relevant difference moves when one input goes to its "
+        "5th (blue) and 95th (red) percentile with every other input at its median."
+    )
+    add(
+        "sensitivity",
+        "Sensitivity: tornado",
+        lambda: figures.tornado(results, _need(c.tornado, "tornado"), label=c.tornado_label),
+        sens_note,
+        _switching_html(c),
+    )
+    add(
+        "sobol",
+        "Sensitivity: Sobol indices",
+        lambda: figures.sobol_indices(_need(c.sobol, "Sobol indices"), output=c.tornado_label),
+        "First-order index: share of the variance explained by the input alone; total index: "
+        "including its interactions with other inputs. Bars give 95% bootstrap intervals; wide "
+        "intervals mean the indices are estimated imprecisely at this sample size.",
+    )
+    add(
+        "voi",
+        "Value of information",
+        lambda: figures.evppi_ranking(_need(c.evppi, "EVPPI"), cur),
+        f"Expected value of partial perfect information per input: how much better the decision "
+        f"would be, on average, if that input were known exactly. Perfect information on "
+        f"everything (EVPI) is worth {money(c.evpi, cur)}.",
+        _evppi_html(c),
+    )
+    add(
+        "time",
+        "Risk reduction by harm over the years",
+        lambda: figures.risk_reduction_over_time(results),
+        "Mean discounted risk reduction per year for each harm and approach.",
+    )
+    add(
+        "calibration",
+        "Calibration against reference figures",
+        lambda: figures.calibration(results, c.calibration),
+        "The model builds each harm bottom-up (events x severity); each is checked against an "
+        "independent top-down reference range.",
+        _frame_html(
+            c.calibration.rename(index=c.harm_labels),
+            {col: (lambda v: money(v, cur)) for col in c.calibration.columns
+             if col != "median_inside_reference"},
+        ),
+    )
+    add(
+        "convergence",
+        "Monte Carlo convergence",
+        lambda: figures.convergence(results, _need(c.convergence, "convergence")),
+        "If the lines are still moving at the right-hand end, more draws are needed; the "
+        "dashed line is the difference between the two leading approaches.",
+    )
+    return out
+
+
+def _need(x, what: str):
+    if x is None:
+        raise ValueError(f"the analysis did not produce {what}")
+    return x
+
+
+def _switching_html(c: ReportContent) -> str | None:
+    sw = c.switching
+    if not isinstance(sw, pd.DataFrame) or "switching_value" not in sw:
+        return None
+    sw = sw.dropna(subset=["switching_value"])
+    if not len(sw):
+        return "<p>No input switches the preferred approach on its own.</p>"
+    cols = [x for x in ("parameter", "switching_value", "quantile", "to_option") if x in sw]
+    t = sw[cols].copy()
+    if "to_option" in t:
+        t["to_option"] = [c.labels.get(str(v), str(v)) for v in t["to_option"]]
+    return _frame_html(t, {"switching_value": number, "quantile": lambda q: f"{q:.3f}"}, False)
+
+
+def _evppi_html(c: ReportContent) -> str | None:
+    if not isinstance(c.evppi, pd.DataFrame):
+        return None
+    t = c.evppi.sort_values("evppi", ascending=False).head(25)
+    cols = [x for x in ("evppi", "share_of_evpi") if x in t]
+    return _frame_html(
+        t[cols],
+        {"evppi": lambda v: money(v, c.currency), "share_of_evpi": lambda v: f"{100 * v:.1f}%"},
+    )
+
+
+def render(
+    results, *, analysis=None, title: str | None = None, equations: str | os.PathLike | None = None,
+    run_seconds: float | None = None,
+) -> Iterator[str]:
+    """The report as a stream of HTML text chunks (see :func:`write_report`)."""
+    from markupsafe import Markup
+    from plotly.offline import get_plotlyjs
+
+    c = build_content(results, analysis, title=title)
+    sections = _figure_sections(results, c)
+    for s in sections:
+        for k in ("html", "table"):
+            if s[k] is not None:
+                s[k] = Markup(s[k])
+    template = _environment().get_template("report.html.j2")
+    scen = list(results.params.scenarios)
+    return template.generate(
+        c=c,
+        prov=results.provenance,
+        settings=results.regulation.settings,
+        params_name=" + ".join([results.params.name, *scen]),
+        params_summary=results.params.summary(),
+        plotlyjs=Markup(get_plotlyjs()),
+        figures=sections,
+        param_table=Markup(_param_table(results.params, c.currency)),
+        equations=Markup(_equations_html(equations)),
+        prov_rows=_provenance_rows(results, run_seconds),
+    )
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_atomic(path: Path, chunks: Iterable[str]) -> None:
+    """Write to a temporary file in ``path``'s directory, then ``os.replace`` it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_report(
+    results,
+    path: str | os.PathLike | None = None,
+    *,
+    analysis=None,
+    title: str | None = None,
+    equations: str | os.PathLike | None = None,
+    started: float | None = None,
+) -> Path:
+    """Write the HTML report for ``results`` atomically and return its path.
+
+    Parameters
+    ----------
+    results : Results
+        From :func:`model.simulate`.
+    path : path-like, optional
+        Default ``reports/<params name>[_<scenario>...].html``.
+    analysis : optional
+        An ``Analysis`` from :func:`model.analysis.analyse` (computed when omitted).
+    title : str, optional
+        Defaults to the parameter set's title.
+    equations : path-like, optional
+        Markdown file with the model's equations (default ``docs/model.md``).
+    started : float, optional
+        ``time.perf_counter()`` at the start of the whole run, to report the total run time.
+
+    The file is written to a temporary file in the same directory and moved into place, so a
+    failure never leaves a half-written report (a previous report at ``path`` is kept).
+    """
+    if path is None:
+        path = Path("reports") / (default_stem(results.params) + ".html")
+    path = Path(path)
+    chunks = render(
+        results, analysis=analysis, title=title, equations=equations,
+        run_seconds=None if started is None else time.perf_counter() - started,
+    )
+    _write_atomic(path, chunks)
+    return path
+
+
+def default_stem(params) -> str:
+    """``baseline`` or ``baseline_high_growth`` (parameter set name + scenario stems)."""
+    return "_".join([params.name, *params.scenarios])

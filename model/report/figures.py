@@ -1,0 +1,400 @@
+"""Plotly figures for the report and for notebooks: one function per figure, each returning a
+``plotly.graph_objects.Figure`` built from ``Results`` and plain pandas tables.
+
+Money axes are shown in billions of the parameter set's currency; approach labels, not keys.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from model.report.wording import currency_symbol, money
+
+__all__ = [
+    "acceptability",
+    "calibration",
+    "convergence",
+    "cost_effect_plane",
+    "evppi_ranking",
+    "net_benefit_distributions",
+    "risk_reduction_over_time",
+    "sobol_indices",
+    "tornado",
+]
+
+PALETTE = (
+    "#7f7f7f",  # status quo: grey
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+)
+_BN = 1e9
+_MAX_POINTS = 2000  # draws per approach drawn in distribution figures (file size)
+
+
+def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.0, "xanchor": "left"},
+        template="plotly_white",
+        height=height,
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        font={"family": "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def _currency(results) -> str:
+    return results.regulation.settings.currency
+
+
+def _bn_axis(results) -> str:
+    return f"{currency_symbol(_currency(results))}bn ({_currency(results)}, present value)"
+
+
+def _colour(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def _thin(x: np.ndarray, m: int = _MAX_POINTS) -> np.ndarray:
+    """Every k-th draw so that at most ``m`` are drawn (deterministic)."""
+    step = max(1, int(np.ceil(x.shape[0] / m)))
+    return x[::step]
+
+
+def _label(results, key: str) -> str:
+    return results.labels.get(key, key)
+
+
+def net_benefit_distributions(results) -> go.Figure:
+    """Violin of each approach's net benefit draws (status quo left out: it is 0 by definition)."""
+    fig = go.Figure()
+    nb = results.net_benefit / _BN
+    for j, key in enumerate(results.approaches):
+        if key == "status_quo":
+            continue
+        x = _thin(nb[:, j])
+        fig.add_trace(
+            go.Violin(
+                x=x,
+                name=_label(results, key),
+                orientation="h",
+                line_color=_colour(j),
+                meanline_visible=True,
+                points=False,
+                spanmode="hard",
+                hoverinfo="x+name",
+            )
+        )
+    fig.add_vline(x=0, line_dash="dot", line_color="black")
+    fig.update_layout(showlegend=False)
+    fig.update_xaxes(title=f"net benefit vs status quo, {_bn_axis(results)}")
+    fig.update_yaxes(automargin=True)
+    return _layout(
+        fig, "Net benefit: how it is spread across the uncertainty (dashed line = mean)", 460
+    )
+
+
+def cost_effect_plane(results, frontier: np.ndarray | None = None) -> go.Figure:
+    """Risk reduction (money) against total social cost, draws and means, with the frontier.
+
+    ``frontier`` holds indices of the approaches on the efficiency frontier (default: from
+    :func:`model.decision.efficiency_frontier` on the means).
+    """
+    from model.decision import efficiency_frontier
+
+    c = results.costs / _BN
+    e = results.effects / _BN
+    if frontier is None:
+        frontier = efficiency_frontier(results.costs, results.effects)
+    fig = go.Figure()
+    for j, key in enumerate(results.approaches):
+        if key == "status_quo":
+            continue
+        fig.add_trace(
+            go.Scattergl(
+                x=_thin(c[:, j], 400),
+                y=_thin(e[:, j], 400),
+                mode="markers",
+                marker={"size": 3, "color": _colour(j), "opacity": 0.25},
+                name=_label(results, key),
+                legendgroup=key,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+    mc, me = c.mean(axis=0), e.mean(axis=0)
+    for j, key in enumerate(results.approaches):
+        fig.add_trace(
+            go.Scatter(
+                x=[mc[j]],
+                y=[me[j]],
+                mode="markers",
+                marker={"size": 13, "color": _colour(j), "line": {"width": 1, "color": "black"}},
+                name=_label(results, key),
+                legendgroup=key,
+                hovertemplate="%{fullData.name}<br>cost %{x:.3g}bn<br>risk reduction %{y:.3g}bn"
+                "<extra></extra>",
+            )
+        )
+    f = [int(i) for i in frontier]
+    fig.add_trace(
+        go.Scatter(
+            x=mc[f],
+            y=me[f],
+            mode="lines",
+            line={"color": "black", "width": 2},
+            name="efficiency frontier",
+        )
+    )
+    hi = float(max(np.quantile(c, 0.95), np.quantile(e, 0.95), 1e-9))
+    fig.add_trace(
+        go.Scatter(
+            x=[0, hi],
+            y=[0, hi],
+            mode="lines",
+            line={"color": "grey", "dash": "dot"},
+            name="break-even (benefit = cost)",
+        )
+    )
+    fig.update_xaxes(title=f"total social cost, {_bn_axis(results)}", rangemode="tozero")
+    fig.update_yaxes(title=f"risk reduction, {_bn_axis(results)}", rangemode="tozero")
+    return _layout(
+        fig,
+        "Risk reduction against cost: large dots = means, faint dots = draws; "
+        "above the dotted line benefits exceed costs",
+        520,
+    )
+
+
+def acceptability(results, curve: pd.DataFrame, weight_name: str = "weight") -> go.Figure:
+    """Acceptability curves: P(each approach is best) against a value-judgement weight.
+
+    ``curve`` is indexed by the weight, one column per approach key.
+    """
+    fig = go.Figure()
+    x = curve.index.to_numpy(dtype=float)
+    for j, key in enumerate(results.approaches):
+        if key not in curve.columns:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=curve[key].to_numpy(dtype=float),
+                mode="lines",
+                name=_label(results, key),
+                line={"color": _colour(j), "width": 2},
+            )
+        )
+    if x.min() <= 1 <= x.max():
+        fig.add_vline(x=1, line_dash="dot", line_color="black", annotation_text="as valued")
+    fig.update_xaxes(title=weight_name)
+    fig.update_yaxes(title="probability the approach is best", range=[0, 1.02])
+    return _layout(fig, "Acceptability: which approach is best as the value judgement changes")
+
+
+def tornado(results, table: pd.DataFrame, top: int = 15, label: str | None = None) -> go.Figure:
+    """One-way sensitivity bars (``parameter, y_low, y_high, base``), largest swing on top."""
+    t = table.copy()
+    t["swing"] = (t["y_high"] - t["y_low"]).abs()
+    t = t.sort_values("swing", ascending=False).head(top).iloc[::-1]
+    base = float(t["base"].iloc[0]) / _BN if "base" in t else 0.0
+    fig = go.Figure()
+    for col, name, colour in (
+        ("y_low", "parameter at its 5th percentile", "#1f77b4"),
+        ("y_high", "parameter at its 95th percentile", "#d62728"),
+    ):
+        fig.add_trace(
+            go.Bar(
+                y=t["parameter"],
+                x=t[col] / _BN - base,
+                base=base,
+                orientation="h",
+                name=name,
+                marker_color=colour,
+                hovertemplate="%{y}: %{x:.3g}bn<extra></extra>",
+            )
+        )
+    fig.add_vline(x=base, line_color="black")
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(title=label or f"outcome, {_bn_axis(results)}")
+    fig.update_yaxes(automargin=True)
+    return _layout(
+        fig,
+        "Tornado: one input at a time moved to its 5th and 95th percentile",
+        max(360, 28 * len(t) + 140),
+    )
+
+
+def sobol_indices(table: pd.DataFrame, top: int = 15, output: str | None = None) -> go.Figure:
+    """First-order and total Sobol indices with confidence intervals.
+
+    ``table``: index = parameter, columns ``S1, S1_conf, ST, ST_conf``.
+    """
+    t = table.sort_values("ST", ascending=False).head(top).iloc[::-1]
+    fig = go.Figure()
+    for col, name, colour in (
+        ("S1", "first order (alone)", "#1f77b4"),
+        ("ST", "total (incl. interactions)", "#ff7f0e"),
+    ):
+        fig.add_trace(
+            go.Bar(
+                y=[str(i) for i in t.index],
+                x=t[col],
+                orientation="h",
+                name=name,
+                marker_color=colour,
+                error_x={"type": "data", "array": t[f"{col}_conf"].to_numpy(), "visible": True},
+            )
+        )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title="share of output variance (bars: 95% bootstrap interval)")
+    fig.update_yaxes(automargin=True)
+    what = f" of {output}" if output else ""
+    return _layout(
+        fig, f"Sobol indices{what}: which inputs drive the variance", max(380, 36 * len(t) + 140)
+    )
+
+
+def evppi_ranking(table: pd.DataFrame, currency: str, top: int = 15) -> go.Figure:
+    """Horizontal bars of EVPPI (money per decision), highest on top.
+
+    ``table``: index = parameter, column ``evppi``.
+    """
+    t = table.sort_values("evppi", ascending=False).head(top).iloc[::-1]
+    fig = go.Figure(
+        go.Bar(
+            y=[str(i) for i in t.index],
+            x=t["evppi"] / _BN,
+            orientation="h",
+            marker_color="#2ca02c",
+            text=[money(v, currency) for v in t["evppi"]],
+            textposition="outside",
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title=f"expected value of perfect information, {currency_symbol(currency)}bn")
+    fig.update_yaxes(automargin=True)
+    return _layout(
+        fig,
+        "Value of information: what learning each input exactly would be worth",
+        max(360, 28 * len(t) + 140),
+    )
+
+
+def convergence(results, table: pd.DataFrame) -> go.Figure:
+    """Running mean (+/- 2 standard errors) against the number of draws.
+
+    ``table``: long ``n, series, mean, se``; series are approach keys or a ``diff`` label.
+    """
+    fig = go.Figure()
+    for i, (name, g) in enumerate(table.groupby("series", sort=False)):
+        key = str(name)
+        j = results.approaches.index(key) if key in results.approaches else len(PALETTE) - 1 - i
+        if key == "status_quo":
+            continue
+        n = g["n"].to_numpy(dtype=float)
+        m = g["mean"].to_numpy(dtype=float) / _BN
+        s = g["se"].to_numpy(dtype=float) / _BN
+        colour = _colour(j)
+        fig.add_trace(
+            go.Scatter(
+                x=np.r_[n, n[::-1]],
+                y=np.r_[m + 2 * s, (m - 2 * s)[::-1]],
+                fill="toself",
+                line={"width": 0},
+                fillcolor=colour,
+                opacity=0.15,
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=key,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=n,
+                y=m,
+                mode="lines",
+                name=_label(results, key),
+                line={"color": colour, "dash": "dash" if key.startswith("diff") else "solid"},
+                legendgroup=key,
+            )
+        )
+    fig.update_xaxes(title="number of draws", type="log")
+    fig.update_yaxes(title=f"running mean net benefit, {_bn_axis(results)}")
+    return _layout(fig, "Convergence: running means settle as draws are added (band = ±2 SE)")
+
+
+def risk_reduction_over_time(results) -> go.Figure:
+    """Mean annual risk reduction by harm and year for each approach, one panel per harm."""
+    by_year = results.outcomes.risk_reduction_by_year / results.n  # (k, H, T)
+    k, h, t = by_year.shape
+    regs = {x.key: x for x in results.regulation.harms}
+    titles = [getattr(regs.get(name), "label", name) for name in results.harms]
+    cols = 2 if h > 1 else 1
+    rows = int(np.ceil(h / cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_xaxes=True)
+    years = np.arange(t)
+    for i in range(h):
+        r, c = divmod(i, cols)
+        for j, key in enumerate(results.approaches):
+            if key == "status_quo":
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=years,
+                    y=by_year[j, i] / _BN,
+                    mode="lines+markers",
+                    marker={"size": 4},
+                    line={"color": _colour(j)},
+                    name=_label(results, key),
+                    legendgroup=key,
+                    showlegend=i == 0,
+                ),
+                row=r + 1,
+                col=c + 1,
+            )
+    sym = currency_symbol(_currency(results))
+    fig.update_xaxes(title_text="year", row=rows)
+    fig.update_yaxes(title_text=f"{sym}bn a year", col=1)
+    return _layout(
+        fig, "Risk reduction by harm over the years (mean over draws, discounted)", 320 * rows + 120
+    )
+
+
+def calibration(results, table: pd.DataFrame) -> go.Figure:
+    """Bottom-up harm estimate against its top-down reference range (90% intervals, log axis)."""
+    regs = {x.key: x for x in results.regulation.harms}
+    labels = [getattr(regs.get(h), "label", h) for h in table.index]
+    fig = go.Figure()
+    for prefix, name, colour, offset in (
+        ("bottom_up", "bottom-up (model)", "#1f77b4", -0.12),
+        ("reference", "top-down reference", "#ff7f0e", 0.12),
+    ):
+        mid = table[f"{prefix}_median"].to_numpy(dtype=float) / _BN
+        lo = table[f"{prefix}_p05"].to_numpy(dtype=float) / _BN
+        hi = table[f"{prefix}_p95"].to_numpy(dtype=float) / _BN
+        fig.add_trace(
+            go.Scatter(
+                x=mid,
+                y=np.arange(len(labels)) + offset,
+                mode="markers",
+                marker={"size": 10, "color": colour},
+                error_x={"type": "data", "array": hi - mid, "arrayminus": mid - lo},
+                name=name,
+                hovertemplate="median %{x:.3g}bn<extra>" + name + "</extra>",
+            )
+        )
+    fig.update_yaxes(tickvals=list(range(len(labels))), ticktext=labels, automargin=True)
+    sym = currency_symbol(_currency(results))
+    fig.update_xaxes(type="log", title=f"annual harm in year 0, {sym}bn (log scale; bars = 90%)")
+    return _layout(fig, "Calibration: the model's harm against independent reference figures")

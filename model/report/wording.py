@@ -1,0 +1,116 @@
+"""Wording helpers: money, shares and intervals written the way an analyst reads them.
+
+Everything here is a pure function of numbers and strings; no pandas objects leak out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["currency_symbol", "money", "money_interval", "number", "share", "signed_money"]
+
+_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€"}
+_SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k"))
+
+
+def currency_symbol(currency: str) -> str:
+    """``"USD 2024"`` -> ``"$"``; unknown codes are kept as a prefix (``"CHF "``)."""
+    code = (currency or "USD").split()[0].upper()
+    return _SYMBOLS.get(code, code + " ")
+
+
+def money(x: float, currency: str = "USD", digits: int = 3) -> str:
+    """Format an amount readably with ``digits`` significant figures.
+
+    Examples
+    --------
+    >>> money(12.34e9)
+    '$12.3bn'
+    >>> money(-2.5e6, "GBP 2024")
+    '-£2.50m'
+    >>> money(0.0)
+    '$0'
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    x = float(x)
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    sym = currency_symbol(currency)
+    sign = "-" if x < 0 else ""
+    a = abs(x)
+    if a == 0:
+        return f"{sym}0"
+    for scale, suffix in _SCALES:
+        if a >= scale * (1 - 0.5 * 10 ** (1 - digits)):
+            return f"{sign}{sym}{_sig(a / scale, digits)}{suffix}"
+    return f"{sign}{sym}{_sig(a, digits)}"
+
+
+def signed_money(x: float, currency: str = "USD") -> str:
+    """Money with an explicit sign: ``+$1.20bn`` / ``-$300m``."""
+    s = money(x, currency)
+    return s if s.startswith("-") or s in ("$0", "n/a") else "+" + s
+
+
+def _sig(v: float, digits: int) -> str:
+    """``v`` (>= ~1) with ``digits`` significant figures, no exponent."""
+    if v >= 10**digits:
+        return f"{v:,.0f}"
+    decimals = max(0, digits - 1 - int(math.floor(math.log10(v)))) if v > 0 else 0
+    return f"{v:.{decimals}f}"
+
+
+def money_interval(lo: float, hi: float, currency: str = "USD") -> str:
+    """A 90% interval, ``"$1.20bn to $4.50bn"``."""
+    return f"{money(lo, currency)} to {money(hi, currency)}"
+
+
+def share(p: float, digits: int = 0) -> str:
+    """A probability as a percentage; tiny but non-zero values are not rounded to 0.
+
+    Examples
+    --------
+    >>> share(0.4321)
+    '43%'
+    >>> share(0.0004)
+    '<1%'
+    >>> share(0.9996)
+    '>99%'
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "n/a"
+    p = float(p)
+    step = 10.0 ** -(digits + 2)
+    if 0 < p < step:
+        return f"<{100 * step:.{digits}f}%"
+    if 1 - step < p < 1:
+        return f">{100 * (1 - step):.{digits}f}%"
+    return f"{100 * p:.{digits}f}%"
+
+
+def number(x: float, digits: int = 3) -> str:
+    """A count or plain number with thousands separators or a k/m/bn suffix.
+
+    Examples
+    --------
+    >>> number(1234567)
+    '1.23m'
+    >>> number(42.0)
+    '42'
+    """
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    x = float(x)
+    a = abs(x)
+    sign = "-" if x < 0 else ""
+    for scale, suffix in _SCALES:
+        if a >= scale:
+            return f"{sign}{_sig(a / scale, digits)}{suffix}"
+    if a == 0:
+        return "0"
+    if a >= 1:
+        return f"{sign}{_sig(a, digits).rstrip('0').rstrip('.') if '.' in _sig(a, digits) else _sig(a, digits)}"
+    return f"{x:.{digits}g}"

@@ -1,0 +1,350 @@
+"""Orchestration: load params -> sample chunks -> evaluate -> reduce into ``Results``.
+
+Chunks are independent tasks (any ``concurrent.futures.Executor`` may run them) merged in a fixed
+order, so results are bit-identical whatever the chunk count, executor or number of workers.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.parameters import ParameterSet
+from model.regulation import PAYERS, Outcomes, RegulationModel, build_model, calibration, evaluate
+from model.executors import worker_count
+from model.sampling import Sampler, _entropy
+from model.summaries import ALPHA, X_MIN, Moments, Summary, Tallies
+
+TASKS_PER_WORKER = 4
+KEEP = ("draws", "summary")
+
+__all__ = ["Results", "run_chunk", "simulate"]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("headwater")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def run_chunk(sampler: Sampler, regulation: RegulationModel, start: int, stop: int):
+    """One task: draws rows start..stop and evaluates every approach on them."""
+    draws = sampler.chunk(start, stop)
+    values = dict(zip(sampler.params.names, draws.T, strict=True))
+    return draws, evaluate(regulation, values)
+
+
+def _concatenate(parts: list[Outcomes]) -> Outcomes:
+    """Join chunk outcomes along the draws axis (sums over draws are added)."""
+    joined = {}
+    for f in fields(Outcomes):
+        values = [getattr(p, f.name) for p in parts]
+        if f.name in ("approaches", "harms"):
+            joined[f.name] = values[0]
+        elif f.name == "risk_reduction_by_year":
+            joined[f.name] = np.sum(values, axis=0)
+        else:
+            joined[f.name] = np.concatenate(values, axis=0)
+    return Outcomes(**joined)
+
+
+def run_task(
+    sampler: Sampler, regulation: RegulationModel, start: int, stop: int, keep: str = "draws"
+):
+    """One task: the chunks of ``sampler.chunk_size`` rows in start..stop, one after another.
+
+    ``start`` must be a chunk boundary. Returns a list of ``(draws, outcomes)`` per chunk
+    (``keep="draws"``), or ``(moments, tallies)`` (``keep="summary"``): one :class:`Moments` per
+    chunk, merged later in chunk order, and the chunks' :class:`Tallies` merged (exact).
+    """
+    c = int(sampler.chunk_size)
+    bounds = [(a, min(a + c, stop)) for a in range(start, stop, c)]
+    if keep == "draws":
+        return [run_chunk(sampler, regulation, a, b) for a, b in bounds]
+    moments: list[Moments] = []
+    tallies: Tallies | None = None
+    for a, b in bounds:
+        s = Summary.of(run_chunk(sampler, regulation, a, b)[1])
+        moments.append(s.moments)
+        tallies = s.tallies if tallies is None else tallies.merge(s.tallies)
+    return moments, tallies
+
+
+def _map(task: Callable, args: list[tuple], executor, progress: bool) -> Iterator:
+    """Run tasks serially or on ``executor``, yielding results in submission order.
+
+    Each result is released as soon as it is consumed, so memory holds at most the results of
+    tasks that finished early, not of every task.
+    """
+    if executor is None:
+        results = (task(*a) for a in args)
+    else:
+        futures = deque(executor.submit(task, *a) for a in args)
+
+        def ordered():
+            try:
+                while futures:
+                    yield futures[0].result()
+                    futures.popleft()
+            finally:
+                for f in futures:
+                    f.cancel()
+
+        results = ordered()
+    if progress:
+        from tqdm.auto import tqdm
+
+        results = tqdm(results, total=len(args), desc="tasks", unit="task", leave=False)
+    return iter(results)
+
+
+def _task_bounds(n: int, chunk_size: int, executor, task_size: int | None) -> list[tuple]:
+    """Task row ranges: whole chunks, about 4 tasks per worker on an executor (coarse grain)."""
+    n_chunks = -(-n // chunk_size)
+    if task_size is not None:
+        per_task = max(1, -(-int(task_size) // chunk_size))
+    elif executor is None:
+        per_task = 1
+    else:
+        per_task = max(1, -(-n_chunks // (TASKS_PER_WORKER * worker_count(executor))))
+    step = per_task * chunk_size
+    return [(a, min(a + step, n)) for a in range(0, n, step)]
+
+
+@dataclass(frozen=True)
+class Results:
+    """Every approach on the same draws. Arrays are (n, k[, ...]), approaches on axis 1."""
+
+    params: ParameterSet
+    regulation: RegulationModel
+    draws: np.ndarray  # (n, d) parameter values in data units, columns = params.names
+    outcomes: Outcomes
+    provenance: dict = field(repr=False)
+
+    def __post_init__(self):
+        for f in fields(Outcomes):
+            value = getattr(self.outcomes, f.name)
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+        self.draws.setflags(write=False)
+
+    # -- names and the arrays analysts use most -------------------------------------------------
+    @property
+    def approaches(self) -> tuple[str, ...]:
+        return self.outcomes.approaches
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {a.key: a.label for a in self.regulation.approaches}
+
+    @property
+    def harms(self) -> tuple[str, ...]:
+        return self.outcomes.harms
+
+    @property
+    def n(self) -> int:
+        return self.draws.shape[0]
+
+    @property
+    def net_benefit(self) -> np.ndarray:
+        """(n, k) present value net benefit, incremental to the status quo."""
+        return self.outcomes.net_benefit
+
+    @cached_property
+    def costs(self) -> np.ndarray:
+        """(n, k) total social cost: compliance burden of all payers plus innovation cost."""
+        return self.outcomes.burden.sum(axis=2) + self.outcomes.innovation_cost
+
+    @cached_property
+    def effects(self) -> np.ndarray:
+        """(n, k) risk reduction in money, summed over harms."""
+        return self.outcomes.risk_reduction.sum(axis=2)
+
+    @cached_property
+    def inputs(self) -> pd.DataFrame:
+        """The uncertain parameters' draws, one column each (fixed parameters left out)."""
+        names = list(self.params.uncertain_names)
+        idx = [self.params.names.index(n) for n in names]
+        return pd.DataFrame(self.draws[:, idx], columns=names)
+
+    def evaluate(self, x: np.ndarray) -> np.ndarray:
+        """Net benefit (m, k) for input rows ``x`` (m, d) in ``params.names`` order."""
+        x = np.asarray(x, dtype=float)
+        return evaluate(self.regulation, dict(zip(self.params.names, x.T, strict=True))).net_benefit
+
+    # -- tables -----------------------------------------------------------------------------
+    def summary(self) -> pd.DataFrame:
+        """One row per approach: net benefit mean, median, p05, p95, MC standard error, P(best)."""
+        nb = self.net_benefit
+        best = np.bincount(nb.argmax(axis=1), minlength=nb.shape[1]) / self.n
+        return pd.DataFrame(
+            {
+                "approach": self.approaches,
+                "mean": nb.mean(axis=0),
+                "median": np.median(nb, axis=0),
+                "p05": np.quantile(nb, 0.05, axis=0),
+                "p95": np.quantile(nb, 0.95, axis=0),
+                "mcse": nb.std(axis=0, ddof=1) / np.sqrt(self.n),
+                "prob_best": best,
+            }
+        ).set_index("approach")
+
+    def components(self) -> pd.DataFrame:
+        """Mean and 90% interval of every outcome component, one row per approach."""
+        o = self.outcomes
+        columns = {"net_benefit": o.net_benefit, "risk_reduction": self.effects}
+        columns |= {
+            f"risk_reduction_{h}": o.risk_reduction[:, :, i] for i, h in enumerate(self.harms)
+        }
+        columns |= {f"burden_{p}": o.burden[:, :, i] for i, p in enumerate(PAYERS)}
+        columns |= {
+            "innovation_cost": o.innovation_cost,
+            "transfers": o.transfers,
+            "regulated_entities": o.entities,
+        }
+        columns |= {f"residual_{h}": o.residual_harm[:, :, i] for i, h in enumerate(self.harms)}
+        rows = {}
+        for name, x in columns.items():
+            rows[(name, "mean")] = x.mean(axis=0)
+            rows[(name, "p05")] = np.quantile(x, 0.05, axis=0)
+            rows[(name, "p95")] = np.quantile(x, 0.95, axis=0)
+        for i, h in enumerate(self.harms):
+            rows[(f"p_exceeds_{h}", "mean")] = o.exceeds_acceptable[:, :, i].mean(axis=0)
+        table = pd.DataFrame(rows, index=pd.Index(self.approaches, name="approach"))
+        return table
+
+    def calibration(self) -> pd.DataFrame:
+        """Bottom-up harm in year 0 against its top-down reference range, per harm."""
+        values = dict(zip(self.params.names, self.draws.T, strict=True))
+        rows = []
+        for harm, (bottom_up, reference) in calibration(self.regulation, values).items():
+            lo, mid, hi = np.quantile(bottom_up, [0.05, 0.5, 0.95])
+            rlo, rmid, rhi = np.quantile(reference, [0.05, 0.5, 0.95])
+            rows.append(
+                {
+                    "harm": harm,
+                    "bottom_up_p05": lo,
+                    "bottom_up_median": mid,
+                    "bottom_up_p95": hi,
+                    "reference_p05": rlo,
+                    "reference_median": rmid,
+                    "reference_p95": rhi,
+                    "median_inside_reference": bool(rlo <= mid <= rhi),
+                }
+            )
+        return pd.DataFrame(rows).set_index("harm")
+
+    def marginal_values(self) -> pd.DataFrame:
+        """Mean net benefit of adding each instrument to each portfolio that lacks it.
+
+        Meaningful for results simulated with ``portfolios=True``; rows: portfolio, instrument,
+        marginal mean, P(marginal > 0).
+        """
+        sets = {a.key: frozenset(a.instruments) for a in self.regulation.approaches}
+        index = {s: k for k, s in sets.items()}
+        nb = self.net_benefit
+        rows = []
+        for j, (key, base) in enumerate(sets.items()):
+            for inst in self.regulation.instruments:
+                grown = index.get(base | {inst})
+                if inst in base or grown is None:
+                    continue
+                delta = nb[:, self.approaches.index(grown)] - nb[:, j]
+                rows.append(
+                    {
+                        "portfolio": key,
+                        "instrument": inst,
+                        "marginal_mean": delta.mean(),
+                        "prob_positive": (delta > 0).mean(),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+
+def simulate(
+    params: ParameterSet,
+    *,
+    n: int,
+    rng: int | np.random.SeedSequence | None = None,
+    design: str = "sobol",
+    chunk_size: int = 8192,
+    executor=None,
+    portfolios: bool = False,
+    progress: bool = False,
+) -> Results:
+    """Evaluate every approach on the same ``n`` draws (common random numbers).
+
+    Parameters
+    ----------
+    params : ParameterSet
+        From ``load_params``.
+    n : int
+        Number of draws.
+    rng : int, SeedSequence or None
+        Seed (None: fresh entropy, recorded in ``provenance``).
+    design : {"sobol", "lhs", "random"}
+    chunk_size : int
+        Draws per task; does not change the results.
+    executor : concurrent.futures.Executor, optional
+        Runs chunks as tasks (processes, a Dask client's executor, ...); default serial.
+    portfolios : bool
+        Evaluate every combination of the declared instruments instead of the named approaches.
+    progress : bool
+        Show a progress bar over chunks.
+    """
+    started = time.perf_counter()
+    regulation = build_model(params)
+    if portfolios:
+        regulation = regulation.with_portfolios()
+    sampler = Sampler(params, int(n), design, _entropy(rng), int(chunk_size))
+    bounds = sampler.bounds()
+    parts = _map(
+        run_chunk,
+        ((sampler, regulation, a, b) for a, b in bounds),
+        executor,
+        progress,
+        len(bounds),
+    )
+    draws = np.concatenate([d for d, _ in parts], axis=0)
+    outcomes = _concatenate([o for _, o in parts])
+    provenance = {
+        "package_version": _version(),
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "params": params.name,
+        "files": {str(k): v for k, v in params.file_hashes.items()},
+        "seed": sampler.seed,
+        "design": design,
+        "n": int(n),
+        "chunk_size": int(chunk_size),
+        "portfolios": portfolios,
+        "run_seconds": time.perf_counter() - started,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    return Results(params, regulation, draws, outcomes, provenance)

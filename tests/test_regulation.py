@@ -1,0 +1,607 @@
+"""The regulation model: hand-worked outcomes, invariants, a per-draw reference, bad input."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import model
+from model.errors import ParamFileError
+from model.regulation import build_model, evaluate
+from model.regulation.spec import Approach, RegulationModel
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "params" / "baseline.toml"
+
+# ---- a tiny world worked out by hand --------------------------------------------------------
+
+TINY_VALUES = {
+    "n_upstream": 10,
+    "n_downstream": 1000,
+    "n_downstream_cap": 1000,  # = start: the logistic path stays at 1000
+    "downstream_growth": 0.5,
+    "ecosystem_value": 1e6,
+    "ecosystem_value_growth": 0.0,
+    "leakage": 0.5,
+    "share_above_threshold": 0.01,
+    "concentration": 0.5,  # rho_T = 0.01 ** 0.5 = 0.1
+    "foreign_base_share": 0.5,
+    "h_base": 1e6,
+    "h_ref": 1e6,
+    "h_growth": 0.0,
+    "h_cap": 2.0,
+    "h_malicious": 0.2,
+    "h_open": 0.6,
+    "h_acceptable": 5e5,
+    "h_jurisdiction": 1.0,
+    # targeted obligation
+    "efficacy": 0.5,
+    "zero": 0.0,
+    "tariff": 100.0,
+    "cost_oneoff": 300.0,
+    "cost_annual": 100.0,
+    "penalty": 1000.0,
+    "capacity": 100.0,
+    "cost_per_audit": 10.0,
+    "reg_per_entity": 1.0,
+    "voluntary": 0.2,
+    "elasticity": 1.0,
+    "amortisation": 3.0,
+    # upstream controls
+    "up_closed": 0.8,
+    "up_open": 0.3,
+    "substitution": 0.25,
+    "up_oneoff": 1000.0,
+    "up_annual": 500.0,
+    "up_penalty": 1e4,
+    "up_capacity": 10.0,
+    "up_reg": 50.0,
+    "up_voluntary": 0.5,
+    "blocked": 0.01,
+    # liability
+    "deterrence": 0.2,
+    "claims": 0.1,
+    "transaction": 0.5,
+    "precaution": 0.25,
+    "chill": 0.004,
+}
+
+SHARES = {
+    "leakage",
+    "foreign_base_share",
+    "h_malicious",
+    "h_open",
+    "h_jurisdiction",
+    "efficacy",
+    "voluntary",
+    "up_closed",
+    "up_open",
+    "substitution",
+    "up_voluntary",
+    "blocked",
+    "deterrence",
+    "claims",
+    "chill",
+}
+
+TINY_STRUCTURE = """
+[settings]
+horizon_years = 2
+standing = "world"
+currency = "USD"
+
+[discounting]
+schedule = [[0, 0.1]]
+source = "test"
+
+[harms.h]
+label = "Harm"
+reading = "test"
+harm = ["h_base"]
+reference = ["h_ref"]
+growth = "h_growth"
+growth_cap = "h_cap"
+malicious_share = "h_malicious"
+open_weight_share = "h_open"
+acceptable = "h_acceptable"
+jurisdiction_share = "h_jurisdiction"
+
+[instruments.targeted]
+type = "downstream_obligation"
+scope = "above_threshold"
+label = "Targeted"
+[instruments.targeted.parameters]
+efficacy = "efficacy"
+hours_oneoff = "zero"
+hours_annual = "zero"
+tariff = "tariff"
+cost_oneoff = "cost_oneoff"
+cost_annual = "cost_annual"
+penalty = "penalty"
+capacity = "capacity"
+cost_per_audit = "cost_per_audit"
+regulator_cost_per_entity = "reg_per_entity"
+voluntary_compliance = "voluntary"
+entry_elasticity = "elasticity"
+amortisation_years = "amortisation"
+
+[instruments.upstream]
+type = "upstream_controls"
+label = "Upstream"
+[instruments.upstream.parameters]
+efficacy_closed = "up_closed"
+efficacy_open = "up_open"
+substitution = "substitution"
+cost_oneoff = "up_oneoff"
+cost_annual = "up_annual"
+penalty = "up_penalty"
+capacity = "up_capacity"
+regulator_cost_per_entity = "up_reg"
+voluntary_compliance = "up_voluntary"
+value_blocked = "blocked"
+
+[instruments.liability]
+type = "liability"
+label = "Liability"
+[instruments.liability.parameters]
+deterrence = "deterrence"
+claim_share = "claims"
+transaction_cost = "transaction"
+precaution_ratio = "precaution"
+chill = "chill"
+
+[approaches.status_quo]
+label = "Status quo"
+instruments = []
+
+[approaches.targeted]
+label = "Targeted"
+instruments = ["targeted"]
+
+[approaches.upstream]
+label = "Upstream"
+instruments = ["upstream"]
+
+[approaches.liability]
+label = "Liability"
+instruments = ["liability"]
+
+[approaches.combined]
+label = "Combined"
+instruments = ["upstream", "targeted", "liability"]
+"""
+
+
+def write_tiny(tmp_path: Path, structure: str = TINY_STRUCTURE, **overrides) -> Path:
+    """A parameter file with every parameter fixed, plus the given structure tables."""
+    lines = [structure]
+    for name, value in {**TINY_VALUES, **overrides}.items():
+        kind = "share" if name in SHARES else "real"
+        lines.append(
+            f'[parameters.{name}]\ndescription = "{name}"\nunit = "u"\nkind = "{kind}"\n'
+            f'source = "test"\ndist = "fixed"\nvalue = {float(value)!r}\n'
+        )
+    path = tmp_path / "tiny.toml"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def tiny_outcomes(tmp_path: Path, **overrides):
+    params = model.load_params(write_tiny(tmp_path, **overrides))
+    values = {name: np.array([params[name].dist.ppf(np.array([0.5]))[0]]) for name in params}
+    return evaluate(build_model(params), values)
+
+
+D = np.array([1.0, 1 / 1.1])  # discount factors, years 0 and 1
+
+
+def test_tiny_targeted_obligation_by_hand(tmp_path):
+    o = tiny_outcomes(tmp_path)
+    j = o.approaches.index("targeted")
+    # covered: 1000 x (1 - 0.5) x 0.01 = 5; value per covered developer 1e6 x 0.5 x 0.1 / 5 = 1e4
+    # deterred = 1 x (100 + 300/3) / 1e4 = 0.02; active 4.9; caught (p = 1), 1000/100 >= 1: rate 1
+    # removed above threshold 1 x 0.98 x 0.5 = 0.49; reachable 0.5 x 0.8 = 0.4; rho_T = 0.1
+    removed = 0.4 * 0.1 * 0.49
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * D.sum(), rel=1e-12)
+    downstream = (4.9 * 100 + 4.9 * 300) * D[0] + 4.9 * 100 * D[1]
+    regulator = (4.9 * 1 + 100 * 10) * D.sum()
+    np.testing.assert_allclose(o.burden[0, j], [0.0, downstream, regulator], rtol=1e-12)
+    assert o.innovation_cost[0, j] == pytest.approx(0.02 * 0.05 * 1e6 * D.sum(), rel=1e-12)
+    assert o.entities[0, j] == pytest.approx(4.9)
+    assert o.compliance[0, j] == pytest.approx(1.0)
+    assert o.residual_harm[0, j, 0] == pytest.approx(1e6 * (1 - removed))
+    assert bool(o.exceeds_acceptable[0, j, 0])
+    net = 1e6 * removed * D.sum() - downstream - regulator - 0.001 * 1e6 * D.sum()
+    assert o.net_benefit[0, j] == pytest.approx(net, rel=1e-12)
+
+
+def test_tiny_upstream_controls_by_hand(tmp_path):
+    o = tiny_outcomes(tmp_path)
+    j = o.approaches.index("upstream")
+    # kept after substitution 0.75: closed 0.4 x 0.8 x 0.75; domestic open 0.6 x 0.5 x 0.3 x 0.75
+    removed = 0.4 * 0.6 + 0.3 * 0.225
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * D.sum(), rel=1e-12)
+    upstream = 10 * (500 + 1000) * D[0] + 10 * 500 * D[1]
+    np.testing.assert_allclose(o.burden[0, j], [upstream, 0.0, 10 * 50 * D.sum()], rtol=1e-12)
+    assert o.innovation_cost[0, j] == pytest.approx(0.01 * 1e6 * D.sum(), rel=1e-12)
+    assert o.transfers[0, j] == 0.0
+
+
+def test_tiny_liability_by_hand_damages_are_transfers(tmp_path):
+    o = tiny_outcomes(tmp_path)
+    j = o.approaches.index("liability")
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * 0.4 * 0.2 * D.sum(), rel=1e-12)
+    left = 1e6 * 0.4 * 0.8  # reachable harm still caused a year
+    damages = 0.1 * left
+    social = 0.5 * damages + 0.25 * left * 0.2 / 0.8
+    np.testing.assert_allclose(o.burden[0, j], [0.0, social * D.sum(), 0.0], rtol=1e-12)
+    assert o.transfers[0, j] == pytest.approx(damages * D.sum(), rel=1e-12)
+    assert o.innovation_cost[0, j] == pytest.approx(0.004 * 0.5 * 1e6 * D.sum(), rel=1e-12)
+    benefit = 1e6 * 0.4 * 0.2 * D.sum()
+    # transfers are reported, never netted
+    assert o.net_benefit[0, j] == pytest.approx(
+        benefit - social * D.sum() - 0.002 * 1e6 * D.sum(), rel=1e-12
+    )
+
+
+def test_tiny_combination_multiplies_residuals_within_segments(tmp_path):
+    o = tiny_outcomes(tmp_path)
+    j = o.approaches.index("combined")
+    reach_removed = 0.1 * (1 - (1 - 0.49) * (1 - 0.2)) + 0.9 * 0.2
+    removed = 1 - (1 - 0.4 * reach_removed) * (1 - (0.4 * 0.6 + 0.3 * 0.225))
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * D.sum(), rel=1e-12)
+    # liability's claims shrink with the risk the other instruments remove
+    left = 1e6 * 0.4 * (1 - reach_removed) * (1 - 0.3075)
+    assert o.transfers[0, j] == pytest.approx(0.1 * left * D.sum(), rel=1e-12)
+    # costs add (liability's depend on its claims); value losses combine as 1 - prod(1 - loss)
+    loss = 1 - (1 - 0.001) * (1 - 0.01) * (1 - 0.002)
+    assert o.innovation_cost[0, j] == pytest.approx(loss * 1e6 * D.sum(), rel=1e-12)
+
+
+def test_status_quo_is_exactly_zero():
+    params = model.load_params(BASELINE)
+    res = model.simulate(params, n=512, rng=3)
+    o = res.outcomes
+    for array in (
+        o.risk_reduction,
+        o.burden,
+        o.innovation_cost,
+        o.transfers,
+        o.net_benefit,
+        o.entities,
+    ):
+        assert np.all(array[:, 0] == 0.0)
+    np.testing.assert_array_equal(o.residual_harm[:, 0], o.residual_harm[:, 0])
+    assert res.approaches[0] == "status_quo"
+
+
+@pytest.fixture(scope="module")
+def baseline_results():
+    return model.simulate(model.load_params(BASELINE), n=4096, rng=11)
+
+
+def test_no_approach_removes_more_than_the_harm(baseline_results):
+    o = baseline_results.outcomes
+    assert np.all(o.risk_reduction >= 0.0)
+    assert np.all(o.risk_reduction <= o.status_quo_harm[:, None, :] * (1 + 1e-12))
+    assert np.all(o.residual_harm >= 0.0)
+
+
+def test_costs_are_non_negative(baseline_results):
+    o = baseline_results.outcomes
+    assert np.all(o.burden >= 0.0)
+    assert np.all(o.innovation_cost >= 0.0)
+    assert np.all(o.transfers >= 0.0)
+    assert np.all(
+        (o.compliance[~np.isnan(o.compliance)] >= 0) & (o.compliance[~np.isnan(o.compliance)] <= 1)
+    )
+
+
+def test_net_benefit_is_risk_reduction_minus_costs(baseline_results):
+    o = baseline_results.outcomes
+    expected = o.risk_reduction.sum(2) - o.burden.sum(2) - o.innovation_cost
+    np.testing.assert_allclose(o.net_benefit, expected, rtol=1e-12, atol=1e-3)
+
+
+def test_combination_residual_is_the_product_of_its_parts_on_disjoint_segments():
+    """Upstream controls and liability act on different segments: residual shares multiply."""
+    params = model.load_params(BASELINE)
+    regulation = build_model(params)
+    draws = model.sample(params, n=2048, design="random", rng=5)
+    values = {n: draws[n] for n in params.names}
+    o = evaluate(regulation, values)
+    sq = o.status_quo_harm
+    up, liab = (o.approaches.index(a) for a in ("upstream_mitigation", "liability"))
+    pair = RegulationModel(
+        regulation.harms,
+        regulation.instruments,
+        (regulation.approaches[0], Approach("pair", "pair", ("upstream_controls", "liability"))),
+        regulation.settings,
+        regulation.parameter_names,
+    )
+    o_pair = evaluate(pair, values)
+    kept_pair = 1 - o_pair.risk_reduction[:, 1] / sq
+    kept = (1 - o.risk_reduction[:, up] / sq) * (1 - o.risk_reduction[:, liab] / sq)
+    np.testing.assert_allclose(kept_pair, kept, rtol=1e-10)
+
+
+def test_zero_efficacy_removes_nothing(tmp_path):
+    o = tiny_outcomes(tmp_path, efficacy=0.0, up_closed=0.0, up_open=0.0, deterrence=0.0)
+    assert np.all(o.risk_reduction == 0.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "higher"),
+    [
+        ("safeguard_efficacy", 0.9),
+        ("upstream_efficacy_closed", 0.97),
+        ("liability_deterrence", 0.5),
+    ],
+)
+def test_more_efficacy_never_less_risk_reduction(name, higher):
+    params = model.load_params(BASELINE)
+    low = model.simulate(params.replace(**{name: 0.3}), n=1024, rng=2)
+    high = model.simulate(params.replace(**{name: higher}), n=1024, rng=2)
+    assert np.all(high.effects >= low.effects - 1e-6 * np.abs(low.effects))
+
+
+def test_more_compliance_cost_never_less_burden():
+    """Holding behaviour fixed (full compliance, no entry response), dearer duties burden more.
+
+    With behaviour free to respond, dearer duties can lower the measured burden by lowering
+    compliance or deterring entry (whose cost then shows up as innovation cost): that is the
+    enforcement and entry mechanism, so it is held fixed here.
+    """
+    params = model.load_params(BASELINE).replace(targeted_penalty=1e12, entry_elasticity=0.0)
+    low = model.simulate(params.replace(targeted_cost_annual=2e4), n=1024, rng=2)
+    high = model.simulate(params.replace(targeted_cost_annual=4e4), n=1024, rng=2)
+    j = low.approaches.index("targeted_downstream")
+    more, less = high.outcomes.burden[:, j, 1], low.outcomes.burden[:, j, 1]
+    assert np.all(more > less)
+    # the burden of each complying entity-year is the annual cost, whatever the behaviour
+    free = model.load_params(BASELINE)
+    for cost in (2e4, 4e4):
+        res = model.simulate(
+            free.replace(
+                targeted_cost_annual=cost,
+                targeted_cost_oneoff=0.0,
+                entry_elasticity=0.0,
+                targeted_penalty=1e12,
+            ),
+            n=256,
+            rng=2,
+        )
+        o = res.outcomes
+        first_year = o.entities[:, j] * res.regulation.settings.discount.sum()
+        assert np.all(o.burden[:, j, 1] <= cost * first_year * 1.2 + 1e-9)
+
+
+def test_more_developers_weaken_enforcement():
+    """Compliance under all-developer duties falls as the covered population grows."""
+    params = model.load_params(BASELINE)
+    few = model.simulate(params.replace(n_downstream=5e4, n_downstream_cap=1e5), n=512, rng=4)
+    many = model.simulate(params.replace(n_downstream=5e5, n_downstream_cap=1e7), n=512, rng=4)
+    j = few.approaches.index("direct_downstream")
+    assert np.all(many.outcomes.compliance[:, j] <= few.outcomes.compliance[:, j] + 1e-12)
+    assert many.outcomes.compliance[:, j].mean() < few.outcomes.compliance[:, j].mean()
+
+
+def test_calibration_bottom_up_sits_inside_the_reference_range(baseline_results):
+    table = baseline_results.calibration()
+    assert set(table.index) == set(baseline_results.harms)
+    assert table["median_inside_reference"].all(), table
+
+
+# ---- the vectorised model equals a plain per-draw loop over the same equations ----------------
+
+
+def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
+    """Scalar re-statement of docs/model.md for one draw (no numpy), approach -> net benefit."""
+    s = regulation.settings
+    years = range(s.horizon_years)
+    disc, f = [], 1.0
+    for t in years:
+        disc.append(f)
+        f /= 1 + s.discount_rates[t]
+    cap, n0, g = v["n_downstream_cap"], v["n_downstream"], v["downstream_growth"]
+    n_down = [cap / (1 + (cap / n0 - 1) * (1 + g) ** -t) for t in years]
+    entrants = [n_down[0]] + [max(n_down[t] - n_down[t - 1], 0.0) for t in years if t > 0]
+    value = [v["ecosystem_value"] * (1 + v["ecosystem_value_growth"]) ** t for t in years]
+    leak, rho = v["leakage"], v["share_above_threshold"] ** v["concentration"]
+
+    def p(inst, role, harm=None):
+        name = inst.parameters[role]
+        return v[regulation.resolve(name, harm)] if harm else v[name]
+
+    def complying(inst, cost, n_active):
+        c0 = p(inst, "voluntary_compliance")
+        caught = min(1.0, p(inst, "capacity") / max(n_active, 1e-12))
+        return c0 + (1 - c0) * min(1.0, caught * p(inst, "penalty") / cost)
+
+    def obligation(inst, t):
+        """(removed share before efficacy, value share lost, annual social cost) in year t."""
+        every = inst.scope == "all"
+        count = (1 - leak) * (1 if every else v["share_above_threshold"])
+        share_v = (1 - leak) * (1 if every else rho)
+        annual = p(inst, "hours_annual") * p(inst, "tariff") + p(inst, "cost_annual")
+        oneoff = p(inst, "hours_oneoff") * p(inst, "tariff") + p(inst, "cost_oneoff")
+        per_dev = share_v * value[t] / (count * n_down[t])
+        yearly = annual + oneoff / p(inst, "amortisation_years")
+        d = min(1.0, p(inst, "entry_elasticity") * yearly / per_dev)
+        active = count * n_down[t] * (1 - d)
+        c = complying(inst, annual, active)
+        cost = active * c * (annual + entrants[t] / n_down[t] * oneoff)
+        cost += active * p(inst, "regulator_cost_per_entity")
+        cost += p(inst, "capacity") * p(inst, "cost_per_audit")
+        return c * (1 - d), d * share_v, cost
+
+    out = {}
+    for a in regulation.approaches:
+        insts = [regulation.instruments[name] for name in a.instruments]
+        total = 0.0
+        for t in years:
+            kept_value, cost = 1.0, 0.0
+            for inst in insts:
+                if inst.type == "downstream_obligation":
+                    _, lost, c = obligation(inst, t)
+                elif inst.type == "upstream_controls":
+                    rate = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
+                    first = p(inst, "cost_oneoff") if t == 0 else 0.0
+                    per_firm = rate * (p(inst, "cost_annual") + first)
+                    c = v["n_upstream"] * (per_firm + p(inst, "regulator_cost_per_entity"))
+                    lost = p(inst, "value_blocked")
+                elif inst.type == "liability":
+                    c, lost = 0.0, p(inst, "chill") * (1 - leak)
+                else:  # voluntary guidance
+                    adopters = p(inst, "adoption") * (1 - leak) * n_down[t]
+                    c = adopters * p(inst, "hours_annual") * p(inst, "tariff")
+                    c += p(inst, "cost_government")
+                    lost = 0.0
+                cost += c
+                kept_value *= 1 - lost
+            averted = 0.0
+            for h in regulation.harms:
+                r = h.roles
+                base = math.prod(v[name] for name in h.harm)
+                if s.standing == "jurisdiction":
+                    base *= v[r["jurisdiction_share"]]
+                x = (1 + v[r["growth"]]) ** t
+                harm = base * x / (1 + (x - 1) / v[r["growth_cap"]])
+                reach = (1 - leak) * (1 - v[r["malicious_share"]])
+                open_share = v[r["open_weight_share"]]
+                above = below = closed = open_ = 1.0
+                for inst in insts:
+                    if inst.type == "downstream_obligation":
+                        e = obligation(inst, t)[0] * p(inst, "efficacy", h.key)
+                        above *= 1 - e
+                        below *= 1 - e if inst.scope == "all" else 1.0
+                    elif inst.type == "upstream_controls":
+                        rate = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
+                        keep = rate * (1 - p(inst, "substitution"))
+                        closed *= 1 - keep * p(inst, "efficacy_closed", h.key)
+                        open_ *= 1 - keep * p(inst, "efficacy_open", h.key)
+                    else:
+                        if inst.type == "liability":
+                            e = p(inst, "deterrence")
+                        else:
+                            e = p(inst, "adoption") * p(inst, "self_selection")
+                            e *= p(inst, "efficacy", h.key)
+                        above *= 1 - e
+                        below *= 1 - e
+                removed_reach = rho * (1 - above) + (1 - rho) * (1 - below)
+                open_dom = open_share * (1 - v["foreign_base_share"])
+                removed_up = (1 - open_share) * (1 - closed) + open_dom * (1 - open_)
+                averted += harm * (1 - (1 - reach * removed_reach) * (1 - removed_up))
+                for inst in insts:
+                    if inst.type == "liability":
+                        left = harm * reach * (1 - removed_reach) * (1 - removed_up)
+                        dt = p(inst, "deterrence")
+                        cost += p(inst, "transaction_cost") * p(inst, "claim_share") * left
+                        cost += p(inst, "precaution_ratio") * left * dt / (1 - dt)
+            total += disc[t] * (averted - cost - value[t] * (1 - kept_value))
+        out[a.key] = total
+    return out
+
+
+def test_vectorised_model_equals_a_plain_per_draw_loop():
+    params = model.load_params(BASELINE)
+    regulation = build_model(params)
+    draws = model.sample(params, n=100, design="random", rng=9)
+    values = {n: draws[n] for n in params.names}
+    fast = evaluate(regulation, values).net_benefit
+    for i in range(100):
+        row = {n: float(draws[n][i]) for n in params.names}
+        slow = _reference_net_benefit(regulation, row)
+        np.testing.assert_allclose(
+            fast[i], [slow[a] for a in regulation.approach_names], rtol=1e-9, atol=1e-3
+        )
+
+
+# ---- bad input in instrument and approach tables ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'type = "liability"',
+            'type = "liabilty"',
+            r"tiny\.toml \[instruments\.liability\]: unknown instrument type; got liabilty; "
+            r"use one of .*did you mean 'liability'",
+        ),
+        (
+            'deterrence = "deterrence"',
+            'deterence = "deterrence"',
+            r"\[instruments\.liability\]: missing parameter roles \['deterrence'\]",
+        ),
+        (
+            'chill = "chill"',
+            'chill = "chil"',
+            r"\[instruments\.liability\]: role 'chill' names unknown parameter 'chil'; "
+            r"did you mean 'chill'\?",
+        ),
+        (
+            'instruments = ["targeted"]',
+            'instruments = ["targetted"]',
+            r"\[approaches\.targeted\]: unknown instrument 'targetted'; did you mean 'targeted'\?",
+        ),
+        (
+            'scope = "above_threshold"',
+            'scope = "some"',
+            r"\[instruments\.targeted\]: downstream_obligation needs scope one of",
+        ),
+        (
+            'standing = "world"',
+            'standing = "planet"',
+            r"\[settings\.standing\]: unknown standing; got planet; use 'world' or 'jurisdiction'",
+        ),
+        (
+            "schedule = [[0, 0.1]]",
+            "schedule = [[1, 0.1]]",
+            r"\[discounting\.schedule\]: must be a list of \[from_year, rate\] starting at year 0",
+        ),
+        (
+            "horizon_years = 2",
+            "horizon_years = 0",
+            r"\[settings\.horizon_years\]: must be an integer from 1 to 200; got 0",
+        ),
+        (
+            '[approaches.status_quo]\nlabel = "Status quo"\ninstruments = []\n',
+            "",
+            r"\[approaches\.status_quo\]: the first approach must be status_quo",
+        ),
+        (
+            'label = "Harm"',
+            'label = "Harm"\nseverity = 3',
+            r"\[harms\.h\]: unknown key 'severity'; allowed: label, reading",
+        ),
+        (
+            'growth = "h_growth"',
+            'growth = "h_grwoth"',
+            r"\[harms\.h\]: role 'growth' names unknown parameter 'h_grwoth'; did you mean",
+        ),
+    ],
+)
+def test_bad_structure_gets_a_one_line_error(tmp_path, old, new, message):
+    assert old in TINY_STRUCTURE
+    path = write_tiny(tmp_path, TINY_STRUCTURE.replace(old, new, 1))
+    with pytest.raises(ParamFileError, match=message) as info:
+        build_model(model.load_params(path))
+    assert "\n" not in str(info.value)
+
+
+def test_missing_world_parameter_is_named(tmp_path):
+    values = dict(TINY_VALUES)
+    del values["leakage"]
+    lines = [TINY_STRUCTURE] + [
+        f'[parameters.{k}]\ndescription = "{k}"\nunit = "u"\nkind = "real"\nsource = "t"\n'
+        f'dist = "fixed"\nvalue = {float(x)!r}\n'
+        for k, x in values.items()
+    ]
+    path = tmp_path / "tiny.toml"
+    path.write_text("\n".join(lines))
+    with pytest.raises(ParamFileError, match=r"tiny\.toml \[leakage\]: the world needs this"):
+        build_model(model.load_params(path))
