@@ -15,7 +15,6 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -586,7 +585,7 @@ def load_psa(cost=None, effect=None, parameters=None, nb=None, wtp=None, names=N
     ref_what = next(iter(frames))
     ref_path, ref = frames[ref_what]
     cols = list(ref.columns) if names is None else [str(s) for s in names]
-    for what, (path, df) in frames.items():
+    for path, df in frames.values():
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise PSAFileError(

@@ -55,7 +55,7 @@ __all__ = [
     "two_way",
 ]
 
-_EPS_Q = 1e-9  # open-quantile clip for designs that touch 0 and 1
+_EPS_Q = 1e-12  # open-quantile clip for designs that touch 0 and 1
 
 
 # ----------------------------------------------------------------------------- problems
@@ -318,7 +318,7 @@ def morris(
     """Morris elementary-effects screening (SALib ``sample.morris`` + ``analyze.morris``).
 
     The trajectories are built in the unit hypercube, clipped to open quantiles
-    (1e-9, 1 - 1e-9) before the transform (Morris grids touch 0 and 1, where unbounded
+    (1e-12, 1 - 1e-12) before the transform (Morris grids touch 0 and 1, where unbounded
     inverse CDFs are infinite), and the elementary effects are measured per unit step of
     the [0, 1]-rescaled input (SALib's convention).
 

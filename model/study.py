@@ -18,16 +18,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model.executors import worker_count
 from model.parameters import ParameterSet
 from model.regulation import PAYERS, Outcomes, RegulationModel, build_model, calibration, evaluate
-from model.executors import worker_count
 from model.sampling import Sampler, _entropy
 from model.summaries import ALPHA, X_MIN, Moments, Summary, Tallies
 
 TASKS_PER_WORKER = 4
 KEEP = ("draws", "summary")
 
-__all__ = ["Results", "run_chunk", "simulate"]
+__all__ = ["KEEP", "Results", "SummaryResults", "run_chunk", "run_task", "simulate"]
 
 
 def _version() -> str:
@@ -198,6 +198,17 @@ class Results:
         x = np.asarray(x, dtype=float)
         return evaluate(self.regulation, dict(zip(self.params.names, x.T, strict=True))).net_benefit
 
+    @property
+    def evpi(self) -> float:
+        """Expected value of perfect information, E[max_j NB_j] - max_j E[NB_j]."""
+        nb = self.net_benefit
+        return float(nb.max(axis=1).mean() - nb.mean(axis=0).max())
+
+    @property
+    def prob_negative(self) -> pd.Series:
+        """P(net benefit < 0) per approach."""
+        return pd.Series((self.net_benefit < 0).mean(axis=0), index=self.approaches)
+
     # -- tables -----------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
         """One row per approach: net benefit mean, median, p05, p95, MC standard error, P(best)."""
@@ -287,6 +298,80 @@ class Results:
         return pd.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class SummaryResults:
+    """Every approach on the same draws, kept as mergeable summaries (``keep="summary"``).
+
+    Same tables as :class:`Results` (``summary()``, ``components()``) without the per-draw arrays;
+    medians and 5/95% quantiles come from a sketch with relative accuracy ``stats.tallies.
+    sketch.alpha`` (see :mod:`model.summaries`), means, MC standard errors, probabilities and the
+    EVPI are exact up to rounding.
+    """
+
+    params: ParameterSet
+    regulation: RegulationModel
+    stats: Summary
+    provenance: dict = field(repr=False)
+
+    @property
+    def approaches(self) -> tuple[str, ...]:
+        return self.stats.approaches
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {a.key: a.label for a in self.regulation.approaches}
+
+    @property
+    def harms(self) -> tuple[str, ...]:
+        return self.stats.harms
+
+    @property
+    def n(self) -> int:
+        return self.stats.n
+
+    @property
+    def evpi(self) -> float:
+        """Expected value of perfect information, E[max_j NB_j] - max_j E[NB_j]."""
+        return self.stats.evpi
+
+    @property
+    def prob_negative(self) -> pd.Series:
+        """P(net benefit < 0) per approach."""
+        return pd.Series(self.stats.prob_negative, index=self.approaches)
+
+    @property
+    def risk_reduction_by_year(self) -> np.ndarray:
+        """(k, H, T) risk reduction summed over draws (divide by ``n`` for the mean)."""
+        return self.stats.moments.risk_reduction_by_year
+
+    def summary(self) -> pd.DataFrame:
+        """One row per approach: net benefit mean, median, p05, p95, MC standard error, P(best)."""
+        s = self.stats
+        return pd.DataFrame(
+            {
+                "approach": self.approaches,
+                "mean": s.mean("net_benefit"),
+                "median": s.quantile("net_benefit", 0.5),
+                "p05": s.quantile("net_benefit", 0.05),
+                "p95": s.quantile("net_benefit", 0.95),
+                "mcse": s.mcse("net_benefit"),
+                "prob_best": s.prob_best,
+            }
+        ).set_index("approach")
+
+    def components(self) -> pd.DataFrame:
+        """Mean and 90% interval of every outcome component, one row per approach."""
+        s = self.stats
+        rows = {}
+        for name in s.components:
+            rows[(name, "mean")] = s.mean(name)
+            rows[(name, "p05")] = s.quantile(name, 0.05)
+            rows[(name, "p95")] = s.quantile(name, 0.95)
+        for i, h in enumerate(self.harms):
+            rows[(f"p_exceeds_{h}", "mean")] = s.prob_exceeds[:, i]
+        return pd.DataFrame(rows, index=pd.Index(self.approaches, name="approach"))
+
+
 def simulate(
     params: ParameterSet,
     *,
@@ -297,7 +382,9 @@ def simulate(
     executor=None,
     portfolios: bool = False,
     progress: bool = False,
-) -> Results:
+    keep: str = "draws",
+    task_size: int | None = None,
+) -> Results | SummaryResults:
     """Evaluate every approach on the same ``n`` draws (common random numbers).
 
     Parameters
@@ -310,29 +397,43 @@ def simulate(
         Seed (None: fresh entropy, recorded in ``provenance``).
     design : {"sobol", "lhs", "random"}
     chunk_size : int
-        Draws per task; does not change the results.
+        Draws evaluated at a time (~8k keeps temporaries in cache). It does not change draws,
+        outcomes or draws-mode tables; in summary mode it sets the order in which means and
+        variances are merged, so it changes them in the last bits only (~1e-15 relative).
     executor : concurrent.futures.Executor, optional
-        Runs chunks as tasks (processes, a Dask client's executor, ...); default serial.
+        Runs tasks (processes, a Dask client's executor, ...; see
+        :func:`model.executors.executor_from_spec`); default serial. Results are bit-identical
+        whatever the executor and its number of workers.
     portfolios : bool
         Evaluate every combination of the declared instruments instead of the named approaches.
     progress : bool
-        Show a progress bar over chunks.
+        Show a progress bar over tasks.
+    keep : {"draws", "summary"}
+        ``"draws"`` keeps every draw and outcome (:class:`Results`); ``"summary"`` keeps mergeable
+        summaries only (:class:`SummaryResults`), with memory bounded by ``chunk_size``
+        whatever ``n``.
+    task_size : int, optional
+        Draws per task, rounded up to whole chunks. Default: one chunk serially, else
+        ``n / (4 x workers)`` so that each task is coarse (the sampler and model are sent once
+        per task).
+
+    Returns
+    -------
+    Results or SummaryResults
     """
     started = time.perf_counter()
+    if keep not in KEEP:
+        raise ValueError(f"keep must be one of {KEEP}; got {keep!r}")
     regulation = build_model(params)
     if portfolios:
         regulation = regulation.with_portfolios()
     sampler = Sampler(params, int(n), design, _entropy(rng), int(chunk_size))
-    bounds = sampler.bounds()
-    parts = _map(
-        run_chunk,
-        ((sampler, regulation, a, b) for a, b in bounds),
-        executor,
-        progress,
-        len(bounds),
+    tasks = _task_bounds(sampler.n, int(chunk_size), executor, task_size)
+    if executor is not None:
+        sampler.chunk(0, 1)  # build the inverse-CDF tables once; they travel with the sampler
+    results = _map(
+        run_task, [(sampler, regulation, a, b, keep) for a, b in tasks], executor, progress
     )
-    draws = np.concatenate([d for d, _ in parts], axis=0)
-    outcomes = _concatenate([o for _, o in parts])
     provenance = {
         "package_version": _version(),
         "git_commit": _git_commit(),
@@ -344,7 +445,30 @@ def simulate(
         "n": int(n),
         "chunk_size": int(chunk_size),
         "portfolios": portfolios,
+        "keep": keep,
+        "tasks": len(tasks),
+        "executor": "serial" if executor is None else type(executor).__name__,
+    }
+    if keep == "draws":
+        parts = [p for task in results for p in task]
+        draws = np.concatenate([d for d, _ in parts], axis=0)
+        outcomes = _concatenate([o for _, o in parts])
+        del parts
+        provenance |= _timing(started)
+        return Results(params, regulation, draws, outcomes, provenance)
+    moments: Moments | None = None
+    tallies: Tallies | None = None
+    for chunk_moments, task_tallies in results:
+        for m in chunk_moments:  # in chunk order: bit-identical whatever the task grouping
+            moments = m if moments is None else moments.merge(m)
+        tallies = task_tallies if tallies is None else tallies.merge(task_tallies)
+    stats = Summary(regulation.approach_names, regulation.harm_names, moments, tallies)
+    provenance |= _timing(started) | {"sketch_alpha": ALPHA, "sketch_x_min": X_MIN}
+    return SummaryResults(params, regulation, stats, provenance)
+
+
+def _timing(started: float) -> dict:
+    return {
         "run_seconds": time.perf_counter() - started,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    return Results(params, regulation, draws, outcomes, provenance)

@@ -66,7 +66,6 @@ def component_names(harms: tuple[str, ...]) -> tuple[str, ...]:
 
 def component_stack(o: Outcomes) -> np.ndarray:
     """(m, C, k) array of the components of :func:`component_names` for outcomes ``o``."""
-    m, k, h = o.risk_reduction.shape
     parts = [
         o.net_benefit[:, None],
         o.risk_reduction.sum(axis=2)[:, None],

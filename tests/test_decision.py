@@ -17,8 +17,13 @@ needs_val = pytest.mark.skipif(not VAL.is_dir(), reason="validation data not ava
 def _check_icer_table(table, exp, rtol=1e-9):
     assert list(table["strategy"]) == [str(s) for s in exp["Strategy"]]
     assert list(table["status"]) == exp["Status"]
-    for col, key in [("cost", "Cost"), ("effect", "Effect"), ("inc_cost", "Inc_Cost"),
-                     ("inc_effect", "Inc_Effect"), ("icer", "ICER")]:
+    for col, key in [
+        ("cost", "Cost"),
+        ("effect", "Effect"),
+        ("inc_cost", "Inc_Cost"),
+        ("inc_effect", "Inc_Effect"),
+        ("icer", "ICER"),
+    ]:
         want = np.array([np.nan if v is None else v for v in exp[key]], dtype=float)
         np.testing.assert_allclose(table[col].to_numpy(float), want, rtol=rtol, equal_nan=True)
 
@@ -46,8 +51,9 @@ def test_icers_hiv_screening_paltiel():
     table = dec.icers(inp["cost"], inp["effect"], inp["strategy"])
     assert list(table["strategy"]) == ["status quo", "one time", "5yr", "3yr", "annual"]
     assert list(table["status"]) == ["ND", "ND", "ND", "ND", "D"]
-    np.testing.assert_allclose(table["icer"].iloc[1], 1000 / (23.130833333333332 - 23.104166666666668),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        table["icer"].iloc[1], 1000 / (23.130833333333332 - 23.104166666666668), rtol=1e-12
+    )
 
 
 @needs_val
@@ -90,8 +96,12 @@ def test_cdiff_icers_evpi_ceac():
 @needs_val
 def test_example_psa_load_and_curves():
     d = VAL / "09_dampack_example_psa"
-    psa = dec.load_psa(cost=d / "cost.csv", effect=d / "effect.csv",
-                       parameters=d / "parameters.csv", wtp=d / "wtp.csv")
+    psa = dec.load_psa(
+        cost=d / "cost.csv",
+        effect=d / "effect.csv",
+        parameters=d / "parameters.csv",
+        wtp=d / "wtp.csv",
+    )
     assert psa.names == ("Chemo", "Radio", "Surgery") and psa.n == 10000
     assert psa.inputs.shape == (10000, 8)
     curve = dec.ceac(psa.costs, psa.effects, psa.wtp)
@@ -216,7 +226,9 @@ def test_load_psa_missing_column(tmp_path):
 def test_load_psa_nan(tmp_path):
     c = _write(tmp_path, "c.csv", "a,b\n1,\n")
     e = _write(tmp_path, "e.csv", "a,b\n1,2\n")
-    with pytest.raises(ValueError, match=r"c\.csv: column 'b': missing value \(NaN\) at data row 1"):
+    with pytest.raises(
+        ValueError, match=r"c\.csv: column 'b': missing value \(NaN\) at data row 1"
+    ):
         dec.load_psa(cost=c, effect=e)
 
 

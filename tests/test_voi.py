@@ -69,8 +69,11 @@ def test_chemo_all_parameters_bounded_by_evpi(chemo):
 @needs_val
 def test_bcea_vaccine_so_curve_matches_where_usable():
     d = VAL / "11_bcea_vaccine"
-    psa = decision.load_psa(cost=d / "cost_pts.csv", effect=d / "effect_pts.csv",
-                            parameters=d / "parameters_vaccine_mat.csv")
+    psa = decision.load_psa(
+        cost=d / "cost_pts.csv",
+        effect=d / "effect_pts.csv",
+        parameters=d / "parameters_vaccine_mat.csv",
+    )
     ref = pd.read_csv(d / "reference_evppi_curves.csv")
     # the EVPI column matches the row-aligned pts outputs
     for k in (20000, 30000, 50000):
@@ -93,6 +96,7 @@ def test_one_parameter_drives_everything_equals_evpi():
     np.testing.assert_allclose(so.loc["x", "evppi"], total, rtol=0.01)
 
 
+@pytest.mark.slow
 def test_three_options_and_gp_group():
     rng = np.random.default_rng(9)
     n = 4000

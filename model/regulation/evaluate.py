@@ -65,7 +65,7 @@ def _removed(effects: list[Effect], attr: str) -> Array | float:
 
 def _present_value(world: World, annual: Array) -> Array:
     """Discounted sum over the years axis (-2): (..., T, n) -> (..., n)."""
-    return np.einsum("...tn,t->...n", annual, world.discount)
+    return np.matmul(world.discount, annual)
 
 
 def _per_year(x: Array | float, t: int, n: int) -> Array:
@@ -110,6 +110,7 @@ def evaluate(model: RegulationModel, values: Mapping[str, Array]) -> Outcomes:
     entities = np.zeros((n, k_approaches))
     compliance = np.full((n, k_approaches), np.nan)
     rr_by_year = np.zeros((k_approaches, h, t))
+    net = np.zeros((n, k_approaches))
     reach = world.reachable
     rho = world.risk_above
     open_dom = world.open_share * (1.0 - world.foreign_base)
@@ -123,12 +124,13 @@ def evaluate(model: RegulationModel, values: Mapping[str, Array]) -> Outcomes:
         removed = 1.0 - kept_reach * (1.0 - removed_up)
         removed = np.broadcast_to(removed, (h, np.shape(removed)[1] if np.ndim(removed) else 1, n))
         if removed.shape[1] == 1:
-            rr[:, j] = (removed[:, 0] * harm_pv).T
-            rr_by_year[j] = np.einsum("htn,hn->ht", world.harm, removed[:, 0])
+            averted_pv = removed[:, 0] * harm_pv
+            rr_by_year[j] = np.matmul(world.harm, removed[:, 0, :, None])[..., 0]
         else:
             averted = world.harm * removed
-            rr[:, j] = _present_value(world, averted).T
+            averted_pv = _present_value(world, averted)
             rr_by_year[j] = averted.sum(axis=2)
+        rr[:, j] = averted_pv.T
         residual[:, j] = (world.harm[:, -1] * (1.0 - removed[:, -1])).T
         costs = []
         for i in approach.instruments:
@@ -140,10 +142,11 @@ def evaluate(model: RegulationModel, values: Mapping[str, Array]) -> Outcomes:
             res = Residual(np.einsum("htn,htn->tn", world.harm, share)[None])
             costs.append(TYPES[inst.type].costs(world, params[i], inst.scope, effects[i], res))
         for p, payer in enumerate(PAYERS):
-            burden[:, j, p] = _annual_sum(costs, payer, t, n).T @ world.discount
-        transfers[:, j] = _annual_sum(costs, "transfers", t, n).T @ world.discount
+            burden[:, j, p] = world.discount @ _annual_sum(costs, payer, t, n)
+        transfers[:, j] = world.discount @ _annual_sum(costs, "transfers", t, n)
         value_lost = _removed(used, "value_loss")
-        innovation[:, j] = _per_year(value_lost * world.value, t, n).T @ world.discount
+        innovation[:, j] = world.discount @ _per_year(value_lost * world.value, t, n)
+        net[:, j] = averted_pv.sum(axis=0) - burden[:, j].sum(axis=1) - innovation[:, j]
         final = [
             (_per_year(e.entities, t, n)[-1], _per_year(e.compliance, t, n)[-1])
             for e in used
@@ -154,7 +157,6 @@ def evaluate(model: RegulationModel, values: Mapping[str, Array]) -> Outcomes:
             entities[:, j] = count
             compliance[:, j] = sum(c * rate for c, rate in final) / np.maximum(count, 1e-300)
 
-    net = rr.sum(axis=2) - burden.sum(axis=2) - innovation
     return Outcomes(
         approaches=model.approach_names,
         harms=model.harm_names,

@@ -40,11 +40,16 @@ HARM_ROLES = (
 
 
 def compound(factor: Array, horizon: int) -> Array:
-    """factor**t for t = 0..horizon-1 along axis -2 (by cumulative products, not pow)."""
+    """factor**t for t = 0..horizon-1 along axis 1, by repeated products (no pow, no cumprod).
+
+    ``factor`` is (H, 1, n); a loop over the few years keeps every product a long contiguous
+    vector (numpy's cumprod along a short middle axis is ~40x slower here).
+    """
     out = np.empty((factor.shape[0], horizon, factor.shape[-1]))
     out[:, 0] = 1.0
-    out[:, 1:] = factor
-    return np.cumprod(out, axis=1)
+    for t in range(1, horizon):
+        np.multiply(out[:, t - 1], factor[:, 0], out=out[:, t])
+    return out
 
 
 def logistic(start: Array, cap: Array, growth: Array, horizon: int) -> Array:

@@ -70,7 +70,8 @@ def _param_table(params, cur: str) -> str:
     frame = params.to_frame()
     fmt = lambda v: number(v, 3) if isinstance(v, (int, float, np.floating)) else str(v)  # noqa: E731
     frame = frame[["name", "description", "distribution", "p05", "median", "p95", "unit", "source"]]
-    return _frame_html(frame, {c: fmt for c in ("p05", "median", "p95")}, index=False)
+    out = _frame_html(frame, {c: fmt for c in ("p05", "median", "p95")}, index=False)
+    return out.replace('class="dataframe data"', 'class="dataframe data params"', 1)
 
 
 def _provenance_rows(results, run_seconds: float | None) -> list[tuple[str, str]]:
@@ -167,7 +168,7 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
     add(
         "voi",
         "Value of information",
-        lambda: figures.evppi_ranking(_need(c.evppi, "EVPPI"), cur),
+        lambda: figures.evppi_ranking(_need(c.evppi, "EVPPI"), cur, evpi=c.evpi),
         f"Expected value of partial perfect information per input: how much better the decision "
         f"would be, on average, if that input were known exactly. Perfect information on "
         f"everything (EVPI) is worth {money(c.evpi, cur)}.",
@@ -177,7 +178,7 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
         "time",
         "Risk reduction by harm over the years",
         lambda: figures.risk_reduction_over_time(results),
-        "Mean discounted risk reduction per year for each harm and approach.",
+        "Harm avoided in each year (undiscounted), mean over the draws; the present values in the tables discount these.",
     )
     add(
         "calibration",

@@ -8,10 +8,9 @@ pandas tables, and is usable on its own (e.g. for ``headwater run --json``).
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 
@@ -23,59 +22,20 @@ __all__ = ["ReportContent", "analysis_for", "build_content", "WEIGHTS"]
 
 WEIGHTS = np.round(np.linspace(0.0, 3.0, 61), 3)  # weight on risk reduction for acceptability
 ALPHA = 0.05  # CVaR tail
+NEGLIGIBLE = 1e-6  # EVPPI below this share of EVPI (or $1) is estimation noise
 
 
 # ----------------------------------------------------------------------------- analysis
 
 
-def _lead_function(results, best: int, runner: int):
-    """(m, d) inputs -> (m,) net benefit of ``best`` minus ``runner`` (one vectorised call)."""
-
-    def lead(x):
-        y = results.evaluate(x)
-        return y[:, best] - y[:, runner]
-
-    return lead
-
-
-def _fallback_analysis(results, *, sobol_n: int = 1024, rng=0) -> SimpleNamespace:
-    """The analysis tables computed directly from the library modules."""
-    from model import sensitivity, voi
-
-    nb = results.net_benefit
-    keys = list(results.approaches)
-    order = np.argsort(nb.mean(axis=0))[::-1]
-    best, runner = int(order[0]), int(order[1])
-    uncertain = list(results.params.uncertain_names)
-    lead = _lead_function(results, best, runner)
-    out = SimpleNamespace(warnings=[])
-    out.tornado = sensitivity.tornado(
-        lambda x: lead(x)[:, None], results.params, names=uncertain, output=0
-    )
-    out.switching = sensitivity.switching_values(
-        results.evaluate, results.params, names=uncertain, option_names=keys
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        s = sensitivity.sobol(lead, results.params, n=sobol_n, rng=rng)
-        table = s.to_frame().xs(s.outputs[0], level="output")
-        out.sobol = table.loc[[p for p in table.index if p in uncertain]]
-        out.evppi = voi.research_priorities(nb, results.inputs)
-    conv = sensitivity.convergence(nb, names=keys)
-    out.convergence = conv.table
-    if conv.warning:
-        out.warnings.append(conv.warning)
-    out.lead = (keys[best], keys[runner])
-    return out
-
-
 def analysis_for(results, **kwargs):
-    """``model.analysis.analyse(results)`` if available, else the fallback tables."""
-    try:
-        from model.analysis import analyse
-    except ImportError:
-        return _fallback_analysis(results, **kwargs)
-    return analyse(results)
+    """:func:`model.analysis.analyse` with the report's defaults (``sobol_n=512``)."""
+    from model.analysis import analyse
+
+    kwargs.setdefault("sobol_n", 512)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return analyse(results, **kwargs)
 
 
 def _get(analysis, *names, default=None):
@@ -85,6 +45,30 @@ def _get(analysis, *names, default=None):
         if v is not None:
             return v
     return default
+
+
+_CLIPPED = re.compile(r"^EVPPI for (.+?) = (\S+) clipped to \[0, EVPI = (\S+)\]")
+
+
+def _caveats(warns) -> list[str]:
+    """Analysis warnings in words; EVPPI clipping at estimation noise is summarised, not listed."""
+    out, material = [], []
+    for w in warns:
+        m = _CLIPPED.match(str(w))
+        if m is None:
+            out.append(str(w)[:1].upper() + str(w)[1:])
+            continue
+        value, total = float(m.group(2)), float(m.group(3))
+        if abs(value) > 0.01 * total:
+            material.append(m.group(1))
+    if material:
+        out.append(
+            "The value-of-information estimates for "
+            + ", ".join(material)
+            + " were clipped to [0, EVPI] by more than 1% of EVPI: they are imprecise at this "
+            "number of draws."
+        )
+    return out
 
 
 # ----------------------------------------------------------------------------- content
@@ -104,6 +88,7 @@ class ReportContent:
     caveats: list[str]
     decision_table: pd.DataFrame  # one row per approach, numeric
     approach_rows: list[dict]  # one dict per approach, formatted strings
+    component_rows: list[dict]  # component x approach matrix: label, cells [(main, sub)]
     harm_labels: dict[str, str]
     ceac: pd.DataFrame  # weight x approach
     tornado: pd.DataFrame | None
@@ -218,6 +203,44 @@ def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
     return rows
 
 
+def _component_rows(rows: list[dict]) -> list[dict]:
+    """The per-approach dicts as a component x approach matrix for one wide table."""
+
+    def line(label, get, strong=False, indent=False, note=None):
+        return {"label": label, "cells": [get(r) for r in rows], "strong": strong,
+                "indent": indent, "note": note}
+
+    out = [
+        line("Net benefit", lambda r: r["nb"], strong=True),
+        line("Risk reduction, all harms", lambda r: r["effect"]),
+    ]
+    for i, h in enumerate(rows[0]["by_harm"]):
+        out.append(line(h[0], lambda r, i=i: r["by_harm"][i][1:], indent=True))
+    out.append(line("Total social cost", lambda r: r["cost"]))
+    for i, b in enumerate(rows[0]["burden"]):
+        out.append(
+            line(f"Compliance burden: {b[0]}", lambda r, i=i: r["burden"][i][1:], indent=True)
+        )
+    out.append(line("Innovation cost", lambda r: r["innovation"], indent=True))
+    out.append(
+        line("Transfers: damages paid (not netted)", lambda r: r["transfers"],
+             note="paid by developers to victims; a transfer, not a social cost")
+    )
+    out.append(line("P(best) / expected loss", lambda r: (r["prob_best"], r["expected_loss"])))
+    out.append(line("P(NB < 0) / CVaR 5%", lambda r: (r["prob_negative"], r["cvar"])))
+    for i, h in enumerate(rows[0]["residual"]):
+        out.append(
+            line(
+                f"Residual annual harm in the final year: {h[0]}",
+                lambda r, i=i: (r["residual"][i][1], f"{r['residual'][i][2]}; "
+                                f"P(> acceptable) {r['residual'][i][3]}"),
+            )
+        )
+    out.append(line("Regulated entities (final year)", lambda r: r["entities"]))
+    out.append(line("Compliance rate (final year)", lambda r: r["compliance"]))
+    return out
+
+
 def _compliance(c: np.ndarray) -> tuple[str, str]:
     ok = c[np.isfinite(c)]
     if ok.size == 0:
@@ -231,104 +254,131 @@ def _ceac(results, weights) -> pd.DataFrame:
     return pd.DataFrame(curve, index=pd.Index(weights, name="weight"), columns=results.approaches)
 
 
-def _weight_where_best_changes(results, weights) -> list[tuple[float, str]]:
-    """Weights at which the approach with the highest expected NB changes."""
+def _value_judgement(results, weights, best: str, lab) -> str:
+    """Where along the weight on risk reduction the expected-value choice changes."""
     enb = weights[:, None] * results.effects.mean(axis=0) - results.costs.mean(axis=0)
-    best = enb.argmax(axis=1)
-    changes = np.flatnonzero(np.diff(best)) + 1
-    return [(float(weights[i]), results.approaches[int(best[i])]) for i in changes]
+    choice = [results.approaches[int(i)] for i in enb.argmax(axis=1)]
+    below = [(w, c) for w, c in zip(weights, choice, strict=True) if w < 1 and c != best]
+    above = [(w, c) for w, c in zip(weights, choice, strict=True) if w > 1 and c != best]
+    parts = []
+    if below:
+        w, c = below[-1]
+        parts.append(f"at a weight of {w:g}x or less it would be {lab(c)}")
+    if above:
+        w, c = above[0]
+        parts.append(f"at {w:g}x or more it would be {lab(c)}")
+    if not parts:
+        return (
+            f"Value judgement: {lab(best)} stays the expected-value choice for any weight on "
+            f"risk reduction from {weights[0]:g}x to {weights[-1]:g}x its stated value."
+        )
+    return (
+        f"Value judgement: with risk reduction weighted as stated (1x) {lab(best)} is the "
+        f"expected-value choice; " + " and ".join(parts) + "."
+    )
+
+
+def _switching_line(switching, params, lab) -> str | None:
+    if not isinstance(switching, pd.DataFrame) or "switching_value" not in switching:
+        return None
+    sw = switching.dropna(subset=["switching_value"])
+    if not len(sw):
+        return (
+            "No single input, moved alone across its 0.5%-99.5% range with the others at their "
+            "medians, changes the preferred approach (switching values)."
+        )
+    bits = []
+    for _, r in sw.head(4).iterrows():
+        p = params[r["parameter"]] if r["parameter"] in params else None
+        unit = f" {p.unit}" if p is not None and p.unit else ""
+        q = r.get("quantile")
+        qtxt = f" (its {100 * q:.1f}th percentile)" if q is not None and np.isfinite(q) else ""
+        bits.append(
+            f"{r['parameter']} reaches {number(r['switching_value'])}{unit}{qtxt}, "
+            f"to {lab(str(r['to_option']))}"
+        )
+    more = f" ({len(sw) - 4} more inputs in the sensitivity section)" if len(sw) > 4 else ""
+    return (
+        "Switching values (one input at a time, others at their medians; the judgement at "
+        "the medians can differ from the expected-value choice): the preferred approach changes "
+        "if " + "; ".join(bits) + more + "."
+    )
+
+
+def _sobol_output(sobol, pair: str | None):
+    """The decision-relevant slice of a long Sobol table (index output, parameter)."""
+    if sobol is None:
+        return None, None
+    if hasattr(sobol, "to_frame"):
+        sobol = sobol.to_frame()
+    if not isinstance(sobol.index, pd.MultiIndex):
+        return sobol, None
+    outputs = list(dict.fromkeys(sobol.index.get_level_values(0)))
+    pick = pair if pair in outputs else next((o for o in outputs if " - " in str(o)), outputs[0])
+    return sobol.xs(pick, level=0), pick
 
 
 def build_content(results, analysis=None, *, title: str | None = None) -> ReportContent:
-    """Assemble the report's words and tables from ``results`` and its analysis."""
+    """Assemble the report's words and tables from ``results`` and its ``Analysis``."""
     if analysis is None:
         analysis = analysis_for(results)
     cur = results.regulation.settings.currency
+    settings = results.regulation.settings
     labels = dict(results.labels)
     lab = lambda k: labels.get(k, k)  # noqa: E731
     table = _decision_table(results, WEIGHTS)
-    nb = results.net_benefit
     best = str(table["mean"].idxmax())
-    others = table.drop(index=best).sort_values("mean", ascending=False)
-    runner = str(others.index[0])
+    runner = str(table.drop(index=best)["mean"].idxmax())
     tb = table.loc[best]
-    evpi = decision.evpi(nb)
+    evpi = float(_get(analysis, "evpi", default=decision.evpi(results.net_benefit)))
 
     headline = [
         f"{lab(best)} has the highest expected net benefit: {money(tb['mean'], cur)} "
         f"(90% interval {money_interval(tb['p05'], tb['p95'], cur)}), present value over "
-        f"{results.regulation.settings.horizon_years} years against the status quo, "
-        f"{cur}, {results.regulation.settings.standing} standing.",
+        f"{settings.horizon_years} years against the status quo ({cur}, "
+        f"{settings.standing} standing).",
         f"It is the best approach in {share(tb['prob_best'])} of the {results.n:,} simulated "
         f"worlds; the runner-up, {lab(runner)}, is best in "
         f"{share(table.loc[runner, 'prob_best'])} with an expected net benefit of "
         f"{money(table.loc[runner, 'mean'], cur)}.",
     ]
     robust = [
-        f"Choosing {lab(best)} and being wrong costs {money(tb['expected_loss'], cur)} on "
-        f"average (expected loss; this is also the expected value of perfect information, "
-        f"the most any research could be worth to this decision).",
-        f"Downside: in {share(tb['prob_negative'])} of draws it does more harm than good "
+        f"Regret: choosing {lab(best)} costs {money(tb['expected_loss'], cur)} on average "
+        f"against the best approach in each world (expected loss; equal to the expected value "
+        f"of perfect information, the most that resolving all uncertainty could be worth).",
+        f"Tail risk: in {share(tb['prob_negative'])} of draws it does more harm than good "
         f"(net benefit below zero); the average of the worst 5% of draws (CVaR) is "
         f"{money(tb['cvar05'], cur)}.",
+        _value_judgement(results, WEIGHTS, best, lab),
     ]
-    changes = _weight_where_best_changes(results, WEIGHTS)
-    if changes:
-        w, to = min(changes, key=lambda c: abs(c[0] - 1.0))
-        robust.append(
-            f"Value judgement: if risk reduction were weighted {w:g}x instead of 1x, the "
-            f"expected-value choice would change to {lab(to)}."
-        )
-    else:
-        robust.append(
-            f"Value judgement: {lab(best)} stays the expected-value choice for any weight on "
-            f"risk reduction from {WEIGHTS[0]:g}x to {WEIGHTS[-1]:g}x."
-        )
-    switching = _get(analysis, "switching", "switching_values")
-    if isinstance(switching, pd.DataFrame) and "switching_value" in switching:
-        sw = switching.dropna(subset=["switching_value"])
-        if len(sw):
-            params = results.params
-            bits = []
-            for _, r in sw.head(4).iterrows():
-                p = params[r["parameter"]] if r["parameter"] in params else None
-                unit = f" {p.unit}" if p is not None and p.unit else ""
-                q = r.get("quantile")
-                qtxt = f", its {100 * q:.0f}th percentile" if q is not None and np.isfinite(q) else ""
-                bits.append(
-                    f"{r['parameter']} = {number(r['switching_value'])}{unit}{qtxt} "
-                    f"(to {lab(str(r['to_option']))})"
-                )
-            robust.append(
-                "Switching values (one input at a time, others at their medians): the "
-                "preferred approach changes if " + "; ".join(bits) + "."
-            )
-        else:
-            robust.append(
-                "No single input, moved alone across its 0.5%-99.5% range, changes the "
-                "preferred approach (switching values)."
-            )
+    switching = _get(analysis, "switching_values", "switching")
+    line = _switching_line(switching, results.params, lab)
+    if line:
+        robust.append(line)
 
-    evppi = _get(analysis, "evppi", "evppi_ranking", "research_priorities")
+    evppi = _get(analysis, "evppi")
     evidence = []
     if isinstance(evppi, pd.DataFrame) and "evppi" in evppi and len(evppi):
-        ev = evppi.sort_values("evppi", ascending=False)
-        top = ev[ev["evppi"] > 0].head(3)
+        evppi = evppi.sort_values("evppi", ascending=False)
+        top = evppi[evppi["evppi"] > NEGLIGIBLE * max(evpi, 1.0)].head(3)
         if len(top):
             evidence.append(
-                "The evidence that would most change the answer (expected value of partial "
-                "perfect information): "
+                "Evidence that would most change the answer (expected value of partial perfect "
+                "information): "
                 + "; ".join(f"{p} ({money(v, cur)})" for p, v in top["evppi"].items())
-                + f". Perfect information on everything is worth {money(evpi, cur)}."
+                + f". Resolving all uncertainty is worth {money(evpi, cur)}."
             )
         else:
             evidence.append(
-                f"No single input's uncertainty is worth resolving on its own (all EVPPI are "
-                f"zero); perfect information on everything is worth {money(evpi, cur)}."
+                f"No single input is worth researching on its own: learning any one of them "
+                f"exactly would not change the choice in expectation (every EVPPI is "
+                f"negligible), although resolving all uncertainty together is worth "
+                f"{money(evpi, cur)}. The choice is robust to any one piece of new evidence."
             )
-    caveats = [str(w) for w in (_get(analysis, "warnings", default=[]) or [])]
+    caveats = _caveats(_get(analysis, "warnings", default=()) or ())
     calib = results.calibration()
-    outside = [str(h) for h, ok in calib["median_inside_reference"].items() if not ok]
+    outside = [lab_h for h, ok in calib["median_inside_reference"].items() if not ok
+               for lab_h in [str(h)]]
     if outside:
         caveats.append(
             "Calibration: the bottom-up harm estimate lies outside its reference range for "
@@ -341,12 +391,12 @@ def build_content(results, analysis=None, *, title: str | None = None) -> Report
             caveats.append(str(convergence.warning))
         convergence = convergence.table
     tornado = _get(analysis, "tornado")
-    lead = _get(analysis, "lead", default=(best, runner))
-    sobol = _get(analysis, "sobol")
-    if hasattr(sobol, "to_frame"):
-        sobol = sobol.to_frame()
-    if isinstance(sobol, pd.DataFrame) and isinstance(sobol.index, pd.MultiIndex):
-        sobol = sobol.xs(sobol.index.get_level_values(0)[0], level=0)
+    pair = tornado.attrs.get("output") if isinstance(tornado, pd.DataFrame) else None
+    lead = pair.split(" - ") if pair and " - " in pair else (best, runner)
+    sobol, _ = _sobol_output(_get(analysis, "sobol"), pair)
+    ceac = _get(analysis, "ceac")
+    if not isinstance(ceac, pd.DataFrame):
+        ceac = _ceac(results, WEIGHTS)
     return ReportContent(
         title=title or results.params.title or results.params.name,
         currency=cur,
@@ -357,14 +407,12 @@ def build_content(results, analysis=None, *, title: str | None = None) -> Report
         evidence=evidence,
         caveats=list(dict.fromkeys(caveats)),
         decision_table=table,
-        approach_rows=_approach_rows(results, table, cur),
+        approach_rows=(rows := _approach_rows(results, table, cur)),
+        component_rows=_component_rows(rows),
         harm_labels={h.key: h.label for h in results.regulation.harms},
-        ceac=_ceac(results, WEIGHTS),
+        ceac=ceac,
         tornado=tornado,
-        tornado_label=(
-            f"net benefit of {lab(lead[0])} minus {lab(lead[1])}, "
-            f"{cur} bn"
-        ),
+        tornado_label=f"{lab(lead[0])} minus {lab(lead[1])}",
         switching=switching,
         sobol=sobol,
         evppi=evppi,

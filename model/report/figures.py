@@ -97,7 +97,14 @@ def net_benefit_distributions(results) -> go.Figure:
         )
     fig.add_vline(x=0, line_dash="dot", line_color="black")
     fig.update_layout(showlegend=False)
-    fig.update_xaxes(title=f"net benefit vs status quo, {_bn_axis(results)}")
+    others = nb[:, [j for j, k in enumerate(results.approaches) if k != "status_quo"]]
+    lo, hi = np.quantile(others, [0.01, 0.99])
+    pad = 0.05 * (hi - lo)
+    fig.update_xaxes(
+        title=f"net benefit vs status quo, {_bn_axis(results)}; axis cut at the 1st and 99th "
+        "percentiles (drag or zoom out to see the tails)",
+        range=[lo - pad, hi + pad],
+    )
     fig.update_yaxes(automargin=True)
     return _layout(
         fig, "Net benefit: how it is spread across the uncertainty (dashed line = mean)", 460
@@ -121,9 +128,9 @@ def cost_effect_plane(results, frontier: np.ndarray | None = None) -> go.Figure:
         if key == "status_quo":
             continue
         fig.add_trace(
-            go.Scattergl(
-                x=_thin(c[:, j], 400),
-                y=_thin(e[:, j], 400),
+            go.Scatter(
+                x=_thin(c[:, j], 300),
+                y=_thin(e[:, j], 300),
                 mode="markers",
                 marker={"size": 3, "color": _colour(j), "opacity": 0.25},
                 name=_label(results, key),
@@ -156,7 +163,9 @@ def cost_effect_plane(results, frontier: np.ndarray | None = None) -> go.Figure:
             name="efficiency frontier",
         )
     )
-    hi = float(max(np.quantile(c, 0.95), np.quantile(e, 0.95), 1e-9))
+    hi_c = float(max(np.quantile(c, 0.95), mc.max() * 1.2, 1e-9))
+    hi_e = float(max(np.quantile(e, 0.95), me.max() * 1.2, 1e-9))
+    hi = max(hi_c, hi_e)
     fig.add_trace(
         go.Scatter(
             x=[0, hi],
@@ -166,14 +175,9 @@ def cost_effect_plane(results, frontier: np.ndarray | None = None) -> go.Figure:
             name="break-even (benefit = cost)",
         )
     )
-    fig.update_xaxes(title=f"total social cost, {_bn_axis(results)}", rangemode="tozero")
-    fig.update_yaxes(title=f"risk reduction, {_bn_axis(results)}", rangemode="tozero")
-    return _layout(
-        fig,
-        "Risk reduction against cost: large dots = means, faint dots = draws; "
-        "above the dotted line benefits exceed costs",
-        520,
-    )
+    fig.update_xaxes(title=f"total social cost, {_bn_axis(results)}", range=[0, hi_c])
+    fig.update_yaxes(title=f"risk reduction, {_bn_axis(results)}", range=[0, hi_e])
+    return _layout(fig, "Risk reduction against cost (large dots = means, faint = draws)", 560)
 
 
 def acceptability(results, curve: pd.DataFrame, weight_name: str = "weight") -> go.Figure:
@@ -226,11 +230,12 @@ def tornado(results, table: pd.DataFrame, top: int = 15, label: str | None = Non
         )
     fig.add_vline(x=base, line_color="black")
     fig.update_layout(barmode="overlay")
-    fig.update_xaxes(title=label or f"outcome, {_bn_axis(results)}")
+    sym = currency_symbol(_currency(results))
+    fig.update_xaxes(title=f"{label or 'outcome'}, {sym}bn (present value)")
     fig.update_yaxes(automargin=True)
     return _layout(
         fig,
-        "Tornado: one input at a time moved to its 5th and 95th percentile",
+        "Tornado: one input at a time at its 5th and 95th percentile",
         max(360, 28 * len(t) + 140),
     )
 
@@ -257,27 +262,39 @@ def sobol_indices(table: pd.DataFrame, top: int = 15, output: str | None = None)
             )
         )
     fig.update_layout(barmode="group")
-    fig.update_xaxes(title="share of output variance (bars: 95% bootstrap interval)")
-    fig.update_yaxes(automargin=True)
     what = f" of {output}" if output else ""
-    return _layout(
-        fig, f"Sobol indices{what}: which inputs drive the variance", max(380, 36 * len(t) + 140)
+    fig.update_xaxes(
+        title=f"share of the variance{what} (whiskers: 95% bootstrap interval)",
+        range=[-0.05, 1.05],
     )
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, "Sobol indices: which inputs drive the variance", max(380, 36 * len(t) + 140))
 
 
-def evppi_ranking(table: pd.DataFrame, currency: str, top: int = 15) -> go.Figure:
-    """Horizontal bars of EVPPI (money per decision), highest on top.
+def evppi_ranking(
+    table: pd.DataFrame, currency: str, evpi: float | None = None, top: int = 15,
+    negligible: float = 1e-6,
+) -> go.Figure:
+    """Horizontal bars of EVPPI (money per decision), highest on top, with EVPI for scale.
 
-    ``table``: index = parameter, column ``evppi``.
+    ``table``: index = parameter, column ``evppi``. Values below ``negligible`` x EVPI are
+    estimation noise and drawn as 0.
     """
     t = table.sort_values("evppi", ascending=False).head(top).iloc[::-1]
+    values = t["evppi"].to_numpy(dtype=float)
+    names = [str(i) for i in t.index]
+    if evpi is not None:
+        values = np.where(values < negligible * max(evpi, 1.0), 0.0, values)
+        values = np.r_[values, evpi]
+        names = [*names, "ALL inputs together (EVPI)"]
+    colours = ["#2ca02c"] * len(t) + (["#555555"] if evpi is not None else [])
     fig = go.Figure(
         go.Bar(
-            y=[str(i) for i in t.index],
-            x=t["evppi"] / _BN,
+            y=names,
+            x=values / _BN,
             orientation="h",
-            marker_color="#2ca02c",
-            text=[money(v, currency) for v in t["evppi"]],
+            marker_color=colours,
+            text=[money(v, currency) for v in values],
             textposition="outside",
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
@@ -367,7 +384,7 @@ def risk_reduction_over_time(results) -> go.Figure:
     fig.update_xaxes(title_text="year", row=rows)
     fig.update_yaxes(title_text=f"{sym}bn a year", col=1)
     return _layout(
-        fig, "Risk reduction by harm over the years (mean over draws, discounted)", 320 * rows + 120
+        fig, "Annual risk reduction by harm (mean over draws, not discounted)", 320 * rows + 120
     )
 
 

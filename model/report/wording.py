@@ -92,7 +92,7 @@ def share(p: float, digits: int = 0) -> str:
 
 
 def number(x: float, digits: int = 3) -> str:
-    """A count or plain number with thousands separators or a k/m/bn suffix.
+    """A count or plain number with a k/m/bn suffix and ``digits`` significant figures.
 
     Examples
     --------
@@ -100,6 +100,10 @@ def number(x: float, digits: int = 3) -> str:
     '1.23m'
     >>> number(42.0)
     '42'
+    >>> number(999_999_999_999)
+    '1.00tn'
+    >>> number(0.000126)
+    '0.000126'
     """
     if x is None or not np.isfinite(x):
         return "n/a"
@@ -107,10 +111,8 @@ def number(x: float, digits: int = 3) -> str:
     a = abs(x)
     sign = "-" if x < 0 else ""
     for scale, suffix in _SCALES:
-        if a >= scale:
+        if a >= scale * (1 - 0.5 * 10 ** (1 - digits)):
             return f"{sign}{_sig(a / scale, digits)}{suffix}"
     if a == 0:
         return "0"
-    if a >= 1:
-        return f"{sign}{_sig(a, digits).rstrip('0').rstrip('.') if '.' in _sig(a, digits) else _sig(a, digits)}"
     return f"{x:.{digits}g}"

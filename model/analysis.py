@@ -1,0 +1,175 @@
+"""One call that runs the decision, sensitivity and value-of-information analyses.
+
+``analyse(results)`` works on any duck-typed results object with ``approaches``,
+``net_benefit`` (n, k), ``costs`` (n, k), ``effects`` (n, k), ``inputs`` (DataFrame n x p),
+``params`` (ParameterSet-like) and ``evaluate(X) -> (m, k)`` net benefit.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from model import decision, sensitivity, voi
+
+__all__ = ["Analysis", "analyse"]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Tables from :func:`analyse` (pandas DataFrames; None when a step was skipped).
+
+    Attributes
+    ----------
+    summary : per option: mean, se, median, p05, p95, prob_best, expected_loss, cvar,
+        prob_negative, max_regret.
+    evpi : float, per decision.
+    ceac : index ``weight`` (multiplier on the effects, 1 = as valued), one column per option.
+    ceaf : frontier over the same weights.
+    icers : incremental table on means (costs vs effects).
+    tornado, switching_values, sobol, evppi, convergence : see the functions in
+        :mod:`model.sensitivity` and :mod:`model.voi`.
+    warnings : tuple of str.
+    """
+
+    summary: pd.DataFrame
+    evpi: float
+    ceac: pd.DataFrame
+    ceaf: pd.DataFrame
+    icers: pd.DataFrame
+    tornado: pd.DataFrame | None
+    switching_values: pd.DataFrame | None
+    sobol: pd.DataFrame | None
+    evppi: pd.DataFrame | None
+    convergence: pd.DataFrame
+    warnings: tuple[str, ...] = field(default=())
+
+
+def analyse(
+    results,
+    *,
+    sobol_n: int = 256,
+    rng=0,
+    wtp=None,
+    cvar_alpha: float = 0.05,
+    evppi_method: str | None = None,
+    one_way: bool = True,
+) -> Analysis:
+    """Run the whole analysis layer with sensible defaults.
+
+    Parameters
+    ----------
+    results : Results-like
+        See the module docstring.
+    sobol_n : int
+        Base sample size of the Sobol design (power of 2; 0 skips Sobol). Indices are for
+        the net benefit of the two leading options (by expected net benefit) and their
+        difference.
+    rng : int or numpy.random.Generator
+    wtp : array_like, optional
+        Grid of weights on the effects (risk reduction in money) for the acceptability
+        curve, default ``linspace(0, 3, 31)``: net benefit = weight * effects - costs.
+    cvar_alpha : float
+    evppi_method : str, optional
+        Passed to :func:`model.voi.evppi`.
+    one_way : bool
+        Run tornado and switching values (they call ``results.evaluate``).
+
+    Returns
+    -------
+    Analysis
+    """
+    names = [str(a) for a in results.approaches]
+    nb = decision._as_matrix(results.net_benefit, "net_benefit")
+    costs = np.asarray(results.costs, dtype=float)
+    effects = np.asarray(results.effects, dtype=float)
+    gen = np.random.default_rng(rng)
+    notes: list[str] = []
+
+    summary = decision.expected_net_benefit(nb, names)
+    summary["prob_best"] = decision.prob_best(nb)
+    summary["expected_loss"] = decision.expected_loss(nb)
+    summary[f"cvar{round(cvar_alpha * 100):02d}"] = decision.cvar(nb, cvar_alpha)
+    summary["prob_negative"] = decision.prob_negative(nb)
+    summary["max_regret"] = decision.minimax_regret(nb)
+
+    grid = np.linspace(0.0, 3.0, 31) if wtp is None else np.atleast_1d(np.asarray(wtp, float))
+    ceac = pd.DataFrame(
+        decision.ceac(costs, effects, grid), index=pd.Index(grid, name="weight"), columns=names
+    )
+    ceaf = decision.ceaf(costs, effects, grid, names=names)
+    icers = decision.icers(costs, effects, names)
+
+    params = getattr(results, "params", None)
+    inputs = getattr(results, "inputs", None)
+    evaluate = getattr(results, "evaluate", None)
+    uncertain = list(getattr(params, "uncertain_names", getattr(params, "names", []) or []))
+    lead = np.argsort(nb.mean(axis=0))[::-1][:2]
+    pair = f"{names[lead[0]]} - {names[lead[1]]}"
+
+    tornado = switching = None
+    if one_way and params is not None and evaluate is not None:
+
+        def diff(x):
+            y = np.asarray(evaluate(x), dtype=float)
+            return y[:, lead[0]] - y[:, lead[1]]
+
+        sel = [u for u in uncertain if u in list(params.names)] or None
+        tornado = sensitivity.tornado(diff, params, names=sel)
+        tornado.attrs["output"] = pair
+        switching = sensitivity.switching_values(evaluate, params, names=sel, option_names=names)
+
+    sobol = None
+    if sobol_n and params is not None and evaluate is not None:
+
+        def lead_outputs(x):
+            y = np.asarray(evaluate(x), dtype=float)
+            return np.column_stack([y[:, lead[0]], y[:, lead[1]], y[:, lead[0]] - y[:, lead[1]]])
+
+        res = sensitivity.sobol(
+            lead_outputs,
+            params,
+            n=sobol_n,
+            rng=gen,
+            output_names=[names[lead[0]], names[lead[1]], pair],
+        )
+        sobol = res.to_frame()
+        if uncertain:
+            sobol = sobol[sobol.index.get_level_values("parameter").isin(uncertain)]
+
+    evppi = None
+    if inputs is not None:
+        df = inputs if isinstance(inputs, pd.DataFrame) else pd.DataFrame(np.asarray(inputs))
+        cols = [c for c in df.columns if c in uncertain] or list(df.columns)
+        df = df[cols]
+        df = df.loc[:, df.nunique() > 1]
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always", voi.EVPPIWarning)
+            evppi = voi.research_priorities(nb, df, method=evppi_method, rng=gen)
+        notes += [str(w.message) for w in rec if issubclass(w.category, voi.EVPPIWarning)]
+
+    conv = sensitivity.convergence(nb, names)
+    if conv.warning:
+        notes.append(conv.warning)
+    total = decision.evpi(nb)
+    if summary["prob_best"].max() < 0.5:
+        notes.append(
+            f"no option is best in more than half of the draws "
+            f"(max P(best) = {summary['prob_best'].max():.2f})"
+        )
+    return Analysis(
+        summary=summary,
+        evpi=total,
+        ceac=ceac,
+        ceaf=ceaf,
+        icers=icers,
+        tornado=tornado,
+        switching_values=switching,
+        sobol=sobol,
+        evppi=evppi,
+        convergence=conv.table,
+        warnings=tuple(notes),
+    )

@@ -1,0 +1,546 @@
+"""The ``headwater`` command line.
+
+``headwater run PARAMS`` writes an HTML report; ``validate``, ``params``, ``sensitivity`` and
+``compare`` answer the questions an analyst asks of parameter files. User mistakes (bad
+parameter files, missing paths, bad flag values, unwritable outputs) end with ONE line on
+stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DEFAULT_N", "main"]
+
+DEFAULT_N = 16384  # draws for `run`: simulate + analysis + report in ~15 s on 2 cores
+DESIGNS = ("sobol", "lhs", "random")
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A user mistake found by the CLI itself (printed as one line, exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``headwater run: error: ...``) and exit code 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's API
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# ----------------------------------------------------------------------------- argument types
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a directory, expected a .toml file")
+    return path
+
+
+def _writable_target(path: Path) -> Path:
+    """Check before any work that ``path`` can be written (its directory exists or can be made)."""
+    if path.is_dir():
+        raise UsageError(f"--out {path}: is a directory; give a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {path}: cannot write to {probe}; choose another location")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"--out {path}: file is not writable; choose another location")
+    return path
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _load(path: Path, scenarios: Sequence[Path] = ()):
+    from model.parameters import load_params
+
+    return load_params(path, scenarios=list(scenarios))
+
+
+@contextmanager
+def _stage(desc: str, quiet: bool):
+    """A one-line status on stderr around a step (silenced by --quiet)."""
+    started = time.perf_counter()
+    if not quiet:
+        print(f"headwater: {desc}...", file=sys.stderr, flush=True)
+    yield
+    if not quiet:
+        print(
+            f"headwater: {desc} done in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _print_table(df: pd.DataFrame, float_format=None, file=None) -> None:
+    with pd.option_context(
+        "display.max_rows", 200, "display.max_columns", 20, "display.width", 140,
+        "display.max_colwidth", 48,
+    ):
+        print(df.to_string(float_format=float_format), file=file or sys.stdout)
+
+
+def _money_frame(df: pd.DataFrame, currency: str, money_cols, share_cols=()) -> pd.DataFrame:
+    from model.report.wording import money, share
+
+    out = df.copy().astype(object)
+    for c in money_cols:
+        if c in out:
+            out[c] = [money(v, currency) for v in df[c]]
+    for c in share_cols:
+        if c in out:
+            out[c] = [share(v) for v in df[c]]
+    return out
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    from model.report import _write_atomic
+
+    _write_atomic(path, [df.to_csv()])
+
+
+# ----------------------------------------------------------------------------- run
+
+
+def _cmd_run(args) -> int:
+    from model.report import analysis_for, build_content, default_stem, write_report
+    from model.study import simulate
+
+    started = time.perf_counter()
+    params = _load(args.params, args.scenario)
+    out = args.out or Path("reports") / f"{default_stem(params)}.html"
+    _writable_target(out)
+    quiet = args.quiet
+    executor_cm = _executor(args)
+    with executor_cm as executor, _stage(f"simulating {args.n:,} draws", quiet):
+        res = simulate(
+            params, n=args.n, rng=args.seed, design=args.design, executor=executor,
+            progress=not quiet,
+        )
+    with _stage("analysing (decision, sensitivity, value of information)", quiet):
+        analysis = analysis_for(res)
+    with _stage("writing the report", quiet):
+        path = write_report(res, out, analysis=analysis, started=started)
+    total = time.perf_counter() - started
+    if args.json:
+        content = build_content(res, analysis)
+        doc = content.to_json_dict() | {
+            "report": str(path),
+            "seconds": round(total, 3),
+            "provenance": _jsonable(res.provenance),
+        }
+        print(json.dumps(doc, indent=2, allow_nan=False))
+    elif not quiet:
+        content = build_content(res, analysis)
+        for line in content.headline + content.caveats:
+            print(line)
+        print(f"report: {path}  ({total:.1f} s)")
+    return 0
+
+
+def _executor(args):
+    """The executor context for ``--executor`` (serial when not given)."""
+    from contextlib import nullcontext
+
+    spec = getattr(args, "executor", None)
+    if not spec or spec == "serial":
+        return nullcontext(None)
+    try:
+        from model.executors import executor_from_spec
+    except ImportError:
+        raise UsageError("--executor needs model.executors, which is not installed") from None
+    return executor_from_spec(spec)
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    if isinstance(x, (str, int, float, bool)) or x is None:
+        return x
+    return str(x)
+
+
+# ----------------------------------------------------------------------------- validate
+
+
+def _cmd_validate(args) -> int:
+    from model.parameters import validate_files
+
+    summaries, errors = validate_files(args.paths)
+    if errors:
+        for e in errors:
+            print(str(e), file=sys.stderr)
+        print(
+            f"headwater validate: {len(errors)} error(s) in "
+            f"{len({e.file for e in errors})} file(s)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    for line in summaries:
+        print(line)
+    return 0
+
+
+# ----------------------------------------------------------------------------- params
+
+
+def _cmd_params(args) -> int:
+    params = _load(args.params, args.scenario)
+    frame = params.to_frame()
+    if args.out:
+        _writable_target(args.out)
+        _write_csv(frame.set_index("name"), args.out)
+    if args.all:
+        print(f"ParameterSet {params.name}: {params.summary()}")
+        _print_table(frame.drop(columns=["file"]).set_index("name"))
+    else:
+        print(params)
+    return 0
+
+
+# ----------------------------------------------------------------------------- sensitivity
+
+
+def _decision_function(res, output: str | None):
+    """(m, d) -> (m,) function for sensitivity, and a description of what it measures."""
+    nb_mean = res.net_benefit.mean(axis=0)
+    keys = list(res.approaches)
+    if output is not None:
+        if output not in keys:
+            raise UsageError(f"--output {output}: unknown approach; choose one of {', '.join(keys)}")
+        j = keys.index(output)
+        return (lambda x: res.evaluate(x)[:, j]), f"net benefit of {res.labels[output]}"
+    best, runner = (int(i) for i in np.argsort(nb_mean)[::-1][:2])
+
+    def lead(x):
+        y = res.evaluate(x)
+        return y[:, best] - y[:, runner]
+
+    what = (
+        f"net benefit of {res.labels[keys[best]]} minus {res.labels[keys[runner]]} "
+        "(the two approaches with the highest expected net benefit)"
+    )
+    return lead, what
+
+
+def _cmd_sensitivity(args) -> int:
+    from model import sensitivity
+    from model.study import simulate
+
+    if args.method == "sobol" and args.n & (args.n - 1):
+        raise UsageError(
+            f"--n {args.n}: Sobol needs a power of 2 as the base sample size, e.g. "
+            f"{1 << (args.n.bit_length() - 1)} or {1 << args.n.bit_length()}"
+        )
+    if args.out:
+        _writable_target(args.out)
+    params = _load(args.params, args.scenario)
+    names = list(params.uncertain_names)
+    with _stage("finding the leading approaches", args.quiet):
+        res = simulate(params, n=4096, rng=args.seed, progress=not args.quiet)
+    func, what = _decision_function(res, args.output)
+    with _stage(f"{args.method} sensitivity", args.quiet):
+        if args.method == "sobol":
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                s = sensitivity.sobol(func, params, n=args.n, rng=args.seed)
+            table = s.to_frame().xs(s.outputs[0], level="output").loc[names]
+            table = table.sort_values("ST", ascending=False)
+            note = f"{s.n_evaluations:,} model evaluations"
+        elif args.method == "morris":
+            table = sensitivity.morris(func, params, r=args.n, rng=args.seed)
+            table = table.loc[[p for p in table.index if p in names]]
+            table = table.sort_values("mu_star", ascending=False)
+            note = f"{args.n} trajectories"
+        else:
+            table = sensitivity.tornado(lambda x: func(x)[:, None], params, names=names, output=0)
+            table = table.set_index("parameter").sort_values("swing", ascending=False)
+            note = "each input at its 5th and 95th percentile, others at their medians"
+    if args.out:
+        _write_csv(table, args.out)
+    print(f"{args.method} sensitivity of {what}; {note}")
+    _print_table(table.head(args.top), float_format=lambda v: f"{v:.4g}")
+    if len(table) > args.top:
+        print(f"... {len(table) - args.top} more rows" + (f" in {args.out}" if args.out else ""))
+    return 0
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def _param_diff(a, b) -> pd.DataFrame:
+    fa = a.to_frame().set_index("name")
+    fb = b.to_frame().set_index("name")
+    rows = []
+    for name in list(dict.fromkeys([*fa.index, *fb.index])):
+        da = fa["distribution"].get(name)
+        db = fb["distribution"].get(name)
+        if da != db:
+            rows.append(
+                {
+                    "parameter": name,
+                    "A": da if da is not None else "(absent)",
+                    "B": db if db is not None else "(absent)",
+                    "median A": fa["median"].get(name, np.nan),
+                    "median B": fb["median"].get(name, np.nan),
+                    "unit": (fa["unit"].get(name) or fb["unit"].get(name) or ""),
+                }
+            )
+    return pd.DataFrame(rows, columns=["parameter", "A", "B", "median A", "median B", "unit"])
+
+
+def _flatten(x, prefix=""):
+    if hasattr(x, "items"):
+        out = {}
+        for k, v in x.items():
+            out |= _flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        return out
+    if isinstance(x, (list, tuple)):
+        return {prefix: json.dumps(_jsonable(list(x)))}
+    return {prefix: repr(x)}
+
+
+def _structure_diff(a, b) -> list[str]:
+    fa, fb = _flatten(a.structure), _flatten(b.structure)
+    out = []
+    for k in sorted(set(fa) | set(fb)):
+        if k.endswith(".source"):
+            continue
+        if fa.get(k) != fb.get(k):
+            out.append(f"{k}: {fa.get(k, '(absent)')} -> {fb.get(k, '(absent)')}")
+    return out
+
+
+def _cmd_compare(args) -> int:
+    from model.report.wording import money, share
+    from model.study import simulate
+
+    a = _load(args.a)
+    b = _load(args.b)
+    diff = _param_diff(a, b)
+    settings = _structure_diff(a, b)
+    kw = {"n": args.n, "rng": args.seed, "design": args.design, "progress": False}
+    with _stage(f"simulating both on the same seed ({args.n:,} draws each)", args.quiet):
+        ra, rb = simulate(a, **kw), simulate(b, **kw)
+    if ra.approaches != rb.approaches:
+        raise UsageError(
+            f"{args.a} and {args.b} declare different approaches; compare needs the same ones"
+        )
+    cur = ra.regulation.settings.currency
+    sa, sb = ra.summary(), rb.summary()
+    table = pd.DataFrame(
+        {
+            "approach": [ra.labels[k] for k in ra.approaches],
+            "E[NB] A": sa["mean"].to_numpy(),
+            "E[NB] B": sb["mean"].to_numpy(),
+            "change": (sb["mean"] - sa["mean"]).to_numpy(),
+            "P(best) A": sa["prob_best"].to_numpy(),
+            "P(best) B": sb["prob_best"].to_numpy(),
+        }
+    ).set_index("approach")
+    best_a, best_b = sa["mean"].idxmax(), sb["mean"].idxmax()
+    print(f"A = {args.a} ({a.name}), B = {args.b} ({b.name}); seed {args.seed}, n {args.n:,}")
+    if best_a == best_b:
+        print(f"Decision unchanged: {ra.labels[best_a]} has the highest expected net benefit in both.")
+    else:
+        print(
+            f"Decision CHANGED: {ra.labels[best_a]} under A, {rb.labels[best_b]} under B."
+        )
+    print()
+    _print_table(
+        _money_frame(table, cur, ["E[NB] A", "E[NB] B", "change"], ["P(best) A", "P(best) B"])
+    )
+    print()
+    if diff.empty and not settings:
+        print("The two parameter sets are identical.")
+        return 0
+    if settings:
+        print("Settings that differ:")
+        for line in settings:
+            print(f"  {line}")
+    if not diff.empty:
+        # one-at-a-time attribution: A with only this parameter taken from B
+        keys = list(ra.approaches)
+        ib = keys.index(best_b) if best_b != best_a else None
+        ia = keys.index(best_a)
+        lead_a = sa["mean"].iloc[ia] - sa["mean"].drop(best_a).max()
+        effects = []
+        shared = [p for p in diff["parameter"] if p in a and p in b]
+        for p in shared:
+            rp = simulate(a.replace(**{p: b[p].dist}), **kw)
+            m = rp.net_benefit.mean(axis=0)
+            lead = m[ia] - np.delete(m, ia).max()
+            effects.append(lead - lead_a)
+        diff = diff.set_index("parameter")
+        diff["moves lead of A's choice by"] = pd.Series(dict(zip(shared, effects, strict=True)))
+        diff = diff.sort_values(
+            "moves lead of A's choice by", key=lambda s: -s.abs(), na_position="last"
+        )
+        out = diff.copy().astype(object)
+        out["moves lead of A's choice by"] = [
+            money(v, cur) if np.isfinite(v) else "n/a" for v in diff["moves lead of A's choice by"]
+        ]
+        print(
+            f"Parameters that differ ({len(diff)}), with how much each alone (A plus that one "
+            f"change from B) moves the lead of {ra.labels[best_a]} over the next best approach "
+            f"(lead under A: {money(lead_a, cur)}):"
+        )
+        _print_table(out, float_format=lambda v: f"{v:.4g}")
+        if ib is not None:
+            print(f"P(best) of {rb.labels[best_b]}: {share(sa['prob_best'][best_b])} -> "
+                  f"{share(sb['prob_best'][best_b])}")
+    if args.out:
+        _writable_target(args.out)
+        _write_csv(table, args.out)
+    return 0
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="headwater",
+        description="Cost-benefit and decision analysis of approaches to regulating downstream "
+        "AI developers.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    r = sub.add_parser("run", help="simulate, analyse and write the HTML report")
+    r.add_argument("params", type=_existing_file, help="parameter file, e.g. params/baseline.toml")
+    r.add_argument("--n", type=_positive_int, default=DEFAULT_N, help=f"draws (default {DEFAULT_N})")
+    r.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
+    r.add_argument("--design", choices=DESIGNS, default="sobol", help="sampling design")
+    r.add_argument(
+        "--scenario", type=_existing_file, action="append", default=[], metavar="FILE",
+        help="scenario file applied on top of PARAMS (repeatable, applied in order)",
+    )
+    r.add_argument("--out", type=Path, help="report path (default reports/<name>.html)")
+    r.add_argument(
+        "--executor", default=None,
+        help="serial | processes:N | dask-local:N | dask://HOST:PORT (default serial)",
+    )
+    r.add_argument("--quiet", action="store_true", help="no progress output")
+    r.add_argument("--json", action="store_true", help="print a JSON summary to stdout")
+    r.set_defaults(func=_cmd_run)
+
+    v = sub.add_parser("validate", help="check parameter files; report every error in every file")
+    v.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    v.set_defaults(func=_cmd_validate)
+
+    s = sub.add_parser("sensitivity", help="Sobol, Morris or tornado sensitivity table")
+    s.add_argument("params", type=_existing_file)
+    s.add_argument("--method", choices=("sobol", "morris", "tornado"), default="sobol")
+    s.add_argument(
+        "--n", type=_positive_int, default=512,
+        help="Sobol base sample size (power of 2) or Morris trajectories (default 512)",
+    )
+    s.add_argument("--seed", type=_seed, default=1)
+    s.add_argument("--scenario", type=_existing_file, action="append", default=[], metavar="FILE")
+    s.add_argument(
+        "--output", metavar="APPROACH",
+        help="analyse this approach's net benefit (default: the lead of the best approach "
+        "over the runner-up)",
+    )
+    s.add_argument("--top", type=_positive_int, default=20, help="rows to print (default 20)")
+    s.add_argument("--out", type=Path, help="write the full table as CSV")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=_cmd_sensitivity)
+
+    c = sub.add_parser(
+        "compare", help="which input changes move the decision between two parameter files"
+    )
+    c.add_argument("a", type=_existing_file, help="base parameter file")
+    c.add_argument("b", type=_existing_file, help="other parameter file or a scenario of A")
+    c.add_argument("--n", type=_positive_int, default=4096, help="draws per run (default 4096)")
+    c.add_argument("--seed", type=_seed, default=1)
+    c.add_argument("--design", choices=DESIGNS, default="sobol")
+    c.add_argument("--out", type=Path, help="write the per-approach table as CSV")
+    c.add_argument("--quiet", action="store_true")
+    c.set_defaults(func=_cmd_compare)
+
+    q = sub.add_parser("params", help="show a parameter set as a table")
+    q.add_argument("params", type=_existing_file)
+    q.add_argument("--scenario", type=_existing_file, action="append", default=[], metavar="FILE")
+    q.add_argument("--all", action="store_true", help="every column (description, source...)")
+    q.add_argument("--out", type=Path, help="write the table as CSV")
+    q.set_defaults(func=_cmd_params)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``headwater`` console script; returns the exit code."""
+    from model.errors import ParamFileError
+
+    try:
+        from model.decision import AnalysisInputError
+    except ImportError:  # pragma: no cover
+        AnalysisInputError = UsageError  # noqa: N806
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ParamFileError as e:
+        lines = str(e).splitlines()
+        more = f" (and {len(lines) - 1} more: run headwater validate)" if len(lines) > 1 else ""
+        print(f"headwater {args.command}: {lines[0]}{more}", file=sys.stderr)
+    except (UsageError, AnalysisInputError) as e:
+        print(f"headwater {args.command}: {e}", file=sys.stderr)
+    except OSError as e:
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"headwater {args.command}: {where}{e.strerror or e}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"headwater {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
