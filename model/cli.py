@@ -61,6 +61,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _sobol_n(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a power of 2 or 0, got {text!r}") from None
+    if value < 0 or (value & (value - 1)):
+        raise argparse.ArgumentTypeError(f"must be 0 or a power of 2 (e.g. 256, 512), got {value}")
+    return value
+
+
 def _existing_file(text: str) -> Path:
     path = Path(text)
     if not path.exists():
@@ -155,7 +165,7 @@ def _cmd_run(args) -> int:
             progress=not quiet,
         )
     with _stage("analysing (decision, sensitivity, value of information)", quiet):
-        analysis = analysis_for(res)
+        analysis = analysis_for(res, sobol_n=args.sobol_n)
     with _stage("writing the report", quiet):
         path = write_report(res, out, analysis=analysis, started=started)
     total = time.perf_counter() - started
@@ -462,6 +472,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenario file applied on top of PARAMS (repeatable, applied in order)",
     )
     r.add_argument("--out", type=Path, help="report path (default reports/<name>.html)")
+    r.add_argument(
+        "--sobol-n", type=_sobol_n, default=512, metavar="N",
+        help="base sample size of the Sobol design (power of 2; 0 skips Sobol; default 512)",
+    )
     r.add_argument(
         "--executor", default=None,
         help="serial | processes:N | dask-local:N | dask://HOST:PORT (default serial)",

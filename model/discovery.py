@@ -601,9 +601,7 @@ def prim(
         inside = np.all((x >= lim[:, 0]) & (x <= lim[:, 1]), axis=1)
         k, ky = int(inside.sum()), int(y[inside].sum())
         restricted = tuple(bool(r) for r in (lim != init).any(axis=1))
-        pasted = Box(
-            names, lim, restricted, ky / t_coi, ky / k, k / n, k, chosen, pasted=True
-        )
+        pasted = Box(names, lim, restricted, ky / t_coi, ky / k, k / n, k, chosen, pasted=True)
         result = dataclasses.replace(result, pasted_box=pasted)
     return result
 
@@ -667,8 +665,7 @@ def tradeoff_figure(result: PrimResult):
 
     steps = np.arange(result.n_steps)
     hover = [
-        f"step {i}<br>coverage {c:.3f}<br>density {d:.3f}<br>mass {m:.3f}<br>"
-        f"restricted {r}"
+        f"step {i}<br>coverage {c:.3f}<br>density {d:.3f}<br>mass {m:.3f}<br>restricted {r}"
         for i, c, d, m, r in zip(
             steps, result.coverage, result.density, result.mass, result.n_restricted, strict=True
         )

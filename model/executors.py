@@ -91,7 +91,7 @@ def executor_from_spec(spec: str) -> Iterator[Executor | None]:
         d = _distributed(spec)
         address = "tcp:" + arg
         try:
-            client = d.Client(address, timeout="10s")
+            client = d.Client(address, timeout="5s")
         except (OSError, TimeoutError) as e:
             raise ExecutorSpecError(
                 f"cannot reach a Dask scheduler at {address} ({type(e).__name__}); start one "

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from model.distributions import Distribution, _fmt, from_spec
+from model.distributions import Distribution, Expert, _fmt, expert_index, from_spec
 from model.errors import ParamFileError, ParamFileErrors
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "Correlation",
     "Parameter",
     "ParameterSet",
+    "expert_indicators",
     "load_params",
     "validate_files",
 ]
@@ -76,6 +77,15 @@ class Parameter:
     @property
     def is_fixed(self) -> bool:
         return self.dist.is_fixed
+
+    @property
+    def experts(self) -> tuple[Expert, ...]:
+        """The expert judgements pooled into this parameter (``dist = "pool"``), else ``()``.
+
+        Each is an :class:`~model.distributions.Expert`: ``name``, ``weight``, ``dist``
+        (a Distribution; ``dist.describe()`` for text) and ``source``.
+        """
+        return getattr(self.dist, "experts", ())
 
     def __str__(self) -> str:
         return f"{self.name} = {self.dist.describe()} [{self.unit}]"
@@ -321,6 +331,26 @@ class ParameterSet(Mapping):
             )
         cols = ["name", "description", "unit", "kind", "distribution"]
         cols += ["p05", "median", "p95", "source", "file"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def experts_frame(self):
+        """One row per expert judgement of every pooled parameter: parameter, method, expert,
+        weight, distribution, source (pandas DataFrame; empty if nothing is pooled)."""
+        import pandas as pd
+
+        rows = [
+            {
+                "parameter": n,
+                "method": self.parameters[n].dist.method,
+                "expert": e.name,
+                "weight": e.weight,
+                "distribution": e.dist.describe(),
+                "source": e.source,
+            }
+            for n in self.names
+            for e in self.parameters[n].experts
+        ]
+        cols = ["parameter", "method", "expert", "weight", "distribution", "source"]
         return pd.DataFrame(rows, columns=cols)
 
     def _repr_html_(self) -> str:
@@ -896,6 +926,41 @@ def validate_files(
         if ps is not None and not errs.items:
             summaries.append(f"{_disp(p)}: {ps.summary()}")
     return summaries, errors
+
+
+def expert_indicators(params: ParameterSet, draws: Any, *, rng: Any = 0):
+    """Per-draw expert index of every linearly pooled parameter, for EVPPI on the disagreement.
+
+    Parameters
+    ----------
+    params : ParameterSet
+    draws : Draws or DataFrame
+        Draws in data units with one column per parameter (``model.sample(...)`` output).
+    rng : seed or SeedSequence
+        Seeds the one uniform per draw that picks the expert from its posterior given the
+        value (see :func:`model.distributions.expert_index`); one independent stream per
+        parameter.
+
+    Returns
+    -------
+    DataFrame (n, number of linear pools)
+        Column ``NAME`` holds 0-based indices into ``params[NAME].experts``. Pass it to
+        ``model.voi.evppi(nb, frame)``: the EVPPI of a column is the value of learning which
+        expert is right.
+    """
+    import pandas as pd
+
+    frame = draws.to_frame() if hasattr(draws, "to_frame") else pd.DataFrame(draws)
+    pooled = [
+        n for n in params.names if params[n].experts and params[n].dist.method == "linear"
+    ]
+    seeds = np.random.SeedSequence(rng).spawn(len(pooled)) if pooled else []
+    out = {}
+    for n, ss in zip(pooled, seeds, strict=True):
+        if n not in frame.columns:
+            raise ParamFileError(_PY, n, "no column for this pooled parameter in the draws")
+        out[n] = expert_index(params[n].dist, frame[n].to_numpy(dtype=float), rng=ss)
+    return pd.DataFrame(out, index=frame.index)
 
 
 def raise_all(errors: list[ParamFileError]) -> None:

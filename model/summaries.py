@@ -115,20 +115,27 @@ class QuantileSketch:
         x = np.asarray(x, dtype=float)
         m, s = x.shape
         a = np.abs(x)
-        finite = np.isfinite(x)
-        big = finite & (a >= X_MIN)
-        zero = (finite & ~big).sum(axis=0)
-        skipped = m - finite.sum(axis=0)
+        valid = np.isfinite(x)
+        big = valid & (a >= X_MIN)
         if not big.any():
             empty = np.zeros((s, 0), dtype=np.int64)
-            return cls(alpha, 0, empty, empty.copy(), zero, skipped)
-        idx = np.ceil(np.log(a[big]) / np.log1p(2 * alpha / (1 - alpha))).astype(np.int64)
-        lo = int(idx.min())
-        width = int(idx.max()) - lo + 1
-        cols = np.nonzero(big)[1]  # row-major: the same order as a[big]
-        flat = (np.signbit(x[big]) * s + cols) * width + (idx - lo)
-        counts = np.bincount(flat, minlength=2 * s * width).reshape(2, s, width)
-        return cls(alpha, lo, counts[0], counts[1], zero, skipped)
+            zero = valid.sum(axis=0)
+            return cls(alpha, 0, empty, empty.copy(), zero, m - zero)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            idx = np.log(np.maximum(a, X_MIN, out=a), out=a)
+        idx *= 1.0 / np.log1p(2 * alpha / (1 - alpha))
+        np.ceil(idx, out=idx)
+        lo = int(np.min(idx, where=big, initial=np.inf))
+        width = int(np.max(idx, where=big, initial=-np.inf)) - lo + 1
+        # one bincount over every value: bins neg (s, w), pos (s, w), zero (s), skipped (s)
+        col = np.arange(s, dtype=np.int64)
+        code = np.where(big, idx - lo, 0.0).astype(np.int64)
+        code += (np.signbit(x) * s + col) * width
+        special = np.where(valid, 2 * s * width + col, 2 * s * width + s + col)
+        code = np.where(big, code, special)
+        counts = np.bincount(code.ravel(), minlength=2 * s * (width + 1))
+        pos_neg = counts[: 2 * s * width].reshape(2, s, width)
+        return cls(alpha, lo, pos_neg[0], pos_neg[1], counts[-2 * s : -s], counts[-s:])
 
     def merge(self, other: QuantileSketch) -> QuantileSketch:
         """The sketch of both sets of values (exact: counts add on the shared grid)."""

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import BSpline
 from scipy.linalg import cho_factor, cho_solve, solve
+from threadpoolctl import threadpool_limits
 
 from model.decision import AnalysisInputError, _as_matrix, evpi
 
@@ -399,44 +400,48 @@ def evppi(
     total = evpi(x)
     inb = x[:, 1:] - x[:, [0]]
     rows = []
-    for label, members in _groups(groups, df.columns):
-        cols = df[members].to_numpy(dtype=float)
-        meth = method or ("gam" if len(members) <= 2 else "gp")
-        se = edf = np.nan
-        if meth in ("strong_oakley", "sadatsafavi") and len(members) != 1:
-            raise AnalysisInputError(f"method '{meth}' is for single parameters, got {members}")
-        if meth == "gam":
-            if len(members) == 1:
-                val, se, edf = _evppi_spline_1d(
-                    inb, cols[:, 0], n_bins=n_bins, n_seg=n_seg, n_sim=n_sim, rng=rng
-                )
-            elif len(members) == 2:
-                val, se, edf = _evppi_spline_2d(
-                    inb, cols[:, 0], cols[:, 1], n_bins2=40, n_seg2=8, rng=rng
-                )
-            else:
+    limiter = threadpool_limits(1)  # many small solves: BLAS threads only spin
+    try:
+        for label, members in _groups(groups, df.columns):
+            cols = df[members].to_numpy(dtype=float)
+            meth = method or ("gam" if len(members) <= 2 else "gp")
+            se = edf = np.nan
+            if meth in ("strong_oakley", "sadatsafavi") and len(members) != 1:
+                raise AnalysisInputError(f"method '{meth}' is for single parameters, got {members}")
+            if meth == "gam":
+                if len(members) == 1:
+                    val, se, edf = _evppi_spline_1d(
+                        inb, cols[:, 0], n_bins=n_bins, n_seg=n_seg, n_sim=n_sim, rng=rng
+                    )
+                elif len(members) == 2:
+                    val, se, edf = _evppi_spline_2d(
+                        inb, cols[:, 0], cols[:, 1], n_bins2=40, n_seg2=8, rng=rng
+                    )
+                else:
+                    val, se, edf = _evppi_gp(inb, cols, n_fit=n_fit, rng=rng)
+            elif meth == "gp":
                 val, se, edf = _evppi_gp(inb, cols, n_fit=n_fit, rng=rng)
-        elif meth == "gp":
-            val, se, edf = _evppi_gp(inb, cols, n_fit=n_fit, rng=rng)
-        elif meth == "strong_oakley":
-            nbk = n_blocks
-            if nbk is None:
-                nbk = next((b for b in (50, 40, 20, 25, 10, 8, 5, 4, 2) if n % b == 0), 1)
-            val = _evppi_so(x, cols[:, 0], nbk)
-        elif meth == "sadatsafavi":
-            val = _evppi_sal(x, cols[:, 0])
-        else:
-            raise AnalysisInputError(
-                f"unknown method '{meth}'; use gam, gp, strong_oakley or sadatsafavi"
-            )
-        if val > total * 1.01 or val < -0.01 * total:
-            warnings.warn(
-                f"EVPPI for {label} = {val:.6g} clipped to [0, EVPI = {total:.6g}]",
-                EVPPIWarning,
-                stacklevel=2,
-            )
-        val = min(max(val, 0.0), total)
-        rows.append((label, val, se, edf, meth))
+            elif meth == "strong_oakley":
+                nbk = n_blocks
+                if nbk is None:
+                    nbk = next((b for b in (50, 40, 20, 25, 10, 8, 5, 4, 2) if n % b == 0), 1)
+                val = _evppi_so(x, cols[:, 0], nbk)
+            elif meth == "sadatsafavi":
+                val = _evppi_sal(x, cols[:, 0])
+            else:
+                raise AnalysisInputError(
+                    f"unknown method '{meth}'; use gam, gp, strong_oakley or sadatsafavi"
+                )
+            if val > total * 1.01 or val < -0.01 * total:
+                warnings.warn(
+                    f"EVPPI for {label} = {val:.6g} clipped to [0, EVPI = {total:.6g}]",
+                    EVPPIWarning,
+                    stacklevel=2,
+                )
+            val = min(max(val, 0.0), total)
+            rows.append((label, val, se, edf, meth))
+    finally:
+        limiter.restore_original_limits()
     out = pd.DataFrame(rows, columns=["parameter", "evppi", "se", "edf", "method"])
     return out.set_index("parameter")
 

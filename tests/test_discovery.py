@@ -1,5 +1,7 @@
 """Scenario discovery (PRIM): known answers, agreement with the ``prim`` package, errors."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,13 +36,16 @@ def test_recovers_planted_box():
 
 def test_recovers_planted_box_with_noise_and_threshold():
     x, y = _planted(noise=0.05)
-    res = prim(x, y, threshold=0.9)
+    res = prim(x, y, coverage_floor=0.6)  # 5% flipped labels: at most ~72% coverage
     box = res.chosen
-    assert box.density >= 0.9 and box.coverage > 0.6
+    assert box.density > 0.9 and box.coverage > 0.6
     assert box.restricted[:2] == (True, True)
     assert abs(box.limits[0, 1] - 0.3) < 0.05 and abs(box.limits[1, 0] - 0.6) < 0.05
-    # the chosen step is the last one at or above the threshold
-    assert np.all(res.density[res.chosen_step + 1 :] < 0.9)
+    ok = res.coverage >= 0.6
+    assert box.density == res.density[ok].max()
+    # threshold rule: the last step at or above the threshold
+    t = prim(x, y, threshold=0.9)
+    assert t.density[t.chosen_step] >= 0.9 and np.all(t.density[t.chosen_step + 1 :] < 0.9)
 
 
 def test_describe_plain_words():
@@ -55,22 +60,30 @@ def test_describe_plain_words():
             "x1": "leakage",
         }
     )
-    assert text.startswith(
-        "upstream mitigation beats targeted obligations whenever the open-weight share of NCII "
-        "is below 0.3"
-    )
-    assert " and leakage is above 0.6" in text
-    assert text.endswith("(coverage 100%, density 100%)") or "coverage 9" in text
+    assert re.fullmatch(
+        r"upstream mitigation beats targeted obligations whenever the open-weight share of NCII "
+        r"is below 0\.(29|30|31) and leakage is above 0\.(59|60|61) "
+        r"\(coverage 9\d%, density 100%\)",
+        text,
+    ), text
     assert "x2" not in text and "x6" not in text
     assert str(res) == res.describe()
     plain = res.describe(units=["share", "share", "", "", "", "", ""])
-    assert "x0 is below 0.3" in plain and " share" in plain
+    assert re.search(r"x0 is below 0\.\d\d share and x1 is above 0\.\d\d share", plain)
 
 
 @pytest.mark.parametrize(
     ("x", "s"),
-    [(0.4123, "0.41"), (0.5249, "0.52"), (12345.0, "12,000"), (1.0, "1.0"), (0.00523, "0.0052"),
-     (-3.14159, "-3.1"), (2.5e-7, "2.5e-07"), (0.0, "0")],
+    [
+        (0.4123, "0.41"),
+        (0.5249, "0.52"),
+        (12345.0, "12,000"),
+        (1.0, "1.0"),
+        (0.00523, "0.0052"),
+        (-3.14159, "-3.1"),
+        (2.5e-7, "2.5e-07"),
+        (0.0, "0"),
+    ],
 )
 def test_sig2(x, s):
     assert _sig2(x) == s
@@ -81,7 +94,11 @@ def test_between_and_nothing_restricted():
     x = pd.DataFrame(rng.random((5000, 3)), columns=["a", "b", "c"])
     y = ((x.a > 0.3) & (x.a < 0.6)).to_numpy()
     res = prim(x, y)
-    assert "a is between 0.3" in res.describe() and "and 0.6" in res.describe()
+    assert re.fullmatch(
+        r"the target holds whenever a is between 0\.3\d and 0\.[56]\d "
+        r"\(coverage 9\d%, density 100%\)",
+        res.describe(),
+    ), res.describe()
     assert res.select(0).describe().startswith("the target holds throughout the sampled range")
 
 
@@ -183,25 +200,23 @@ def test_errors():
         prim(x, y[:-1])
     bad = x.copy()
     bad.iloc[5, 2] = np.nan
-    with pytest.raises(ValueError, match="inputs column 'x2' holds 1 NaN/inf value.*draw 5"):
+    with pytest.raises(ValueError, match=r"inputs column 'x2' holds 1 NaN/inf value.*draw 5"):
         prim(bad, y)
     for a in (0, 0.5, -0.1, 0.7):
         with pytest.raises(ValueError, match=r"alpha=.* is outside \(0, 0.5\)"):
             prim(x, y, alpha=a)
     with pytest.raises(ValueError, match="allows a box holding no draw"):
         prim(x, y, min_support=0.001)
-    with pytest.raises(ValueError, match="no box reaches density >= threshold=1.5"):
+    with pytest.raises(ValueError, match=r"no box reaches density >= threshold=1\.5"):
         prim(x, y, threshold=1.5)
     with pytest.raises(ValueError, match="target must be boolean"):
         prim(x, np.linspace(0, 1, 200))
     with pytest.raises(ValueError, match="not real-valued"):
         prim(x.assign(s="a"), y)
-    for err in (prim, discover):
-        assert issubclass(ValueError, Exception) and callable(err)
 
 
 def test_error_messages_are_one_line():
-    x, y = _planted(n=200)
+    x, _ = _planted(n=200)
     with pytest.raises(ValueError) as e:
         prim(x, np.zeros(200, bool))
     assert "\n" not in str(e.value)

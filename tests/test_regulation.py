@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_world import TINY_STRUCTURE, TINY_VALUES, write_tiny
 
 import model
 from model.errors import ParamFileError
@@ -15,178 +16,7 @@ from model.regulation.spec import Approach, RegulationModel
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "params" / "baseline.toml"
-
-# ---- a tiny world worked out by hand --------------------------------------------------------
-
-TINY_VALUES = {
-    "n_upstream": 10,
-    "n_downstream": 1000,
-    "n_downstream_cap": 1000,  # = start: the logistic path stays at 1000
-    "downstream_growth": 0.5,
-    "ecosystem_value": 1e6,
-    "ecosystem_value_growth": 0.0,
-    "leakage": 0.5,
-    "share_above_threshold": 0.01,
-    "concentration": 0.5,  # rho_T = 0.01 ** 0.5 = 0.1
-    "foreign_base_share": 0.5,
-    "h_base": 1e6,
-    "h_ref": 1e6,
-    "h_growth": 0.0,
-    "h_cap": 2.0,
-    "h_malicious": 0.2,
-    "h_open": 0.6,
-    "h_acceptable": 5e5,
-    "h_jurisdiction": 1.0,
-    # targeted obligation
-    "efficacy": 0.5,
-    "zero": 0.0,
-    "tariff": 100.0,
-    "cost_oneoff": 300.0,
-    "cost_annual": 100.0,
-    "penalty": 1000.0,
-    "capacity": 100.0,
-    "cost_per_audit": 10.0,
-    "reg_per_entity": 1.0,
-    "voluntary": 0.2,
-    "elasticity": 1.0,
-    "amortisation": 3.0,
-    # upstream controls
-    "up_closed": 0.8,
-    "up_open": 0.3,
-    "substitution": 0.25,
-    "up_oneoff": 1000.0,
-    "up_annual": 500.0,
-    "up_penalty": 1e4,
-    "up_capacity": 10.0,
-    "up_reg": 50.0,
-    "up_voluntary": 0.5,
-    "blocked": 0.01,
-    # liability
-    "deterrence": 0.2,
-    "claims": 0.1,
-    "transaction": 0.5,
-    "precaution": 0.25,
-    "chill": 0.004,
-}
-
-SHARES = {
-    "leakage",
-    "foreign_base_share",
-    "h_malicious",
-    "h_open",
-    "h_jurisdiction",
-    "efficacy",
-    "voluntary",
-    "up_closed",
-    "up_open",
-    "substitution",
-    "up_voluntary",
-    "blocked",
-    "deterrence",
-    "claims",
-    "chill",
-}
-
-TINY_STRUCTURE = """
-[settings]
-horizon_years = 2
-standing = "world"
-currency = "USD"
-
-[discounting]
-schedule = [[0, 0.1]]
-source = "test"
-
-[harms.h]
-label = "Harm"
-reading = "test"
-harm = ["h_base"]
-reference = ["h_ref"]
-growth = "h_growth"
-growth_cap = "h_cap"
-malicious_share = "h_malicious"
-open_weight_share = "h_open"
-acceptable = "h_acceptable"
-jurisdiction_share = "h_jurisdiction"
-
-[instruments.targeted]
-type = "downstream_obligation"
-scope = "above_threshold"
-label = "Targeted"
-[instruments.targeted.parameters]
-efficacy = "efficacy"
-hours_oneoff = "zero"
-hours_annual = "zero"
-tariff = "tariff"
-cost_oneoff = "cost_oneoff"
-cost_annual = "cost_annual"
-penalty = "penalty"
-capacity = "capacity"
-cost_per_audit = "cost_per_audit"
-regulator_cost_per_entity = "reg_per_entity"
-voluntary_compliance = "voluntary"
-entry_elasticity = "elasticity"
-amortisation_years = "amortisation"
-
-[instruments.upstream]
-type = "upstream_controls"
-label = "Upstream"
-[instruments.upstream.parameters]
-efficacy_closed = "up_closed"
-efficacy_open = "up_open"
-substitution = "substitution"
-cost_oneoff = "up_oneoff"
-cost_annual = "up_annual"
-penalty = "up_penalty"
-capacity = "up_capacity"
-regulator_cost_per_entity = "up_reg"
-voluntary_compliance = "up_voluntary"
-value_blocked = "blocked"
-
-[instruments.liability]
-type = "liability"
-label = "Liability"
-[instruments.liability.parameters]
-deterrence = "deterrence"
-claim_share = "claims"
-transaction_cost = "transaction"
-precaution_ratio = "precaution"
-chill = "chill"
-
-[approaches.status_quo]
-label = "Status quo"
-instruments = []
-
-[approaches.targeted]
-label = "Targeted"
-instruments = ["targeted"]
-
-[approaches.upstream]
-label = "Upstream"
-instruments = ["upstream"]
-
-[approaches.liability]
-label = "Liability"
-instruments = ["liability"]
-
-[approaches.combined]
-label = "Combined"
-instruments = ["upstream", "targeted", "liability"]
-"""
-
-
-def write_tiny(tmp_path: Path, structure: str = TINY_STRUCTURE, **overrides) -> Path:
-    """A parameter file with every parameter fixed, plus the given structure tables."""
-    lines = [structure]
-    for name, value in {**TINY_VALUES, **overrides}.items():
-        kind = "share" if name in SHARES else "real"
-        lines.append(
-            f'[parameters.{name}]\ndescription = "{name}"\nunit = "u"\nkind = "{kind}"\n'
-            f'source = "test"\ndist = "fixed"\nvalue = {float(value)!r}\n'
-        )
-    path = tmp_path / "tiny.toml"
-    path.write_text("\n".join(lines))
-    return path
+SCENARIOS = ROOT / "params" / "scenarios"
 
 
 def tiny_outcomes(tmp_path: Path, **overrides):
@@ -259,6 +89,34 @@ def test_tiny_combination_multiplies_residuals_within_segments(tmp_path):
     # costs add (liability's depend on its claims); value losses combine as 1 - prod(1 - loss)
     loss = 1 - (1 - 0.001) * (1 - 0.01) * (1 - 0.002)
     assert o.innovation_cost[0, j] == pytest.approx(loss * 1e6 * D.sum(), rel=1e-12)
+
+
+def test_adaptive_equals_static_when_the_trigger_is_always_crossed(tmp_path):
+    o = tiny_outcomes(tmp_path)
+    static, adaptive = o.approaches.index("targeted"), o.approaches.index("adaptive")
+    for field in ("risk_reduction", "burden", "innovation_cost", "net_benefit", "entities"):
+        np.testing.assert_array_equal(getattr(o, field)[:, adaptive], getattr(o, field)[:, static])
+
+
+def test_adaptive_equals_no_rule_when_the_trigger_is_never_crossed(tmp_path):
+    o = tiny_outcomes(tmp_path, trigger=1e300, monitoring=7.0)
+    j = o.approaches.index("adaptive")
+    assert np.all(o.risk_reduction[:, j] == 0.0)
+    assert np.all(o.innovation_cost[:, j] == 0.0)
+    assert np.all(o.entities[:, j] == 0.0)
+    np.testing.assert_allclose(o.burden[0, j], [0.0, 0.0, 7.0 * D.sum()], rtol=1e-12)
+
+
+def test_adaptive_switches_on_after_the_lag(tmp_path):
+    # harm 1e6 a year from year 0, lag 0.5 -> ceil -> year 1: only year 1 is regulated
+    o = tiny_outcomes(tmp_path, lag=0.5)
+    static, j = o.approaches.index("targeted"), o.approaches.index("adaptive")
+    removed = 0.4 * 0.1 * 0.49
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * D[1], rel=1e-12)
+    # everyone covered complies once at switch-on: one-off cost in year 1
+    downstream = (4.9 * 100 + 4.9 * 300) * D[1]
+    assert o.burden[0, j, 1] == pytest.approx(downstream, rel=1e-12)
+    assert o.risk_reduction[0, j, 0] < o.risk_reduction[0, static, 0]
 
 
 def test_status_quo_is_exactly_zero():
@@ -398,6 +256,10 @@ def test_calibration_bottom_up_sits_inside_the_reference_range(baseline_results)
 # ---- the vectorised model equals a plain per-draw loop over the same equations ----------------
 
 
+def _phi(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2))
+
+
 def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
     """Scalar re-statement of docs/model.md for one draw (no numpy), approach -> net benefit."""
     s = regulation.settings
@@ -410,22 +272,58 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
     n_down = [cap / (1 + (cap / n0 - 1) * (1 + g) ** -t) for t in years]
     entrants = [n_down[0]] + [max(n_down[t] - n_down[t - 1], 0.0) for t in years if t > 0]
     value = [v["ecosystem_value"] * (1 + v["ecosystem_value_growth"]) ** t for t in years]
-    leak, rho = v["leakage"], v["share_above_threshold"] ** v["concentration"]
+    leak = v["leakage"]
+    if s.threshold == "share":
+        share_above = [v["share_above_threshold"]] * len(value)
+        rho = [v["share_above_threshold"] ** v["concentration"]] * len(value)
+    else:
+        k = [
+            (
+                math.log(v["threshold_compute"])
+                - math.log(v["compute_median"] * (1 + v["compute_drift"]) ** t)
+            )
+            / math.log(v["compute_gsd"])
+            for t in years
+        ]
+        tilt = v["compute_risk_correlation"] * v["risk_dispersion"]
+        share_above = [_phi(-x) for x in k]
+        rho = [_phi(tilt - x) for x in k]
+    paths = {}
+    for h in regulation.harms:
+        r = h.roles
+        base = math.prod(v[name] for name in h.harm)
+        if s.standing == "jurisdiction":
+            base *= v[r["jurisdiction_share"]]
+        xs = [(1 + v[r["growth"]]) ** t for t in years]
+        paths[h.key] = [base * x / (1 + (x - 1) / v[r["growth_cap"]]) for x in xs]
 
     def p(inst, role, harm=None):
-        name = inst.parameters[role]
-        return v[regulation.resolve(name, harm)] if harm else v[name]
+        mapping = dict(inst.parameters)
+        if inst.base:
+            mapping = {**regulation.instruments[inst.base].parameters, **mapping}
+        return v[regulation.resolve(mapping[role], harm)] if harm else v[mapping[role]]
 
     def complying(inst, cost, n_active):
         c0 = p(inst, "voluntary_compliance")
         caught = min(1.0, p(inst, "capacity") / max(n_active, 1e-12))
         return c0 + (1 - c0) * min(1.0, caught * p(inst, "penalty") / cost)
 
+    def start(inst):
+        """Year an obligation applies from: 0, or for an adaptive one trigger + lag."""
+        if inst.type != "adaptive":
+            return 0
+        total = [sum(path[t] for path in paths.values()) for t in years]
+        crossed = [t for t in years if total[t] >= p(inst, "trigger_level")]
+        first = crossed[0] if crossed else len(total)
+        return first + math.ceil(p(inst, "detection_lag"))
+
     def obligation(inst, t):
         """(removed share before efficacy, value share lost, annual social cost) in year t."""
+        if t < start(inst):
+            return 0.0, 0.0, 0.0
         every = inst.scope == "all"
-        count = (1 - leak) * (1 if every else v["share_above_threshold"])
-        share_v = (1 - leak) * (1 if every else rho)
+        count = (1 - leak) * (1 if every else share_above[t])
+        share_v = (1 - leak) * (1 if every else rho[t])
         annual = p(inst, "hours_annual") * p(inst, "tariff") + p(inst, "cost_annual")
         oneoff = p(inst, "hours_oneoff") * p(inst, "tariff") + p(inst, "cost_oneoff")
         per_dev = share_v * value[t] / (count * n_down[t])
@@ -433,7 +331,8 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
         d = min(1.0, p(inst, "entry_elasticity") * yearly / per_dev)
         active = count * n_down[t] * (1 - d)
         c = complying(inst, annual, active)
-        cost = active * c * (annual + entrants[t] / n_down[t] * oneoff)
+        new = n_down[t] if t == start(inst) else entrants[t]
+        cost = active * c * (annual + new / n_down[t] * oneoff)
         cost += active * p(inst, "regulator_cost_per_entity")
         cost += p(inst, "capacity") * p(inst, "cost_per_audit")
         return c * (1 - d), d * share_v, cost
@@ -445,8 +344,10 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
         for t in years:
             kept_value, cost = 1.0, 0.0
             for inst in insts:
-                if inst.type == "downstream_obligation":
+                if inst.type in ("downstream_obligation", "adaptive"):
                     _, lost, c = obligation(inst, t)
+                    if inst.type == "adaptive":
+                        c += p(inst, "monitoring_cost")
                 elif inst.type == "upstream_controls":
                     rate = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
                     first = p(inst, "cost_oneoff") if t == 0 else 0.0
@@ -465,16 +366,12 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
             averted = 0.0
             for h in regulation.harms:
                 r = h.roles
-                base = math.prod(v[name] for name in h.harm)
-                if s.standing == "jurisdiction":
-                    base *= v[r["jurisdiction_share"]]
-                x = (1 + v[r["growth"]]) ** t
-                harm = base * x / (1 + (x - 1) / v[r["growth_cap"]])
+                harm = paths[h.key][t]
                 reach = (1 - leak) * (1 - v[r["malicious_share"]])
                 open_share = v[r["open_weight_share"]]
                 above = below = closed = open_ = 1.0
                 for inst in insts:
-                    if inst.type == "downstream_obligation":
+                    if inst.type in ("downstream_obligation", "adaptive"):
                         e = obligation(inst, t)[0] * p(inst, "efficacy", h.key)
                         above *= 1 - e
                         below *= 1 - e if inst.scope == "all" else 1.0
@@ -491,7 +388,7 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                             e *= p(inst, "efficacy", h.key)
                         above *= 1 - e
                         below *= 1 - e
-                removed_reach = rho * (1 - above) + (1 - rho) * (1 - below)
+                removed_reach = rho[t] * (1 - above) + (1 - rho[t]) * (1 - below)
                 open_dom = open_share * (1 - v["foreign_base_share"])
                 removed_up = (1 - open_share) * (1 - closed) + open_dom * (1 - open_)
                 averted += harm * (1 - (1 - reach * removed_reach) * (1 - removed_up))
@@ -506,8 +403,9 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def test_vectorised_model_equals_a_plain_per_draw_loop():
-    params = model.load_params(BASELINE)
+@pytest.mark.parametrize("path", [BASELINE, SCENARIOS / "compute_threshold.toml"])
+def test_vectorised_model_equals_a_plain_per_draw_loop(path):
+    params = model.load_params(path)
     regulation = build_model(params)
     draws = model.sample(params, n=100, design="random", rng=9)
     values = {n: draws[n] for n in params.names}

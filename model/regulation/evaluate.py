@@ -44,9 +44,14 @@ class Outcomes:
 def instrument_parameters(model: RegulationModel, inst: Instrument, values) -> dict[str, Array]:
     """Role -> draw array; per-harm roles stacked to (H, 1, n), the rest (1, 1, n)."""
     kind = TYPES[inst.type]
+    mapping = dict(inst.parameters)
+    per_harm = kind.per_harm
+    if inst.base is not None:  # an adaptive instrument also reads its base's parameters
+        mapping = {**model.instruments[inst.base].parameters, **mapping}
+        per_harm = per_harm | TYPES[model.instruments[inst.base].type].per_harm
     out = {}
-    for role, name in inst.parameters.items():
-        if role in kind.per_harm:
+    for role, name in mapping.items():
+        if role in per_harm:
             out[role] = stack_harms(values, [model.resolve(name, h) for h in model.harm_names])
         else:
             out[role] = column(values, name)
@@ -83,22 +88,25 @@ def _annual_sum(costs: list[Costs], attr: str, t: int, n: int) -> Array:
     return total
 
 
-def evaluate(model: RegulationModel, values: Mapping[str, Array]) -> Outcomes:
+def evaluate(
+    model: RegulationModel, values: Mapping[str, Array], world: World | None = None
+) -> Outcomes:
     """Evaluate all approaches of ``model`` on draws ``values`` (name -> (n,) array).
 
-    Shares keep their smallest broadcast shape: one constant over the years stays (H, 1, n), so
-    approaches without time-varying instruments never build (H, T, n) arrays of their own.
+    ``world`` may be passed when it is already built (threshold design reuses one world for
+    many thresholds). Shares keep their smallest broadcast shape: one constant over the years
+    stays (H, 1, n), so approaches without time-varying instruments never build (H, T, n)
+    arrays of their own.
     """
-    world = build_world(model, values)
+    world = build_world(model, values) if world is None else world
     h, t, n = world.harm.shape
     harm_pv = _present_value(world, world.harm)  # (H, n)
-    params = {k: instrument_parameters(model, i, values) for k, i in model.instruments.items()}
-    effects = {
-        k: TYPES[i.type].effect(world, params[k], i.scope) for k, i in model.instruments.items()
-    }
+    used = {k: model.instruments[k] for a in model.approaches for k in a.instruments}
+    params = {k: instrument_parameters(model, i, values) for k, i in used.items()}
+    effects = {k: TYPES[i.type].effect(world, params[k], i.scope) for k, i in used.items()}
     fixed_costs = {
         k: TYPES[i.type].costs(world, params[k], i.scope, effects[k], None)
-        for k, i in model.instruments.items()
+        for k, i in used.items()
         if not TYPES[i.type].needs_residual
     }
     k_approaches = len(model.approaches)

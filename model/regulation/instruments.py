@@ -8,7 +8,7 @@ once the approach's residual risk is known, into ``Costs``. Equations: docs/mode
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -239,6 +239,59 @@ class VoluntaryGuidance(InstrumentType):
         )
 
 
+class Adaptive(InstrumentType):
+    """A downstream obligation that switches on only once a monitored trigger is crossed.
+
+    The monitor watches the annual harm through modified models that would occur without the
+    obligation (the sum over harms, H(t)); the obligation starts ``ceil(detection_lag)`` years
+    after the first year with H(t) >= ``trigger_level`` (never, if it is not crossed within
+    the horizon). Everyone covered complies once at switch-on; ``monitoring_cost`` is paid by
+    the regulator every year. A trigger at 0 with no lag reduces it to the static obligation;
+    a trigger never crossed, to no obligation (plus monitoring).
+    """
+
+    name = "adaptive"
+    roles = ("trigger_level", "detection_lag", "monitoring_cost")
+    base = DownstreamObligation()  # the instrument type it switches on
+    scopes = DownstreamObligation.scopes
+
+    @staticmethod
+    def start(world: World, p: dict[str, Array]) -> Array:
+        """First year the obligation applies, (1, 1, n); the horizon when never."""
+        crossed = world.harm.sum(axis=0, keepdims=True) >= p["trigger_level"]
+        horizon = crossed.shape[1]
+        first = np.where(
+            crossed.any(axis=1, keepdims=True), crossed.argmax(axis=1)[:, None], horizon
+        )
+        return first + np.ceil(p["detection_lag"])
+
+    def effect(self, world, p, scope):
+        active = (world.years >= self.start(world, p)).astype(float)
+        e = self.base.effect(world, p, scope)
+        return replace(
+            e,
+            above=e.above * active,
+            below=e.below * active,
+            value_loss=e.value_loss * active,
+            entities=e.entities * active,
+        )
+
+    def costs(self, world, p, scope, effect, res):
+        start = self.start(world, p)
+        entrants = np.where(
+            world.years == start,
+            world.n_downstream,
+            np.where(world.years > start, world.entrants, 0.0),
+        )
+        c = self.base.costs(replace(world, entrants=entrants), p, scope, effect, res)
+        active = (world.years >= start).astype(float)
+        return Costs(
+            downstream=c.downstream,  # compliers are counted only while active
+            regulator=c.regulator * active + p["monitoring_cost"],
+        )
+
+
 TYPES: dict[str, InstrumentType] = {
-    t.name: t() for t in (DownstreamObligation, UpstreamControls, Liability, VoluntaryGuidance)
+    t.name: t()
+    for t in (DownstreamObligation, UpstreamControls, Liability, VoluntaryGuidance, Adaptive)
 }

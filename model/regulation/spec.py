@@ -15,7 +15,7 @@ import numpy as np
 
 from model.errors import ParamFileError
 from model.regulation.instruments import TYPES
-from model.regulation.world import HARM_ROLES, WORLD_PARAMETERS
+from model.regulation.world import HARM_ROLES, THRESHOLD_PARAMETERS, WORLD_PARAMETERS
 
 STANDINGS = ("world", "jurisdiction")
 
@@ -41,6 +41,7 @@ class Instrument:
     type: str
     scope: str | None
     parameters: Mapping[str, str]  # role -> parameter name (per-harm roles: name prefix)
+    base: str | None = None  # for an adaptive instrument: the obligation it switches on
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Settings:
     horizon_years: int
     standing: str
     currency: str
+    threshold: str  # "share" or "compute": see world.threshold_shares
     discount_rates: np.ndarray  # (T,) rate applying in each year
     discount_source: str
 
@@ -113,7 +115,7 @@ class RegulationModel:
 
 def _two_obligations(instruments: Mapping[str, Instrument], combo: tuple[str, ...]) -> bool:
     """Portfolios hold at most one downstream obligation (scopes are alternatives)."""
-    return sum(instruments[k].type == "downstream_obligation" for k in combo) > 1
+    return sum(instruments[k].type in ("downstream_obligation", "adaptive") for k in combo) > 1
 
 
 class _Reader:
@@ -182,7 +184,7 @@ def _harms(r: _Reader) -> tuple[Harm, ...]:
 def _instruments(r: _Reader, harms: tuple[Harm, ...]) -> dict[str, Instrument]:
     out = {}
     for key, entry in r.table("instruments").items():
-        r.keys("instruments", key, entry, ("type", "label", "parameters"), ("scope",))
+        r.keys("instruments", key, entry, ("type", "label", "parameters"), ("scope", "base"))
         kind = TYPES.get(entry["type"])
         if kind is None:
             close = difflib.get_close_matches(str(entry["type"]), TYPES, n=1)
@@ -195,6 +197,10 @@ def _instruments(r: _Reader, harms: tuple[Harm, ...]) -> dict[str, Instrument]:
                 + (f" (did you mean '{close[0]}'?)" if close else ""),
             )
         scope = entry.get("scope")
+        if kind.name == "adaptive":
+            scope = _adaptive_base(r, key, entry).get("scope")
+        elif "base" in entry:
+            r.fail("instruments", key, f"{kind.name} takes no base", fix="remove base")
         if kind.scopes and scope not in kind.scopes:
             r.fail(
                 "instruments",
@@ -205,6 +211,8 @@ def _instruments(r: _Reader, harms: tuple[Harm, ...]) -> dict[str, Instrument]:
             )
         if not kind.scopes and scope is not None:
             r.fail("instruments", key, f"{kind.name} takes no scope", fix="remove scope")
+        if kind.name == "adaptive" and "scope" in entry:
+            r.fail("instruments", key, "adaptive takes its scope from its base", fix="remove scope")
         mapping = entry["parameters"]
         missing = [role for role in kind.roles if role not in mapping]
         if missing:
@@ -234,8 +242,25 @@ def _instruments(r: _Reader, harms: tuple[Harm, ...]) -> dict[str, Instrument]:
                         )
             else:
                 r.parameter("instruments", key, role, name)
-        out[key] = Instrument(key, entry["label"], kind.name, scope, dict(mapping))
+        out[key] = Instrument(
+            key, entry["label"], kind.name, scope, dict(mapping), entry.get("base")
+        )
     return out
+
+
+def _adaptive_base(r: _Reader, key: str, entry: Mapping) -> Mapping:
+    """The obligation an adaptive instrument switches on (checked to be one)."""
+    tables = r.table("instruments")
+    base = entry.get("base")
+    if base not in tables or tables[base].get("type") != "downstream_obligation":
+        r.fail(
+            "instruments",
+            key,
+            "adaptive needs base = the key of a downstream_obligation instrument",
+            got=base,
+            fix='e.g. base = "targeted_obligation"',
+        )
+    return tables[base]
 
 
 def _approaches(r: _Reader, instruments: Mapping[str, Instrument]) -> tuple[Approach, ...]:
@@ -264,7 +289,16 @@ def _approaches(r: _Reader, instruments: Mapping[str, Instrument]) -> tuple[Appr
 
 def _settings(r: _Reader) -> Settings:
     s = r.table("settings")
-    r.keys("settings", None, s, ("horizon_years", "standing", "currency"))
+    r.keys("settings", None, s, ("horizon_years", "standing", "currency"), ("threshold",))
+    threshold = s.get("threshold", "share")
+    if threshold not in THRESHOLD_PARAMETERS:
+        r.fail(
+            "settings",
+            "threshold",
+            "unknown threshold kind",
+            got=threshold,
+            fix="use 'share' (a share of developers) or 'compute' (a compute threshold)",
+        )
     horizon = s["horizon_years"]
     if not isinstance(horizon, int) or not 1 <= horizon <= 200:
         r.fail("settings", "horizon_years", "must be an integer from 1 to 200", got=horizon)
@@ -303,13 +337,14 @@ def _settings(r: _Reader) -> Settings:
         )
     years = np.arange(horizon)
     per_year = np.asarray(rates, float)[np.searchsorted(starts, years, side="right") - 1]
-    return Settings(horizon, s["standing"], s["currency"], per_year, d["source"])
+    return Settings(horizon, s["standing"], s["currency"], threshold, per_year, d["source"])
 
 
 def build_model(params) -> RegulationModel:
     """Read the regulation model from a ParameterSet's structure tables (errors name file, key)."""
     r = _Reader(params)
-    for name in WORLD_PARAMETERS:
+    settings = _settings(r)
+    for name in (*WORLD_PARAMETERS, *THRESHOLD_PARAMETERS[settings.threshold]):
         if name not in r.names:
             raise ParamFileError(
                 str(params.files[0]),
@@ -319,4 +354,4 @@ def build_model(params) -> RegulationModel:
             )
     harms = _harms(r)
     instruments = _instruments(r, harms)
-    return RegulationModel(harms, instruments, _approaches(r, instruments), _settings(r), r.names)
+    return RegulationModel(harms, instruments, _approaches(r, instruments), settings, r.names)

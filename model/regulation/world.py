@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr
 
 Array = np.ndarray
 
@@ -23,10 +24,24 @@ WORLD_PARAMETERS = (
     "ecosystem_value",
     "ecosystem_value_growth",
     "leakage",
-    "share_above_threshold",
-    "concentration",
     "foreign_base_share",
 )
+
+#: How the threshold is set ([settings] threshold) and the parameters each way reads.
+THRESHOLD_PARAMETERS = {
+    # a fixed share s_T of developers above it, carrying rho_T = s_T ** concentration of risk
+    "share": ("share_above_threshold", "concentration"),
+    # a compute threshold (modification compute / the base model's training compute), with
+    # lognormal modification compute drifting upwards and risk imperfectly correlated with it
+    "compute": (
+        "threshold_compute",
+        "compute_median",
+        "compute_gsd",
+        "compute_drift",
+        "risk_dispersion",
+        "compute_risk_correlation",
+    ),
+}
 
 #: Roles each harm maps to parameters; per-harm factors of the bottom-up and reference products.
 HARM_ROLES = (
@@ -74,8 +89,8 @@ class World:
     entrants: Array  # (1, T, n): new downstream developers in year t (all of them at t = 0)
     value: Array  # (1, T, n): annual value of the downstream ecosystem
     leak: Array  # (1, 1, n): share of downstream activity outside the jurisdiction
-    share_above: Array  # (1, 1, n): s_T
-    risk_above: Array  # (1, 1, n): rho_T = s_T ** beta
+    share_above: Array  # (1, 1 or T, n): s_T, share of downstream developers above the threshold
+    risk_above: Array  # (1, 1 or T, n): rho_T, share of downstream risk they carry
     foreign_base: Array  # (1, 1, n): share of open-weight risk on foreign base models
     harm: Array  # (H, T, n): annual expected harm through downstream modification
     malicious: Array  # (H, 1, n)
@@ -106,6 +121,30 @@ def product(values: Mapping[str, Array], names: tuple[str, ...]) -> Array:
     return out
 
 
+def threshold_shares(kind: str, values: Mapping[str, Array], horizon: int) -> tuple[Array, Array]:
+    """(s_T, rho_T): shares of downstream developers, and of their risk, above the threshold.
+
+    ``share``: s_T given, rho_T = s_T ** concentration (constant over the years).
+    ``compute``: log modification compute ~ N(ln(compute_median (1 + compute_drift)^t),
+    ln(compute_gsd)^2); log risk per developer ~ N(., risk_dispersion^2) with correlation
+    ``compute_risk_correlation``. With k(t) = (ln threshold - ln median(t)) / ln gsd,
+    s_T(t) = Phi(-k) and, tilting by the lognormal risk, rho_T(t) = Phi(corr * dispersion - k).
+    Zero correlation gives rho_T = s_T: compute says nothing about risk, and low-compute
+    modifications (stripping safeguards) carry risk below any compute threshold.
+    """
+    if kind == "share":
+        share = column(values, "share_above_threshold")
+        return share, share ** column(values, "concentration")
+    median = column(values, "compute_median") * compound(
+        1.0 + column(values, "compute_drift"), horizon
+    )
+    k = (np.log(column(values, "threshold_compute")) - np.log(median)) / np.log(
+        column(values, "compute_gsd")
+    )
+    tilt = column(values, "compute_risk_correlation") * column(values, "risk_dispersion")
+    return ndtr(-k), ndtr(tilt - k)
+
+
 def build_world(model, values: Mapping[str, Array]) -> World:
     """The status-quo world for draws ``values`` (name -> (n,) array) under ``model``."""
     horizon = model.settings.horizon_years
@@ -116,7 +155,7 @@ def build_world(model, values: Mapping[str, Array]) -> World:
     value = column(values, "ecosystem_value") * compound(
         1.0 + column(values, "ecosystem_value_growth"), horizon
     )
-    share_above = column(values, "share_above_threshold")
+    share_above, risk_above = threshold_shares(model.settings.threshold, values, horizon)
 
     def role(r: str) -> Array:
         return stack_harms(values, [h.roles[r] for h in model.harms])
@@ -134,7 +173,7 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         value=value,
         leak=column(values, "leakage"),
         share_above=share_above,
-        risk_above=share_above ** column(values, "concentration"),
+        risk_above=risk_above,
         foreign_base=column(values, "foreign_base_share"),
         harm=harm,
         malicious=role("malicious_share"),

@@ -117,7 +117,8 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
         "Net benefit distributions",
         lambda: figures.net_benefit_distributions(results),
         "Each shape shows how likely each net benefit is across the simulated worlds; right of "
-        "the dotted line the approach does more good than harm.",
+        "the dotted line the approach does more good than harm. The axis shows the 1st to 99th "
+        "percentiles: zoom out (double-click) to see the long tails.",
     )
     add(
         "plane",

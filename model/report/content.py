@@ -228,14 +228,12 @@ def _component_rows(rows: list[dict]) -> list[dict]:
     )
     out.append(line("P(best) / expected loss", lambda r: (r["prob_best"], r["expected_loss"])))
     out.append(line("P(NB < 0) / CVaR 5%", lambda r: (r["prob_negative"], r["cvar"])))
+    out.append(line("Residual annual harm in the final year", lambda r: ("", "")))
     for i, h in enumerate(rows[0]["residual"]):
-        out.append(
-            line(
-                f"Residual annual harm in the final year: {h[0]}",
-                lambda r, i=i: (r["residual"][i][1], f"{r['residual'][i][2]}; "
-                                f"P(> acceptable) {r['residual'][i][3]}"),
-            )
-        )
+        out.append(line(h[0], lambda r, i=i: r["residual"][i][1:3], indent=True))
+    out.append(line("P(residual harm above its acceptable level)", lambda r: ("", "")))
+    for i, h in enumerate(rows[0]["residual"]):
+        out.append(line(h[0], lambda r, i=i: (r["residual"][i][3], ""), indent=True))
     out.append(line("Regulated entities (final year)", lambda r: r["entities"]))
     out.append(line("Compliance rate (final year)", lambda r: r["compliance"]))
     return out

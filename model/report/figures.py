@@ -101,13 +101,12 @@ def net_benefit_distributions(results) -> go.Figure:
     lo, hi = np.quantile(others, [0.01, 0.99])
     pad = 0.05 * (hi - lo)
     fig.update_xaxes(
-        title=f"net benefit vs status quo, {_bn_axis(results)}; axis cut at the 1st and 99th "
-        "percentiles (drag or zoom out to see the tails)",
+        title=f"net benefit vs status quo, {_bn_axis(results)}",
         range=[lo - pad, hi + pad],
     )
     fig.update_yaxes(automargin=True)
     return _layout(
-        fig, "Net benefit: how it is spread across the uncertainty (dashed line = mean)", 460
+        fig, "Net benefit across the uncertainty (line inside each shape = mean)", 460
     )
 
 

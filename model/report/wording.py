@@ -57,6 +57,7 @@ def signed_money(x: float, currency: str = "USD") -> str:
 
 def _sig(v: float, digits: int) -> str:
     """``v`` (>= ~1) with ``digits`` significant figures, no exponent."""
+    v = float(f"{v:.{digits}g}")
     if v >= 10**digits:
         return f"{v:,.0f}"
     decimals = max(0, digits - 1 - int(math.floor(math.log10(v)))) if v > 0 else 0

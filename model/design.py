@@ -1,0 +1,262 @@
+"""Designing the rule: where to draw the regulatory threshold.
+
+The compute threshold (modification compute as a share of the base model's training compute, as
+in the EU's one-third criterion) is a continuous design variable. Every candidate threshold is
+evaluated on the SAME draws (common random numbers: the draws are made once), which gives the
+expected net benefit curve, its optimum (optionally subject to a cap on the probability that
+residual risk exceeds the acceptable level), the value of the EU rule on the same curve, and
+how uncertain the optimum is: its distribution over draws and the expected loss of choosing
+the expected-value optimum (the expected value of perfect information about the threshold).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize_scalar
+
+from model.errors import ParamFileError
+from model.parameters import ParameterSet
+from model.regulation import build_model, evaluate
+from model.regulation.world import build_world, threshold_shares
+from model.sampling import Sampler, _entropy
+
+__all__ = ["ThresholdDesign", "optimise_threshold"]
+
+THRESHOLD = "threshold_compute"
+EU_ONE_THIRD = 1.0 / 3.0
+
+
+@dataclass(frozen=True)
+class ThresholdDesign:
+    """The expected net benefit curve over thresholds for one approach, and its optimum."""
+
+    approach: str
+    thresholds: np.ndarray  # (m,) candidate thresholds, increasing
+    expected_net_benefit: np.ndarray  # (m,)
+    mcse: np.ndarray  # (m,) Monte Carlo standard error of the mean
+    prob_exceeds: np.ndarray  # (m,) P(residual > acceptable for any harm)
+    max_exceed_prob: float | None
+    optimum: float | None  # None when no threshold meets the cap
+    optimum_value: float | None
+    reference: float  # the EU one-third rule
+    reference_value: float
+    draw_optima: np.ndarray  # (n,) the best grid threshold in each draw
+    expected_loss: float  # E[max over thresholds] - E[net benefit at the optimum]
+    n: int
+
+    @property
+    def feasible(self) -> np.ndarray:
+        if self.max_exceed_prob is None:
+            return np.ones(self.thresholds.shape, dtype=bool)
+        return self.prob_exceeds <= self.max_exceed_prob
+
+    def to_frame(self) -> pd.DataFrame:
+        """The curve: one row per threshold."""
+        return pd.DataFrame(
+            {
+                "threshold": self.thresholds,
+                "expected_net_benefit": self.expected_net_benefit,
+                "mcse": self.mcse,
+                "prob_exceeds": self.prob_exceeds,
+                "feasible": self.feasible,
+            }
+        )
+
+    def optimum_quantiles(self, q=(0.05, 0.5, 0.95)) -> np.ndarray:
+        """Quantiles of the per-draw optimal threshold."""
+        return np.quantile(self.draw_optima, q)
+
+    def describe(self) -> str:
+        """The result in plain words."""
+        if self.optimum is None:
+            return (
+                f"No threshold keeps P(residual risk above the acceptable level) at or below "
+                f"{self.max_exceed_prob:.0%} for {self.approach}."
+            )
+        lo, mid, hi = self.optimum_quantiles()
+        gain = self.optimum_value - self.reference_value
+        return (
+            f"For {self.approach}, the threshold with the highest expected net benefit is "
+            f"{self.optimum:.3g} of the base model's training compute, against the EU rule's "
+            f"{self.reference:.3g}; it adds {gain:,.4g} in expected net benefit. The best "
+            f"threshold varies across draws (median {mid:.3g}, 90% interval {lo:.3g} to "
+            f"{hi:.3g}); choosing the expected-value optimum loses {self.expected_loss:,.4g} "
+            f"on average against knowing the best threshold in each world."
+        )
+
+    def figure(self):
+        """Plotly figure: the curve, the optimum and the EU rule marked."""
+        import plotly.graph_objects as go
+
+        fig = go.Figure()
+        band = 1.96 * self.mcse
+        fig.add_trace(
+            go.Scatter(
+                x=np.r_[self.thresholds, self.thresholds[::-1]],
+                y=np.r_[self.expected_net_benefit + band, (self.expected_net_benefit - band)[::-1]],
+                fill="toself",
+                line={"width": 0},
+                name="95% MC interval",
+                hoverinfo="skip",
+                opacity=0.3,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=self.thresholds,
+                y=self.expected_net_benefit,
+                mode="lines+markers",
+                name=f"E[net benefit], {self.approach}",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[self.reference],
+                y=[self.reference_value],
+                mode="markers",
+                marker={"symbol": "diamond", "size": 12},
+                name="EU one-third rule",
+            )
+        )
+        if self.optimum is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=[self.optimum],
+                    y=[self.optimum_value],
+                    mode="markers",
+                    marker={"symbol": "star", "size": 14},
+                    name="optimum",
+                )
+            )
+        fig.update_xaxes(type="log", title="threshold (share of base-model training compute)")
+        fig.update_yaxes(title="expected net benefit (present value)")
+        fig.update_layout(title="Where to draw the line", template="plotly_white")
+        return fig
+
+
+def _check(params: ParameterSet, approach: str, thresholds: np.ndarray):
+    regulation = build_model(params)
+    file = str(params.files[0]) if params.files else "<python>"
+    if regulation.settings.threshold != "compute":
+        raise ParamFileError(
+            file,
+            "settings.threshold",
+            "threshold design needs a compute threshold",
+            got=regulation.settings.threshold,
+            fix='set threshold = "compute" in [settings] and declare the compute parameters',
+        )
+    if approach not in regulation.approach_names:
+        raise ValueError(
+            f"unknown approach {approach!r}; use one of {', '.join(regulation.approach_names)}"
+        )
+    bad = thresholds[~((thresholds > 0) & (thresholds <= 1) & np.isfinite(thresholds))]
+    if thresholds.size < 2 or bad.size:
+        raise ValueError(
+            f"thresholds must be at least two values in (0, 1] (shares of the base model's "
+            f"training compute); got {bad[:3].tolist() if bad.size else thresholds.tolist()}"
+        )
+    only = next(a for a in regulation.approaches if a.key == approach)
+    return replace(regulation, approaches=(only,))
+
+
+def optimise_threshold(
+    params: ParameterSet,
+    *,
+    thresholds=None,
+    approach: str = "targeted_downstream",
+    n: int = 20_000,
+    rng: int | np.random.SeedSequence | None = None,
+    design: str = "sobol",
+    max_exceed_prob: float | None = None,
+    reference: float = EU_ONE_THIRD,
+    refine: bool = True,
+    chunk_size: int = 8192,
+) -> ThresholdDesign:
+    """Expected net benefit of ``approach`` over compute thresholds, on common random numbers.
+
+    Parameters
+    ----------
+    params : ParameterSet
+        With ``[settings] threshold = "compute"`` and a ``threshold_compute`` parameter.
+    thresholds : array-like, optional
+        Candidate thresholds in (0, 1]; default 50 values log-spaced from 1e-5 to 1.
+    approach : str
+        The approach whose net benefit is maximised (one with an above-threshold obligation).
+    n, rng, design : draws, made once and shared by every threshold.
+    max_exceed_prob : float, optional
+        Only thresholds with P(residual > acceptable, any harm) at or below this are eligible.
+    reference : float
+        The rule to compare with (the EU one-third criterion).
+    refine : bool
+        Refine the best grid threshold by a bounded scalar search between its neighbours.
+    """
+    grid = np.logspace(-5, 0, 50) if thresholds is None else np.sort(np.asarray(thresholds, float))
+    regulation = _check(params, approach, grid)
+    if max_exceed_prob is not None and not 0 <= max_exceed_prob <= 1:
+        raise ValueError(f"max_exceed_prob must lie in [0, 1]; got {max_exceed_prob}")
+    sampler = Sampler(params, int(n), design, _entropy(rng), int(chunk_size))
+    chunks = [
+        dict(zip(params.names, sampler.chunk(a, b).T, strict=True)) for a, b in sampler.bounds()
+    ]
+
+    worlds = [build_world(regulation, values) for values in chunks]
+
+    def outcomes_at(tau: float):
+        nb, exceeds = [], []
+        for values, world in zip(chunks, worlds, strict=True):
+            values = {**values, THRESHOLD: np.full(world.harm.shape[-1], tau)}
+            share, risk = threshold_shares("compute", values, regulation.settings.horizon_years)
+            o = evaluate(regulation, values, replace(world, share_above=share, risk_above=risk))
+            nb.append(o.net_benefit[:, 0])
+            exceeds.append(o.exceeds_acceptable[:, 0].any(axis=1))
+        return np.concatenate(nb), np.concatenate(exceeds)
+
+    per_threshold = [outcomes_at(tau) for tau in grid]
+    nb = np.stack([x for x, _ in per_threshold], axis=1)  # (n, m)
+    exceeds = np.stack([e for _, e in per_threshold], axis=1).mean(axis=0)
+    mean = nb.mean(axis=0)
+    mcse = nb.std(axis=0, ddof=1) / np.sqrt(nb.shape[0])
+    feasible = np.ones(grid.shape, bool) if max_exceed_prob is None else exceeds <= max_exceed_prob
+    optimum = value = None
+    if feasible.any():
+        best = int(np.flatnonzero(feasible)[np.argmax(mean[feasible])])
+        optimum, value = float(grid[best]), float(mean[best])
+        if refine:
+            optimum, value = _refine(grid, best, optimum, value, outcomes_at, max_exceed_prob)
+    reference_value = float(outcomes_at(reference)[0].mean())
+    expected_loss = float(nb.max(axis=1).mean() - (value if value is not None else mean.max()))
+    return ThresholdDesign(
+        approach=approach,
+        thresholds=grid,
+        expected_net_benefit=mean,
+        mcse=mcse,
+        prob_exceeds=exceeds,
+        max_exceed_prob=max_exceed_prob,
+        optimum=optimum,
+        optimum_value=value,
+        reference=reference,
+        reference_value=reference_value,
+        draw_optima=grid[nb.argmax(axis=1)],
+        expected_loss=max(expected_loss, 0.0),
+        n=int(n),
+    )
+
+
+def _refine(grid, best, optimum, value, outcomes_at, cap):
+    """Bounded search on log(threshold) between the best grid point's neighbours."""
+    lo, hi = np.log(grid[max(best - 1, 0)]), np.log(grid[min(best + 1, grid.size - 1)])
+    if hi <= lo:
+        return optimum, value
+
+    def loss(x):
+        nb, exceeds = outcomes_at(float(np.exp(x)))
+        feasible = cap is None or exceeds.mean() <= cap
+        return -nb.mean() if feasible else np.inf
+
+    found = minimize_scalar(loss, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4})
+    if np.isfinite(found.fun) and -found.fun > value:
+        return float(np.exp(found.x)), float(-found.fun)
+    return optimum, value

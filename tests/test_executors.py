@@ -1,0 +1,105 @@
+"""Executors: spec parsing, and bit-identical results on serial, processes and Dask."""
+
+import sys
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.executors import ExecutorSpecError, executor_from_spec, worker_count
+from model.parameters import load_params
+from model.study import simulate
+
+PARAMS = load_params(Path(__file__).parents[1] / "params" / "baseline.toml")
+KW = {"n": 12_000, "rng": 11, "design": "sobol", "chunk_size": 2048}
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return simulate(PARAMS, **KW), simulate(PARAMS, keep="summary", **KW)
+
+
+def _same(a, b):
+    full_a, summ_a = a
+    full_b, summ_b = b
+    assert np.array_equal(full_a.draws, full_b.draws)
+    assert np.array_equal(full_a.net_benefit, full_b.net_benefit)
+    assert np.array_equal(full_a.outcomes.risk_reduction, full_b.outcomes.risk_reduction)
+    assert np.array_equal(
+        full_a.outcomes.risk_reduction_by_year, full_b.outcomes.risk_reduction_by_year
+    )
+    assert summ_a.summary().equals(summ_b.summary())
+    assert np.array_equal(summ_a.stats.moments.m2, summ_b.stats.moments.m2)
+    assert summ_a.evpi == summ_b.evpi
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["", "parallel", "processes", "processes:", "processes:0", "processes:two", "dask-local:-1",
+     "dask://nohost", "dask://a:b", "serial:2", "threads:2"],
+)  # fmt: skip
+def test_bad_spec_is_one_line_listing_valid_forms(spec):
+    match = r"serial, processes:N, dask-local:N, dask://"
+    with pytest.raises(ExecutorSpecError, match=match) as e, executor_from_spec(spec):
+        pass
+    assert "\n" not in str(e.value)
+    assert isinstance(e.value, ValueError)
+
+
+def test_serial_spec_yields_none():
+    with executor_from_spec("serial") as ex:
+        assert ex is None
+
+
+def test_dask_missing_says_install_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    match = r"install headwater\[dask\]"
+    with pytest.raises(ExecutorSpecError, match=match), executor_from_spec("dask-local:2"):
+        pass
+
+
+def test_worker_count():
+    assert worker_count(None) == 1
+    with ThreadPoolExecutor(3) as ex:
+        assert worker_count(ex) == 3
+
+
+def test_processes_bit_identical(serial):
+    with executor_from_spec("processes:2") as ex:
+        assert isinstance(ex, ProcessPoolExecutor) and worker_count(ex) == 2
+        par = (
+            simulate(PARAMS, executor=ex, **KW),
+            simulate(PARAMS, executor=ex, keep="summary", **KW),
+        )
+    assert par[0].provenance["tasks"] <= 8  # coarse: about n / (4 x 2 workers), whole chunks
+    _same(serial, par)
+
+
+def test_any_executor_threads_bit_identical(serial):
+    with ThreadPoolExecutor(2) as ex:
+        par = (
+            simulate(PARAMS, executor=ex, task_size=4096, **KW),
+            simulate(PARAMS, executor=ex, keep="summary", task_size=4096, **KW),
+        )
+    _same(serial, par)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_bit_identical(serial):
+    pytest.importorskip("distributed")
+    with executor_from_spec("dask-local:2") as ex:
+        assert worker_count(ex) == 2
+        par = (
+            simulate(PARAMS, executor=ex, **KW),
+            simulate(PARAMS, executor=ex, keep="summary", **KW),
+        )
+    _same(serial, par)
+
+
+@pytest.mark.slow
+def test_dask_unreachable_scheduler_is_one_line():
+    pytest.importorskip("distributed")
+    match = r"cannot reach a Dask scheduler at tcp://127\.0\.0\.1:9 "
+    with pytest.raises(ExecutorSpecError, match=match), executor_from_spec("dask://127.0.0.1:9"):
+        pass

@@ -1,0 +1,162 @@
+"""The HTML report: sections, figures, self-containment, wording and atomic writing."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import model
+import model.report as report
+from model.report import build_content, write_report
+from model.report.wording import money, number, share
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = [
+    "summary", "approaches", "distributions", "plane", "acceptability", "sensitivity", "sobol",
+    "voi", "time", "calibration", "convergence", "parameters", "equations", "provenance",
+]
+
+
+@pytest.fixture(scope="module")
+def results():
+    params = model.load_params(ROOT / "params" / "baseline.toml")
+    return model.simulate(params, n=1024, rng=7)
+
+
+@pytest.fixture(scope="module")
+def analysis(results):
+    return report.analysis_for(results, sobol_n=64)
+
+
+@pytest.fixture(scope="module")
+def html(results, analysis, tmp_path_factory) -> str:
+    path = write_report(results, tmp_path_factory.mktemp("r") / "r.html", analysis=analysis)
+    return path.read_text(encoding="utf-8")
+
+
+def test_every_section_and_figure_is_present(html):
+    for s in SECTIONS:
+        assert f'id="{s}"' in html, s
+    figs = set(re.findall(r'<div id="(fig-[a-z]+)"', html))
+    assert figs == {
+        "fig-distributions", "fig-plane", "fig-acceptability", "fig-sensitivity", "fig-sobol",
+        "fig-voi", "fig-time", "fig-calibration", "fig-convergence",
+    }
+    assert "Not available for this run" not in html
+
+
+def test_plotlyjs_is_embedded_once_and_nothing_is_fetched(html):
+    from plotly.offline import get_plotlyjs
+
+    bundle = get_plotlyjs()
+    assert html.count(bundle[:200]) == 1  # the library is inlined exactly once
+    rest = html.replace(bundle, "")
+    rest = re.sub(r'<section id="equations">.*?</section>', "", rest, flags=re.S)  # doc links
+    assert len(re.findall(r"<script[^>]*\bsrc=", rest)) == 0
+    assert "<link" not in rest  # no stylesheet or web font
+    assert not re.search(r"https?://|@import|@font-face", rest.replace("http://www.w3.org", ""))
+    assert rest.count("Plotly.newPlot") == 9  # every figure drawn by the one library
+
+
+def test_summary_names_best_approach_with_labels_and_money(results, html):
+    nb = results.net_benefit.mean(axis=0)
+    best = results.approaches[int(np.argmax(nb))]
+    label = results.labels[best]
+    answer = re.search(r'<p class="answer">(.*?)</p>', html, re.S).group(1)
+    assert label.replace("+", "+") in answer.replace("&#43;", "+")
+    assert re.search(r"\$\d[\d.,]*(bn|tn|m)", answer)
+    assert best not in answer  # labels, not keys
+    for word in ("Regret", "Tail risk", "CVaR", "Value judgement", "EVPPI" if "EVPPI" in html
+                 else "perfect information"):
+        assert word in html
+
+
+def test_decision_table_matches_results(results, analysis):
+    c = build_content(results, analysis)
+    t = c.decision_table
+    np.testing.assert_allclose(t["mean"], results.net_benefit.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(t["prob_best"].sum(), 1.0, rtol=1e-12)
+    assert t.loc[c.best, "expected_loss"] == pytest.approx(c.evpi, rel=1e-9)
+    # transfers are shown, never netted: NB = effects - costs
+    np.testing.assert_allclose(
+        results.net_benefit, results.effects - results.costs, rtol=1e-9, atol=1e-3
+    )
+    assert "Transfers: damages paid (not netted)" in [r["label"] for r in c.component_rows]
+    doc = c.to_json_dict()
+    assert json.loads(json.dumps(doc, allow_nan=False))["best"] == c.best
+
+
+def test_parameter_table_provenance_and_equations(results, html):
+    for name in results.params.uncertain_names[:5]:
+        assert f">{name}<" in html
+    assert results.provenance["files"]
+    for f, h in results.provenance["files"].items():
+        assert h in html and f in html
+    assert f"<td>{results.provenance['seed']}</td>" in html
+    if (ROOT / "docs" / "model.md").is_file():
+        assert "From model.md" in html
+    else:
+        assert "were not found" in html
+
+
+def test_missing_equations_file_is_said_not_fatal(results, analysis, tmp_path):
+    path = write_report(
+        results, tmp_path / "x.html", analysis=analysis, equations=tmp_path / "nope.md"
+    )
+    assert "nope.md) were not found" in path.read_text(encoding="utf-8")
+
+
+def test_atomic_write_keeps_previous_report_on_failure(results, analysis, tmp_path, monkeypatch):
+    path = tmp_path / "report.html"
+    path.write_text("previous report", encoding="utf-8")
+    real = report.render
+
+    def failing(*args, **kwargs):
+        chunks = real(*args, **kwargs)
+        yield next(chunks)
+        yield next(chunks)
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(report, "render", failing)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_report(results, path, analysis=analysis)
+    assert path.read_text(encoding="utf-8") == "previous report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_failure_before_writing_leaves_nothing(results, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("analysis failed")
+
+    monkeypatch.setattr(report, "build_content", broken)
+    with pytest.raises(ValueError):
+        write_report(results, tmp_path / "new.html", analysis=object())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_path_uses_params_and_scenario_names(tmp_path, monkeypatch):
+    params = model.load_params(
+        ROOT / "params" / "baseline.toml",
+        scenarios=[ROOT / "params" / "scenarios" / "high_bio.toml"],
+    )
+    assert report.default_stem(params) == "baseline_high_bio"
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(12.34e9, "$12.3bn"), (-2.5e6, "-$2.50m"), (0.0, "$0"), (999.9e9, "$1.00tn"), (850, "$850")],
+)
+def test_money(x, text):
+    assert money(x, "USD 2024") == text
+
+
+def test_share_and_number():
+    assert share(0.0004) == "<1%"
+    assert share(0.9996) == ">99%"
+    assert share(0.5) == "50%"
+    assert number(3_490) == "3.49k"
+    assert money(1e9, "GBP 2024") == "£1.00bn"
