@@ -22,7 +22,7 @@ import pandas as pd
 
 __all__ = ["DEFAULT_N", "main"]
 
-DEFAULT_N = 16384  # draws for `run`: simulate + analysis + report in ~15 s on 2 cores
+DEFAULT_N = 65536  # draws for `run`: simulate + analysis + report in ~15 s on 2 cores
 DESIGNS = ("sobol", "lhs", "random")
 EXIT_USAGE = 2
 
@@ -34,7 +34,7 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (``headwater run: error: ...``) and exit code 2."""
 
-    def error(self, message: str):  # noqa: D401 - argparse's API
+    def error(self, message: str):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -121,8 +121,14 @@ def _stage(desc: str, quiet: bool):
 
 def _print_table(df: pd.DataFrame, float_format=None, file=None) -> None:
     with pd.option_context(
-        "display.max_rows", 200, "display.max_columns", 20, "display.width", 140,
-        "display.max_colwidth", 48,
+        "display.max_rows",
+        200,
+        "display.max_columns",
+        20,
+        "display.width",
+        140,
+        "display.max_colwidth",
+        48,
     ):
         print(df.to_string(float_format=float_format), file=file or sys.stdout)
 
@@ -149,8 +155,24 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 # ----------------------------------------------------------------------------- run
 
 
+def _analyse_and_write(res, out: Path, args, started: float):
+    """Analyse a run, design the rule (unless skipped) and write the report atomically."""
+    from model.design import design_rule
+    from model.report import analysis_for, write_report
+
+    with _stage("analysing (decision, sensitivity, value of information)", args.quiet):
+        analysis = analysis_for(res, sobol_n=args.sobol_n)
+    rule = None
+    if not args.skip_rule_design:
+        with _stage("designing the rule (threshold, scenario discovery, portfolios)", args.quiet):
+            rule = design_rule(res)
+    with _stage("writing the report", args.quiet):
+        path = write_report(res, out, analysis=analysis, rule=rule, started=started)
+    return analysis, path
+
+
 def _cmd_run(args) -> int:
-    from model.report import analysis_for, build_content, default_stem, write_report
+    from model.report import build_content, default_stem
     from model.study import simulate
 
     started = time.perf_counter()
@@ -161,13 +183,19 @@ def _cmd_run(args) -> int:
     executor_cm = _executor(args)
     with executor_cm as executor, _stage(f"simulating {args.n:,} draws", quiet):
         res = simulate(
-            params, n=args.n, rng=args.seed, design=args.design, executor=executor,
+            params,
+            n=args.n,
+            rng=args.seed,
+            design=args.design,
+            executor=executor,
             progress=not quiet,
         )
-    with _stage("analysing (decision, sensitivity, value of information)", quiet):
-        analysis = analysis_for(res, sobol_n=args.sobol_n)
-    with _stage("writing the report", quiet):
-        path = write_report(res, out, analysis=analysis, started=started)
+    analysis, path = _analyse_and_write(res, out, args, started)
+    if args.save:
+        from model.storage import save_results
+
+        with _stage(f"saving results to {args.save}", quiet):
+            save_results(res, args.save, overwrite=True)
     total = time.perf_counter() - started
     if args.json:
         content = build_content(res, analysis)
@@ -192,10 +220,8 @@ def _executor(args):
     spec = getattr(args, "executor", None)
     if not spec or spec == "serial":
         return nullcontext(None)
-    try:
-        from model.executors import executor_from_spec
-    except ImportError:
-        raise UsageError("--executor needs model.executors, which is not installed") from None
+    from model.executors import executor_from_spec
+
     return executor_from_spec(spec)
 
 
@@ -211,6 +237,96 @@ def _jsonable(x):
     if isinstance(x, (str, int, float, bool)) or x is None:
         return x
     return str(x)
+
+
+# ----------------------------------------------------------------------------- report --from
+
+
+def _cmd_report(args) -> int:
+    from model.report import default_stem
+    from model.storage import load_results
+
+    started = time.perf_counter()
+    if not args.source.is_dir():
+        raise UsageError(f"--from {args.source}: not a directory (give one written by run --save)")
+    res = load_results(args.source)
+    if not hasattr(res, "net_benefit"):
+        raise UsageError(
+            f"--from {args.source}: holds summaries only (keep='summary'); the report needs the "
+            "draws: simulate with keep='draws' and save again"
+        )
+    out = args.out or Path("reports") / f"{default_stem(res.params)}.html"
+    _writable_target(out)
+    _, path = _analyse_and_write(res, out, args, started)
+    if not args.quiet:
+        print(f"report: {path}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- sweep
+
+
+def _parse_vary(items: Sequence[str]) -> dict[str, list[float]]:
+    vary: dict[str, list[float]] = {}
+    for item in items:
+        name, sep, values = item.partition("=")
+        if not sep or not name.strip() or not values.strip():
+            raise UsageError(f"--vary {item!r}: expected NAME=V1,V2,... e.g. leakage=0.3,0.5,0.7")
+        try:
+            vary[name.strip()] = [float(v) for v in values.split(",") if v.strip()]
+        except ValueError:
+            raise UsageError(
+                f"--vary {item!r}: values must be numbers separated by commas"
+            ) from None
+    return vary
+
+
+@contextmanager
+def _sweep_errors():
+    """sweep() reports bad ``vary`` input as a one-line ValueError starting with 'sweep:'."""
+    try:
+        yield
+    except ValueError as e:
+        if str(e).startswith("sweep:"):
+            raise UsageError(str(e).removeprefix("sweep:").strip()) from None
+        raise
+
+
+def _cmd_sweep(args) -> int:
+    from model.sweep import sweep
+
+    if bool(args.vary) == bool(args.scenario):
+        raise UsageError("give --vary NAME=V1,V2,... or --scenario FILE (repeatable), not both")
+    if args.out:
+        _writable_target(args.out)
+        if args.out.suffix not in (".csv", ".html"):
+            raise UsageError(f"--out {args.out}: use a .csv (table) or .html (figure) file")
+    params = _load(args.params)
+    vary = _parse_vary(args.vary) if args.vary else None
+    with _executor(args) as executor, _stage("sweeping", args.quiet), _sweep_errors():
+        res = sweep(
+            params,
+            vary=vary,
+            scenarios=args.scenario or None,
+            n=args.n,
+            rng=args.seed,
+            design=args.design,
+            executor=executor,
+            grid=not args.zip,
+            progress=not args.quiet,
+        )
+    pref = res.preferred()
+    print(f"Preferred approach at each point ({args.n:,} draws per point, seed {args.seed}):")
+    _print_table(pref.set_index("point"), float_format=lambda v: f"{v:.4g}")
+    if args.out:
+        from model.report import _write_atomic
+
+        if args.out.suffix == ".csv":
+            _write_csv(res.table.set_index("point"), args.out)
+        else:
+            fig = res.figure()
+            _write_atomic(args.out, [fig.to_html(include_plotlyjs=True, full_html=True)])
+    return 0
 
 
 # ----------------------------------------------------------------------------- validate
@@ -260,7 +376,9 @@ def _decision_function(res, output: str | None):
     keys = list(res.approaches)
     if output is not None:
         if output not in keys:
-            raise UsageError(f"--output {output}: unknown approach; choose one of {', '.join(keys)}")
+            raise UsageError(
+                f"--output {output}: unknown approach; choose one of {', '.join(keys)}"
+            )
         j = keys.index(output)
         return (lambda x: res.evaluate(x)[:, j]), f"net benefit of {res.labels[output]}"
     best, runner = (int(i) for i in np.argsort(nb_mean)[::-1][:2])
@@ -396,11 +514,11 @@ def _cmd_compare(args) -> int:
     best_a, best_b = sa["mean"].idxmax(), sb["mean"].idxmax()
     print(f"A = {args.a} ({a.name}), B = {args.b} ({b.name}); seed {args.seed}, n {args.n:,}")
     if best_a == best_b:
-        print(f"Decision unchanged: {ra.labels[best_a]} has the highest expected net benefit in both.")
-    else:
         print(
-            f"Decision CHANGED: {ra.labels[best_a]} under A, {rb.labels[best_b]} under B."
+            f"Decision unchanged: {ra.labels[best_a]} has the highest expected net benefit in both."
         )
+    else:
+        print(f"Decision CHANGED: {ra.labels[best_a]} under A, {rb.labels[best_b]} under B.")
     print()
     _print_table(
         _money_frame(table, cur, ["E[NB] A", "E[NB] B", "change"], ["P(best) A", "P(best) B"])
@@ -442,8 +560,10 @@ def _cmd_compare(args) -> int:
         )
         _print_table(out, float_format=lambda v: f"{v:.4g}")
         if ib is not None:
-            print(f"P(best) of {rb.labels[best_b]}: {share(sa['prob_best'][best_b])} -> "
-                  f"{share(sb['prob_best'][best_b])}")
+            print(
+                f"P(best) of {rb.labels[best_b]}: {share(sa['prob_best'][best_b])} -> "
+                f"{share(sb['prob_best'][best_b])}"
+            )
     if args.out:
         _writable_target(args.out)
         _write_csv(table, args.out)
@@ -464,25 +584,68 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="simulate, analyse and write the HTML report")
     r.add_argument("params", type=_existing_file, help="parameter file, e.g. params/baseline.toml")
-    r.add_argument("--n", type=_positive_int, default=DEFAULT_N, help=f"draws (default {DEFAULT_N})")
+    r.add_argument(
+        "--n", type=_positive_int, default=DEFAULT_N, help=f"draws (default {DEFAULT_N})"
+    )
     r.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     r.add_argument("--design", choices=DESIGNS, default="sobol", help="sampling design")
     r.add_argument(
-        "--scenario", type=_existing_file, action="append", default=[], metavar="FILE",
+        "--scenario",
+        type=_existing_file,
+        action="append",
+        default=[],
+        metavar="FILE",
         help="scenario file applied on top of PARAMS (repeatable, applied in order)",
     )
     r.add_argument("--out", type=Path, help="report path (default reports/<name>.html)")
     r.add_argument(
-        "--sobol-n", type=_sobol_n, default=512, metavar="N",
+        "--sobol-n",
+        type=_sobol_n,
+        default=512,
+        metavar="N",
         help="base sample size of the Sobol design (power of 2; 0 skips Sobol; default 512)",
     )
     r.add_argument(
-        "--executor", default=None,
+        "--executor",
+        default=None,
         help="serial | processes:N | dask-local:N | dask://HOST:PORT (default serial)",
+    )
+    r.add_argument("--save", type=Path, metavar="DIR", help="also save the results to DIR")
+    r.add_argument(
+        "--skip-rule-design",
+        action="store_true",
+        help="leave out the 'Designing the rule' section (threshold curve, PRIM, portfolios)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.add_argument("--json", action="store_true", help="print a JSON summary to stdout")
     r.set_defaults(func=_cmd_run)
+
+    rp = sub.add_parser("report", help="write the HTML report from results saved by run --save")
+    rp.add_argument("--from", dest="source", type=Path, required=True, metavar="DIR")
+    rp.add_argument("--out", type=Path, help="report path (default reports/<name>.html)")
+    rp.add_argument("--sobol-n", type=_sobol_n, default=512, metavar="N")
+    rp.add_argument("--skip-rule-design", action="store_true")
+    rp.add_argument("--quiet", action="store_true")
+    rp.set_defaults(func=_cmd_report)
+
+    w = sub.add_parser("sweep", help="run every approach across parameter values or scenarios")
+    w.add_argument("params", type=_existing_file)
+    w.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,...",
+        help="fix a parameter at each listed value (repeatable: full grid unless --zip)",
+    )
+    w.add_argument("--scenario", type=_existing_file, action="append", default=[], metavar="FILE")
+    w.add_argument("--zip", action="store_true", help="pair the --vary lists point by point")
+    w.add_argument("--n", type=_positive_int, default=8192, help="draws per point (default 8192)")
+    w.add_argument("--seed", type=_seed, default=1)
+    w.add_argument("--design", choices=DESIGNS, default="sobol")
+    w.add_argument("--executor", default=None, help="serial | processes:N | dask-local:N | ...")
+    w.add_argument("--out", type=Path, help="write the tidy table (.csv) or the figure (.html)")
+    w.add_argument("--quiet", action="store_true")
+    w.set_defaults(func=_cmd_sweep)
 
     v = sub.add_parser("validate", help="check parameter files; report every error in every file")
     v.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
@@ -492,13 +655,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("params", type=_existing_file)
     s.add_argument("--method", choices=("sobol", "morris", "tornado"), default="sobol")
     s.add_argument(
-        "--n", type=_positive_int, default=512,
+        "--n",
+        type=_positive_int,
+        default=512,
         help="Sobol base sample size (power of 2) or Morris trajectories (default 512)",
     )
     s.add_argument("--seed", type=_seed, default=1)
     s.add_argument("--scenario", type=_existing_file, action="append", default=[], metavar="FILE")
     s.add_argument(
-        "--output", metavar="APPROACH",
+        "--output",
+        metavar="APPROACH",
         help="analyse this approach's net benefit (default: the lead of the best approach "
         "over the runner-up)",
     )
@@ -530,12 +696,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``headwater`` console script; returns the exit code."""
+    from model.decision import AnalysisInputError
     from model.errors import ParamFileError
-
-    try:
-        from model.decision import AnalysisInputError
-    except ImportError:  # pragma: no cover
-        AnalysisInputError = UsageError  # noqa: N806
+    from model.executors import ExecutorSpecError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -545,7 +708,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines = str(e).splitlines()
         more = f" (and {len(lines) - 1} more: run headwater validate)" if len(lines) > 1 else ""
         print(f"headwater {args.command}: {lines[0]}{more}", file=sys.stderr)
-    except (UsageError, AnalysisInputError) as e:
+    except (UsageError, AnalysisInputError, ExecutorSpecError) as e:
         print(f"headwater {args.command}: {e}", file=sys.stderr)
     except OSError as e:
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""

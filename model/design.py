@@ -69,8 +69,8 @@ class ThresholdDesign:
         """Quantiles of the per-draw optimal threshold."""
         return np.quantile(self.draw_optima, q)
 
-    def describe(self) -> str:
-        """The result in plain words."""
+    def describe(self, money=lambda v: f"{v:,.4g}") -> str:
+        """The result in plain words (``money`` formats amounts)."""
         if self.optimum is None:
             return (
                 f"No threshold keeps P(residual risk above the acceptable level) at or below "
@@ -81,10 +81,11 @@ class ThresholdDesign:
         return (
             f"For {self.approach}, the threshold with the highest expected net benefit is "
             f"{self.optimum:.3g} of the base model's training compute, against the EU rule's "
-            f"{self.reference:.3g}; it adds {gain:,.4g} in expected net benefit. The best "
+            f"{self.reference:.3g}; it adds {money(gain)} in expected net benefit. The best "
             f"threshold varies across draws (median {mid:.3g}, 90% interval {lo:.3g} to "
-            f"{hi:.3g}); choosing the expected-value optimum loses {self.expected_loss:,.4g} "
-            f"on average against knowing the best threshold in each world."
+            f"{hi:.3g}); choosing the expected-value optimum loses "
+            f"{money(self.expected_loss)} on average against knowing the best threshold in "
+            f"each world."
         )
 
     def figure(self):
@@ -260,3 +261,140 @@ def _refine(grid, best, optimum, value, outcomes_at, cap):
     if np.isfinite(found.fun) and -found.fun > value:
         return float(np.exp(found.x)), float(-found.fun)
     return optimum, value
+
+
+@dataclass(frozen=True)
+class RuleDesign:
+    """Everything the report's "Designing the rule" section shows, computed from one run."""
+
+    threshold: ThresholdDesign | None
+    threshold_note: str  # why there is no threshold curve, or ""
+    boxes: tuple  # (approach a, approach b, PrimResult or None, plain-words text)
+    adaptive: pd.DataFrame  # adaptive approaches beside their static counterparts
+    portfolios: pd.DataFrame  # best portfolios: mean net benefit and P(best)
+    additions: pd.DataFrame  # each instrument's marginal net benefit over portfolios lacking it
+
+
+def _static_counterparts(regulation) -> list[tuple[str, str]]:
+    """(adaptive approach, static approach with the base obligation in its place)."""
+    out = []
+    for a in regulation.approaches:
+        swapped = tuple(
+            regulation.instruments[i].base if regulation.instruments[i].base else i
+            for i in a.instruments
+        )
+        if swapped == a.instruments:
+            continue
+        static = [b.key for b in regulation.approaches if set(b.instruments) == set(swapped)]
+        if static:
+            out.append((a.key, static[0]))
+    return out
+
+
+def _adaptive_table(results) -> pd.DataFrame:
+    nb, names = results.net_benefit, results.approaches
+    rows = []
+    for adaptive, static in _static_counterparts(results.regulation):
+        i, j = names.index(adaptive), names.index(static)
+        rows.append(
+            {
+                "adaptive": adaptive,
+                "static": static,
+                "adaptive_mean": nb[:, i].mean(),
+                "static_mean": nb[:, j].mean(),
+                "prob_adaptive_better": float((nb[:, i] > nb[:, j]).mean()),
+                "prob_switched_on": float((results.outcomes.entities[:, i] > 0).mean()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _boxes(results, pairs: int) -> tuple:
+    from model.discovery import discover
+
+    nb, names = results.net_benefit, results.approaches
+    order = [names[k] for k in np.argsort(-nb.mean(axis=0)) if names[k] != "status_quo"]
+    labels = {n: results.params[n].description for n in results.inputs.columns}
+    labels |= results.labels
+    out = []
+    for other in order[1 : pairs + 1]:
+        a, b = order[0], other
+        wins = float((nb[:, names.index(b)] > nb[:, names.index(a)]).mean())
+        try:
+            found = _readable(discover(nb, names, results.inputs, b, a))
+            text = f"{found.describe(labels)}; it wins in {wins:.0%} of all simulated worlds."
+        except ValueError as exc:  # b never (or always) beats a: no box to find
+            found, text = None, f"No region found where {results.labels[b]} beats it: {exc}"
+        out.append((b, a, found, text))
+    return tuple(out)
+
+
+def _readable(found, max_inputs: int = 3, min_coverage: float = 0.5):
+    """The densest box restricting at most ``max_inputs`` inputs with enough coverage.
+
+    A box over many inputs is rarely actionable; when none qualifies, PRIM's own choice stands.
+    """
+    t = found.trajectory()
+    ok = t[(t["n_restricted"] <= max_inputs) & (t["coverage"] >= min_coverage)]
+    if ok.empty:
+        return found
+    return found.select(int(ok.sort_values(["density", "coverage"]).iloc[-1]["step"]))
+
+
+def _portfolio_tables(params, n: int, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from model.study import simulate
+
+    res = simulate(params, n=n, rng=rng, portfolios=True)
+    summary = res.summary().sort_values("mean", ascending=False)
+    top = summary.head(8)[["mean", "p05", "p95", "prob_best"]]
+    marginal = res.marginal_values()
+    additions = (
+        marginal.groupby("instrument")
+        .agg(
+            marginal_mean=("marginal_mean", "mean"),
+            prob_positive=("prob_positive", "mean"),
+            portfolios=("portfolio", "size"),
+        )
+        .sort_values("marginal_mean", ascending=False)
+    )
+    additions["label"] = [res.regulation.instruments[i].label for i in additions.index]
+    return top, additions
+
+
+def design_rule(
+    results,
+    *,
+    n: int | None = None,
+    rng: int | None = None,
+    pairs: int = 2,
+    portfolios: bool = True,
+) -> RuleDesign:
+    """Threshold curve, scenario-discovery boxes, adaptive vs static, and which additions pay.
+
+    ``n`` bounds the extra simulations (threshold curve, portfolios); default the run's n,
+    at most 16,384. The boxes and the adaptive table reuse the run's own draws.
+    """
+    n = min(results.n, 16_384) if n is None else int(n)
+    seed = results.provenance.get("seed", 0) if rng is None else rng
+    best_targeted = [
+        a.key
+        for a in results.regulation.approaches
+        if any(
+            results.regulation.instruments[i].scope == "above_threshold"
+            and results.regulation.instruments[i].type == "downstream_obligation"
+            for i in a.instruments
+        )
+    ]
+    threshold, note = None, ""
+    if results.regulation.settings.threshold != "compute":
+        note = "The threshold is a fixed share of developers in this parameter set."
+    elif not best_targeted:
+        note = "No approach has obligations above a threshold."
+    else:
+        means = dict(zip(results.approaches, results.net_benefit.mean(axis=0), strict=True))
+        approach = max(best_targeted, key=means.get)
+        threshold = optimise_threshold(results.params, approach=approach, n=n, rng=seed)
+    tables = (pd.DataFrame(), pd.DataFrame())
+    if portfolios:
+        tables = _portfolio_tables(results.params, n, seed)
+    return RuleDesign(threshold, note, _boxes(results, pairs), _adaptive_table(results), *tables)

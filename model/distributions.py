@@ -1055,16 +1055,26 @@ class _PoolTable(_QuantileTable):
             frac = np.zeros(k + 1)
             qb_lo = np.zeros(k + 1)
             qb_hi = np.zeros(k + 1)
+            cuts = []
             for tb, left, right in breaks:
                 c = min(int((tb + _T_MAX) / h), k - 1)
-                special[c] = 2 if special[c] else 1
                 fb = (tb + _T_MAX) / h - c
+                cuts.append((c, fb, left, right))
+                if fb == 0.0 and c > 0:  # on a node: the cell before ends at the left limit
+                    cuts.append((c - 1, 1.0, left, left))
+            for c, fb, left, right in cuts:
+                special[c] = 2 if special[c] else 1
                 frac[c], qb_lo[c], qb_hi[c] = fb, left, right
+            for c, fb, left, right in cuts:
+                if special[c] == 2:
+                    bad[c] = 0.0
+                    continue
                 # errors of the two sub-intervals, at their midpoints
-                ta, tbb = t[c] + 0.5 * fb * h, t[c] + 0.5 * (1 + fb) * h
-                ea = abs(q[c] + 0.5 * (left - q[c]) - self._eval(np.array([ta]), lower, upper)[0])
-                eb = abs(right + 0.5 * (q[c + 1] - right) - self._eval(np.array([tbb]), lower, upper)[0])
-                bad[c] = max(ea, eb) if special[c] == 1 else 0.0
+                ta, tb2 = t[c] + 0.5 * fb * h, t[c] + 0.5 * (1 + fb) * h
+                qa, qb = self._eval(np.array([ta, tb2]), lower, upper)
+                ea = abs(q[c] + 0.5 * (left - q[c]) - qa) if fb > 0 else 0.0
+                eb = abs(right + 0.5 * (q[c + 1] - right) - qb) if fb < 1 else 0.0
+                bad[c] = max(ea, eb)
             err = float(np.max(bad))
             if err <= rtol * scale or k >= 2**17:
                 break
@@ -1157,7 +1167,9 @@ class Pool(Distribution):
                 "unknown pooling method", f"method={method!r}", 'use method = "linear" or "log"'
             )
         experts_raw = spec.get("experts", [])
-        if not isinstance(experts_raw, list) or not all(isinstance(e, Mapping) for e in experts_raw):
+        if not isinstance(experts_raw, list) or not all(
+            isinstance(e, Mapping) for e in experts_raw
+        ):
             raise w.error(
                 "experts must be a list of tables",
                 _fmt(experts_raw),
@@ -1296,10 +1308,11 @@ class Pool(Distribution):
     def _solve(self, p: np.ndarray, *, upper: bool) -> np.ndarray:
         if self.method == "log":
             g = self._log_grid
-            if upper:
-                z = np.interp(p, g["sf"][::-1], g["z"][::-1])
+            lp = np.log(np.maximum(p, 1e-300))
+            if upper:  # log-probabilities: near-linear in z in the tails
+                z = np.interp(lp, g["log_sf"][::-1], g["z"][::-1])
             else:
-                z = np.interp(p, g["cdf"], g["z"])
+                z = np.interp(lp, g["log_cdf"], g["z"])
             return self._from_z(z)
         return self._mix_solve(p, upper=upper)
 
@@ -1403,27 +1416,40 @@ class Pool(Distribution):
     def _log_grid(self) -> dict:
         lo, hi = self.support
         # the log pool's density is at most the mixture's / Z (weighted AM-GM), so the
-        # mixture's 1e-15 quantiles bound where its mass lies
-        eps = 1e-15
-        ds, w = [e.dist for e in self.experts], self.weights
+        # mixture's 1e-20 quantiles bound where its mass lies (up to 1e-20 / Z)
+        eps = 1e-20
+        ds = [e.dist for e in self.experts]
         qlo = min(float(d.ppf(np.array([eps]), exact=True)[0]) for d in ds)
-        qhi = max(float(d.ppf(np.array([1 - eps]), exact=True)[0]) for d in ds)
+        qhi = max(float(_comp_isf(d, np.array([eps]))[0]) for d in ds)
         a, b = max(lo, qlo), min(hi, qhi)
         log_scale = a > 0 and b / a > 50
         self._p["log_z_scale"] = log_scale
         z0, z1 = (math.log(a), math.log(b)) if log_scale else (a, b)
         # pass 1: locate the mass; pass 2: integrate finely over it
         z, cdf, sf, *_ = self._log_integrate(2**14, z0, z1)
-        i0 = max(int(np.searchsorted(cdf, 1e-18)) - 2, 0)
-        i1 = min(int(np.searchsorted(-sf, -1e-18)) + 2, z.size - 1)
+        i0 = max(int(np.searchsorted(cdf, 1e-24)) - 2, 0)
+        i1 = min(int(np.searchsorted(-sf, -1e-24)) + 2, z.size - 1)
         z0, z1 = z[i0], z[i1]
         z, cdf, sf, log_z, x, dens = self._log_integrate(2**16, z0, z1)
         z2, cdf2, sf2, *_ = self._log_integrate(2**15, z0, z1)
         # integration error: quantiles from the full and the halved grid, compared
-        uu = np.concatenate([np.logspace(-12, -1, 45), np.linspace(0.1, 0.5, 41)])
+        lu = np.log(
+            np.concatenate([[2.0**-53], np.logspace(-15, -1, 57), np.linspace(0.1, 0.5, 41)])
+        )
+
+        def lg(a):
+            return np.log(np.maximum(a, 1e-300))
+
         diff = max(
-            float(np.max(np.abs(np.interp(uu, cdf, z) - np.interp(uu, cdf2, z2)))),
-            float(np.max(np.abs(np.interp(uu, sf[::-1], z[::-1]) - np.interp(uu, sf2[::-1], z2[::-1])))),
+            float(np.max(np.abs(np.interp(lu, lg(cdf), z) - np.interp(lu, lg(cdf2), z2)))),
+            float(
+                np.max(
+                    np.abs(
+                        np.interp(lu, lg(sf[::-1]), z[::-1])
+                        - np.interp(lu, lg(sf2[::-1]), z2[::-1])
+                    )
+                )
+            ),
         )
         if log_scale:
             diff *= float(np.exp(z1))  # |dx| <= x_max |dz|
@@ -1431,8 +1457,17 @@ class Pool(Distribution):
 
         m = float(simpson(x * dens, x=z))
         v = float(simpson((x - m) ** 2 * dens, x=z))
-        return {"z": z, "cdf": cdf, "sf": sf, "log_z": log_z, "mean": m, "var": v,
-                "error": 2.0 * diff}
+        return {
+            "z": z,
+            "cdf": cdf,
+            "sf": sf,
+            "log_cdf": np.log(np.maximum(cdf, 1e-300)),
+            "log_sf": np.log(np.maximum(sf, 1e-300)),
+            "log_z": log_z,
+            "mean": m,
+            "var": v,
+            "error": 2.0 * diff,
+        }
 
 
 #: Distributions that combine other distributions, looked up by ``dist`` name.

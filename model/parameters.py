@@ -670,7 +670,15 @@ def _check_kind(f: str, name: str, kind: str, dist: Distribution) -> ParamFileEr
     a, b = dist.support
     if a >= lo and b <= hi:
         return None
-    if kind in ("share", "probability"):
+    outside = [
+        e.name
+        for e in getattr(dist, "experts", ())
+        if e.dist.support[0] < lo or e.dist.support[1] > hi
+    ]
+    if outside:
+        fix = f"truncate = {_interval(lo, hi)} in the table of expert '{outside[0]}'"
+        fix = fix.replace("inf)", "<max>]").replace("(-inf", "[<min>")
+    elif kind in ("share", "probability"):
         fix = "use beta, or truncate = [0, 1]"
     elif lo == 0:
         fix = "use lognormal, gamma or loguniform, or truncate = [0, <max>]"
@@ -951,9 +959,7 @@ def expert_indicators(params: ParameterSet, draws: Any, *, rng: Any = 0):
     import pandas as pd
 
     frame = draws.to_frame() if hasattr(draws, "to_frame") else pd.DataFrame(draws)
-    pooled = [
-        n for n in params.names if params[n].experts and params[n].dist.method == "linear"
-    ]
+    pooled = [n for n in params.names if params[n].experts and params[n].dist.method == "linear"]
     seeds = np.random.SeedSequence(rng).spawn(len(pooled)) if pooled else []
     out = {}
     for n, ss in zip(pooled, seeds, strict=True):

@@ -21,8 +21,8 @@ import pandas as pd
 
 from model.errors import ParamFileError
 from model.parameters import ParameterSet, load_params
-from model.sampling import Sampler, _entropy
-from model.study import _map, simulate
+from model.sampling import _entropy
+from model.study import _map, _warm, simulate
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -269,7 +269,7 @@ def sweep(
 
     Examples
     --------
-    >>> res = sweep(params, vary={"share_above_threshold": np.geomspace(1e-3, 0.1, 7)},
+    >>> res = sweep(params, vary={"threshold_compute": np.geomspace(1e-3, 1, 7)},
     ...             n=20_000, rng=1)  # doctest: +SKIP
     >>> res.preferred()  # doctest: +SKIP
     """
@@ -282,7 +282,7 @@ def sweep(
     seed = _entropy(rng)
     if executor is not None:  # build inverse-CDF tables once; they travel with each point
         for _, p in points:
-            Sampler(p, 1, design, seed, 1).chunk(0, 1)
+            _warm(p)
     args = [(p, int(n), design, seed, int(chunk_size)) for _, p in points]
     varied = tuple(points[0][0])
     tables, rows = [], []

@@ -64,14 +64,20 @@ def test_report_renders_offline_in_chromium(report, tmp_path):
             page.wait_for_function(
                 "document.querySelectorAll('.js-plotly-plot').length > 0", timeout=30_000
             )
+            # _fullData holds the decoded arrays (plotly.py sends numpy data base64-encoded)
             counts = page.evaluate(
-                """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
-                    id: el.id,
-                    traces: (el.data || []).length,
-                    points: (el.data || []).reduce((s, t) => s + Math.max(
-                        (t.x || []).length, (t.y || []).length), 0),
-                    drawn: el.querySelectorAll('.main-svg').length,
-                }))"""
+                """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => {
+                    const len = (a) => (a && typeof a.length === 'number') ? a.length : 0;
+                    const full = el._fullData || [];
+                    return {
+                        id: el.id,
+                        traces: full.length,
+                        points: full.reduce((s, t) => s + Math.max(len(t.x), len(t.y)), 0),
+                        finite: full.reduce((s, t) => s + Array.from(t.x || []).concat(
+                            Array.from(t.y || [])).filter(v => Number.isFinite(+v)).length, 0),
+                        drawn: el.querySelectorAll('.main-svg').length,
+                    };
+                })"""
             )
             page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         finally:
@@ -79,11 +85,19 @@ def test_report_renders_offline_in_chromium(report, tmp_path):
     assert errors == []
     assert [u for u in requests if not u.startswith(("file:", "data:", "blob:", "about:"))] == []
     expected = {
-        "fig-distributions", "fig-plane", "fig-acceptability", "fig-sensitivity", "fig-sobol",
-        "fig-voi", "fig-time", "fig-calibration", "fig-convergence",
+        "fig-distributions",
+        "fig-plane",
+        "fig-acceptability",
+        "fig-sensitivity",
+        "fig-sobol",
+        "fig-voi",
+        "fig-time",
+        "fig-calibration",
+        "fig-convergence",
     }
     assert expected <= {c["id"] for c in counts}
     for c in counts:
         assert c["traces"] > 0, c
         assert c["points"] > 0, c
+        assert c["finite"] > 0, c
         assert c["drawn"] > 0, c

@@ -38,9 +38,27 @@ def assert_user_error(code, err, *fragments):
 def run_json(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "r.html"
     proc = subprocess.run(
-        [sys.executable, "-m", "model", "run", BASE, "--n", "512", "--seed", "3", "--quiet", "--sobol-n", "64",
-         "--json", "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "model",
+            "run",
+            BASE,
+            "--n",
+            "512",
+            "--seed",
+            "3",
+            "--quiet",
+            "--sobol-n",
+            "64",
+            "--json",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
     return proc, out
 
@@ -60,8 +78,18 @@ def test_run_writes_report_and_prints_json(run_json):
 def test_run_default_out_uses_params_and_scenarios(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run(
-        capsys, "run", BASE, "--n", "256", "--quiet", "--scenario", SCEN / "high_bio.toml",
-        "--design", "lhs", "--sobol-n", "0",
+        capsys,
+        "run",
+        BASE,
+        "--n",
+        "256",
+        "--quiet",
+        "--scenario",
+        SCEN / "high_bio.toml",
+        "--design",
+        "lhs",
+        "--sobol-n",
+        "0",
     )
     assert code == 0, err
     assert (tmp_path / "reports" / "baseline_high_bio.html").is_file()
@@ -92,7 +120,7 @@ def test_bad_flags_are_one_line_exit_2(capsys, argv, fragment):
 
 
 def test_sensitivity_power_of_two_is_checked_before_work(capsys):
-    code, out, err = run(capsys, "sensitivity", BASE, "--n", "100")
+    code, _out, err = run(capsys, "sensitivity", BASE, "--n", "100")
     assert_user_error(code, err, "power of 2", "64 or 128")
 
 
@@ -130,7 +158,7 @@ def test_validate_good_files(capsys):
 
 
 def test_validate_reports_every_error_in_every_file(capsys):
-    code, out, err = run(capsys, "validate", BAD / "two_errors.toml", BAD / "nan.toml", BASE)
+    code, _out, err = run(capsys, "validate", BAD / "two_errors.toml", BAD / "nan.toml", BASE)
     assert code == 2
     lines = err.strip().splitlines()
     assert sum("two_errors.toml" in x for x in lines) >= 2
@@ -148,14 +176,29 @@ def test_params_table_and_csv(capsys, tmp_path):
     assert code == 0 and "source" in out
 
 
-@pytest.mark.parametrize(("method", "n", "column"), [
-    ("sobol", "64", "ST"), ("morris", "4", "mu_star"), ("tornado", "1", "swing"),
-])
+@pytest.mark.parametrize(
+    ("method", "n", "column"),
+    [
+        ("sobol", "64", "ST"),
+        ("morris", "4", "mu_star"),
+        ("tornado", "1", "swing"),
+    ],
+)
 def test_sensitivity_methods(capsys, tmp_path, method, n, column):
     csv = tmp_path / f"{method}.csv"
     code, out, err = run(
-        capsys, "sensitivity", BASE, "--method", method, "--n", n, "--quiet", "--top", "5",
-        "--out", csv,
+        capsys,
+        "sensitivity",
+        BASE,
+        "--method",
+        method,
+        "--n",
+        n,
+        "--quiet",
+        "--top",
+        "5",
+        "--out",
+        csv,
     )
     assert code == 0, err
     assert column in out.splitlines()[1] or column in out
@@ -164,8 +207,9 @@ def test_sensitivity_methods(capsys, tmp_path, method, n, column):
 
 
 def test_sensitivity_unknown_output(capsys):
-    code, _, err = run(capsys, "sensitivity", BASE, "--method", "tornado", "--output", "nope",
-                       "--quiet")
+    code, _, err = run(
+        capsys, "sensitivity", BASE, "--method", "tornado", "--output", "nope", "--quiet"
+    )
     assert_user_error(code, err, "unknown approach")
 
 
@@ -193,7 +237,103 @@ def test_compare_identical(capsys):
 def test_console_entry_point_exit_code_and_no_traceback():
     proc = subprocess.run(
         [sys.executable, "-m", "model", "run", BASE, "--n", "0"],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_run_save_then_report_from(capsys, tmp_path):
+    saved, first, second = tmp_path / "saved", tmp_path / "a.html", tmp_path / "b.html"
+    code, _, err = run(
+        capsys,
+        "run",
+        BASE,
+        "--n",
+        "256",
+        "--sobol-n",
+        "0",
+        "--quiet",
+        "--out",
+        first,
+        "--save",
+        saved,
+        "--executor",
+        "serial",
+    )
+    assert code == 0, err
+    code, _, err = run(
+        capsys, "report", "--from", saved, "--out", second, "--sobol-n", "0", "--quiet"
+    )
+    assert code == 0, err
+    assert 'id="fig-plane"' in second.read_text(encoding="utf-8")
+
+
+def test_report_from_missing_dir(capsys, tmp_path):
+    code, _, err = run(capsys, "report", "--from", tmp_path / "nope", "--quiet")
+    assert_user_error(code, err, "not a directory")
+
+
+def test_bad_executor_is_one_line(capsys, tmp_path):
+    code, _, err = run(
+        capsys,
+        "run",
+        BASE,
+        "--n",
+        "64",
+        "--executor",
+        "foo:3",
+        "--quiet",
+        "--out",
+        tmp_path / "r.html",
+    )
+    assert_user_error(code, err, "unknown executor")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_table_and_figure(capsys, tmp_path):
+    code, out, err = run(
+        capsys,
+        "sweep",
+        BASE,
+        "--vary",
+        "leakage=0.3,0.6",
+        "--n",
+        "256",
+        "--quiet",
+        "--out",
+        tmp_path / "s.csv",
+    )
+    assert code == 0, err
+    assert "preferred" in out and (tmp_path / "s.csv").read_text().startswith("point,")
+    code, out, err = run(
+        capsys,
+        "sweep",
+        BASE,
+        "--scenario",
+        SCEN / "high_bio.toml",
+        "--n",
+        "128",
+        "--quiet",
+        "--out",
+        tmp_path / "s.html",
+    )
+    assert code == 0, err
+    assert "<html" in (tmp_path / "s.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--vary", "nope=1,2"], "unknown parameter 'nope'"),
+        (["--vary", "leakage"], "expected NAME=V1,V2"),
+        (["--vary", "leakage=a,b"], "must be numbers"),
+        ([], "give --vary"),
+    ],
+)
+def test_sweep_bad_input(capsys, argv, fragment):
+    code, _, err = run(capsys, "sweep", BASE, "--n", "64", "--quiet", *argv)
+    assert_user_error(code, err, fragment)

@@ -71,7 +71,7 @@ def test_cap_on_exceedance_binds_at_the_boundary(tmp_path):
 
 
 def test_curve_agrees_with_simulate_on_common_random_numbers():
-    params = model.load_params(ROOT / "params" / "scenarios" / "compute_threshold.toml")
+    params = model.load_params(ROOT / "params" / "baseline.toml")
     d = optimise_threshold(params, thresholds=[0.01, 0.1, 1 / 3], n=2048, rng=4, refine=False)
     res = model.simulate(params.replace(threshold_compute=0.1), n=2048, rng=4)
     j = res.approaches.index("targeted_downstream")

@@ -219,32 +219,22 @@ def test_more_compliance_cost_never_less_burden():
     j = low.approaches.index("targeted_downstream")
     more, less = high.outcomes.burden[:, j, 1], low.outcomes.burden[:, j, 1]
     assert np.all(more > less)
-    # the burden of each complying entity-year is the annual cost, whatever the behaviour
-    free = model.load_params(BASELINE)
-    for cost in (2e4, 4e4):
-        res = model.simulate(
-            free.replace(
-                targeted_cost_annual=cost,
-                targeted_cost_oneoff=0.0,
-                entry_elasticity=0.0,
-                targeted_penalty=1e12,
-            ),
-            n=256,
-            rng=2,
-        )
-        o = res.outcomes
-        first_year = o.entities[:, j] * res.regulation.settings.discount.sum()
-        assert np.all(o.burden[:, j, 1] <= cost * first_year * 1.2 + 1e-9)
 
 
 def test_more_developers_weaken_enforcement():
-    """Compliance under all-developer duties falls as the covered population grows."""
-    params = model.load_params(BASELINE)
+    """Compliance under all-developer duties falls as the covered population grows.
+
+    Entry deterrence is held off: deterred developers shrink the regulated population, which can
+    raise the detection probability of those who stay.
+    """
+    params = model.load_params(BASELINE).replace(entry_elasticity=0.0)
     few = model.simulate(params.replace(n_downstream=5e4, n_downstream_cap=1e5), n=512, rng=4)
     many = model.simulate(params.replace(n_downstream=5e5, n_downstream_cap=1e7), n=512, rng=4)
     j = few.approaches.index("direct_downstream")
-    assert np.all(many.outcomes.compliance[:, j] <= few.outcomes.compliance[:, j] + 1e-12)
-    assert many.outcomes.compliance[:, j].mean() < few.outcomes.compliance[:, j].mean()
+    c_many, c_few = many.outcomes.compliance[:, j], few.outcomes.compliance[:, j]
+    assert not np.isnan(c_many).any() and not np.isnan(c_few).any()
+    assert np.all(c_many <= c_few + 1e-12)
+    assert c_many.mean() < c_few.mean()
 
 
 def test_calibration_bottom_up_sits_inside_the_reference_range(baseline_results):
@@ -403,7 +393,7 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
     return out
 
 
-@pytest.mark.parametrize("path", [BASELINE, SCENARIOS / "compute_threshold.toml"])
+@pytest.mark.parametrize("path", [BASELINE, SCENARIOS / "share_threshold.toml"])
 def test_vectorised_model_equals_a_plain_per_draw_loop(path):
     params = model.load_params(path)
     regulation = build_model(params)

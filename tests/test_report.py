@@ -16,8 +16,20 @@ from model.report.wording import money, number, share
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = [
-    "summary", "approaches", "distributions", "plane", "acceptability", "sensitivity", "sobol",
-    "voi", "time", "calibration", "convergence", "parameters", "equations", "provenance",
+    "summary",
+    "approaches",
+    "distributions",
+    "plane",
+    "acceptability",
+    "sensitivity",
+    "sobol",
+    "voi",
+    "time",
+    "calibration",
+    "convergence",
+    "parameters",
+    "equations",
+    "provenance",
 ]
 
 
@@ -43,8 +55,15 @@ def test_every_section_and_figure_is_present(html):
         assert f'id="{s}"' in html, s
     figs = set(re.findall(r'<div id="(fig-[a-z]+)"', html))
     assert figs == {
-        "fig-distributions", "fig-plane", "fig-acceptability", "fig-sensitivity", "fig-sobol",
-        "fig-voi", "fig-time", "fig-calibration", "fig-convergence",
+        "fig-distributions",
+        "fig-plane",
+        "fig-acceptability",
+        "fig-sensitivity",
+        "fig-sobol",
+        "fig-voi",
+        "fig-time",
+        "fig-calibration",
+        "fig-convergence",
     }
     assert "Not available for this run" not in html
 
@@ -70,8 +89,13 @@ def test_summary_names_best_approach_with_labels_and_money(results, html):
     assert label.replace("+", "+") in answer.replace("&#43;", "+")
     assert re.search(r"\$\d[\d.,]*(bn|tn|m)", answer)
     assert best not in answer  # labels, not keys
-    for word in ("Regret", "Tail risk", "CVaR", "Value judgement", "EVPPI" if "EVPPI" in html
-                 else "perfect information"):
+    for word in (
+        "Regret",
+        "Tail risk",
+        "CVaR",
+        "Value judgement",
+        "EVPPI" if "EVPPI" in html else "perfect information",
+    ):
         assert word in html
 
 
@@ -98,7 +122,7 @@ def test_parameter_table_provenance_and_equations(results, html):
         assert h in html and f in html
     assert f"<td>{results.provenance['seed']}</td>" in html
     if (ROOT / "docs" / "model.md").is_file():
-        assert "From model.md" in html
+        assert "from model.md; symbols are parameter names" in html
     else:
         assert "were not found" in html
 

@@ -1,6 +1,7 @@
 """Known-answer tests for model.sensitivity (Ishigami, G-function, linear models, SALib)."""
 
 import json
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -189,6 +190,60 @@ def test_delta_matches_salib_deterministic_part():
         )
     assert got.loc["b", "delta"] > got.loc["a", "delta"] > got.loc["c", "delta"]
     assert (got["delta_conf"] > 0).all()
+
+
+def test_rbd_fast_matches_salib_odd_n_and_rng_stream():
+    from SALib.analyze import rbd_fast as salib_rbd
+
+    rng = np.random.default_rng(11)
+    n = 20001  # odd n, odd half: the resample size and zig-zag both change parity
+    x = np.column_stack([rng.normal(size=n), rng.gamma(2.0, size=n), rng.random(n)])
+    y = np.sin(3 * x[:, 0]) + 0.3 * x[:, 1] ** 2 + 0.05 * rng.normal(size=n)
+    prob = {"num_vars": 3, "names": list("abc"), "bounds": [[0, 1]] * 3}
+    ref = salib_rbd.analyze(prob, x, y, M=6, num_resamples=30, conf_level=0.9, seed=8)
+    got = sa.rbd_fast(x, y, m=6, n_boot=30, conf=0.9, rng=np.random.default_rng(8))
+    np.testing.assert_allclose(got["S1"], ref["S1"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got["S1_conf"], ref["S1_conf"], rtol=0, atol=1e-10)
+    assert got["S1_conf"].gt(0).all()
+    assert sa.rbd_fast(x, y, n_boot=0)["S1_conf"].isna().all()
+    with pytest.raises(ValueError, match="needs at least 42 draws"):
+        sa.rbd_fast(x[:41], y[:41])
+
+
+@pytest.mark.parametrize(
+    "case", ["heavy_tail", "near_discrete", "atom", "tied_inputs", "small_n"]
+)
+def test_delta_kde_expansion_matches_salib_calc_delta(case):
+    """The anchored kernel expansion against scipy's direct KDE inside SALib calc_delta."""
+    from SALib.analyze import delta as salib_delta
+
+    rng = np.random.default_rng(12)
+    n = 150 if case == "small_n" else 6000
+    x = rng.random((n, 3))
+    y = {
+        "heavy_tail": np.exp(3 * rng.normal(size=n)) * x[:, 0] + x[:, 1],
+        "near_discrete": np.round(5 * x[:, 0]) + 1e-4 * x[:, 1],  # bandwidths << grid step
+        "atom": np.where(x[:, 0] < 0.5, 0.0, x[:, 1]),  # classes with a constant output
+        "tied_inputs": x[:, 0] + x[:, 1] ** 2,
+        "small_n": x[:, 0] + x[:, 1] ** 2,
+    }[case]
+    if case == "tied_inputs":
+        x = np.floor(4 * x)
+    exp = 2.0 / (7.0 + np.tanh((1500.0 - n) / 500.0))
+    m = np.linspace(0, n, int(np.round(min(int(np.ceil(n**exp)), 48))) + 1)
+    grid = np.linspace(y.min(), y.max(), 100)
+    got = sa.delta(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SALib warns about skipped classes
+        want = [salib_delta.calc_delta(y, grid, x[:, j], m) for j in range(3)]
+        s1 = [salib_delta.sobol_first(y, x[:, j], m) for j in range(3)]
+    np.testing.assert_allclose(got["delta"], want, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got["S1"], s1, rtol=0, atol=1e-10)
+
+
+def test_delta_rejects_constant_output():
+    with pytest.raises(ValueError, match="y is constant"):
+        sa.delta(np.random.default_rng(0).random((50, 2)), np.ones(50))
 
 
 def _decision_model():

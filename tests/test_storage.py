@@ -27,7 +27,7 @@ TABLES = (
 
 @pytest.fixture(scope="module")
 def res():
-    return simulate(PARAMS.replace(share_above_threshold=0.02), n=3000, rng=4, chunk_size=1024)
+    return simulate(PARAMS.replace(threshold_compute=0.02), n=3000, rng=4, chunk_size=1024)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_round_trip_is_exact(res, saved):
         else:
             assert a == b
     assert back.params == res.params  # includes the replace() override
-    assert back.params["share_above_threshold"].dist.describe() == "fixed(value=0.02)"
+    assert back.params["threshold_compute"].dist.describe() == "fixed(value=0.02)"
     assert back.approaches == res.approaches and back.labels == res.labels
     pd.testing.assert_frame_equal(back.summary(), res.summary())
     pd.testing.assert_frame_equal(back.components(), res.components())

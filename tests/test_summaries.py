@@ -82,12 +82,12 @@ def test_chan_moments_match_numpy():
     rng = np.random.default_rng(2)
     x = rng.lognormal(10, 2, (30_000, 2, 3))
 
-    class O:  # the two fields Moments reads
+    class Part:  # the two fields Moments reads
         def __init__(self, part):
             self.net_benefit = part[:, 0]
             self.risk_reduction_by_year = np.zeros((3, 1, 1))
 
-    parts = [Moments.of(x[a:b], O(x[a:b])) for a, b in [(0, 7), (7, 8192), (8192, 30_000)]]
+    parts = [Moments.of(x[a:b], Part(x[a:b])) for a, b in [(0, 7), (7, 8192), (8192, 30_000)]]
     m = parts[0].merge(parts[1]).merge(parts[2])
     assert m.count == 30_000
     np.testing.assert_allclose(m.mean, x.mean(axis=0), rtol=1e-13)

@@ -19,7 +19,7 @@ N = 2048
 
 @pytest.fixture(scope="module")
 def threshold():
-    return sweep(PARAMS, vary={"share_above_threshold": THRESHOLDS}, n=N, rng=5)
+    return sweep(PARAMS, vary={"threshold_compute": THRESHOLDS}, n=N, rng=5)
 
 
 def test_threshold_sweep_table(threshold):
@@ -28,12 +28,12 @@ def test_threshold_sweep_table(threshold):
     assert isinstance(threshold, SweepResult)
     assert len(t) == len(THRESHOLDS) * k
     assert list(t.columns) == [
-        "point", "share_above_threshold", "approach",
+        "point", "threshold_compute", "approach",
         "mean", "mcse", "p05", "p95", "prob_best", "prob_negative",
     ]  # fmt: skip
     np.testing.assert_allclose(t.groupby("point")["prob_best"].sum(), 1.0)
     pref = threshold.preferred()
-    assert list(pref["share_above_threshold"]) == THRESHOLDS
+    assert list(pref["threshold_compute"]) == THRESHOLDS
     assert set(pref.columns) >= {"preferred", "mean", "prob_best", "evpi"}
     for _, row in pref.iterrows():
         block = t[t["point"] == row["point"]]
@@ -42,7 +42,7 @@ def test_threshold_sweep_table(threshold):
 
 def test_points_use_common_random_numbers(threshold):
     """Each point equals a separate run at the same seed with the parameter fixed."""
-    p = PARAMS.replace(share_above_threshold=0.01)
+    p = PARAMS.replace(threshold_compute=0.01)
     ref = simulate(p, n=N, rng=5, keep="summary").summary()
     got = threshold.table[threshold.table["point"] == 1].set_index("approach")
     np.testing.assert_array_equal(got["mean"], ref["mean"])
@@ -50,7 +50,7 @@ def test_points_use_common_random_numbers(threshold):
 
 
 def test_grid_and_zip():
-    vary = {"share_above_threshold": [0.001, 0.05], "concentration": [0.3, 0.6]}
+    vary = {"threshold_compute": [0.001, 0.05], "compute_risk_correlation": [0.3, 0.6]}
     g = sweep(PARAMS, vary=vary, n=512, rng=1)
     z = sweep(PARAMS, vary=vary, n=512, rng=1, grid=False)
     assert g.points.shape[0] == 4 and z.points.shape[0] == 2
@@ -77,19 +77,19 @@ def test_scenarios():
 
 def test_executor_gives_the_same_table(threshold):
     with ThreadPoolExecutor(2) as ex:
-        par = sweep(PARAMS, vary={"share_above_threshold": THRESHOLDS}, n=N, rng=5, executor=ex)
+        par = sweep(PARAMS, vary={"threshold_compute": THRESHOLDS}, n=N, rng=5, executor=ex)
     assert par.table.equals(threshold.table)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"vary": {"share_above_threshhold": [0.1]}}, ValueError, "did you mean 'share_above_"),
-        ({"vary": {"share_above_threshold": []}}, ValueError, "non-empty"),
+        ({"vary": {"threshold_comptue": [0.1]}}, ValueError, "did you mean 'threshold_compute"),
+        ({"vary": {"threshold_compute": []}}, ValueError, "non-empty"),
         ({"vary": {}}, ValueError, "vary is empty"),
-        ({"vary": {"share_above_threshold": ["a"]}}, ValueError, "list of numbers"),
-        ({"vary": {"share_above_threshold": [np.nan]}}, ValueError, "non-finite"),
-        ({"vary": {"share_above_threshold": [1.5]}}, ParamFileError, "share"),
+        ({"vary": {"threshold_compute": ["a"]}}, ValueError, "list of numbers"),
+        ({"vary": {"threshold_compute": [np.nan]}}, ValueError, "non-finite"),
+        ({"vary": {"leakage": [1.5]}}, ParamFileError, "share"),
         ({}, ValueError, "one of the two"),
         ({"scenarios": []}, ValueError, "scenarios is empty"),
         ({"scenarios": ["nope.toml"]}, ParamFileError, "nope.toml: scenario file not found"),
@@ -102,6 +102,6 @@ def test_errors_are_one_line(kwargs, error, match):
 
 
 def test_zip_needs_equal_lengths():
-    vary = {"share_above_threshold": [0.01, 0.02], PARAMS.uncertain_names[0]: [1.0]}
+    vary = {"threshold_compute": [0.01, 0.02], PARAMS.uncertain_names[0]: [1.0]}
     with pytest.raises(ValueError, match="equal length"):
         sweep(PARAMS, vary=vary, n=16, rng=1, grid=False)

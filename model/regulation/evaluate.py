@@ -36,7 +36,8 @@ class Outcomes:
     residual_harm: Array  # (n, k, H): annual harm left in the final year
     exceeds_acceptable: Array  # (n, k, H) bool: residual_harm > the harm's acceptable level
     entities: Array  # (n, k): regulated entities in the final year
-    compliance: Array  # (n, k): entity-weighted compliance in the final year (nan: none)
+    compliance: Array  # (n, k): entity-weighted compliance in the final year (nan: nobody
+    # regulated, e.g. every covered developer deterred)
     status_quo_harm: Array  # (n, H): present value of harm with no new rules
     risk_reduction_by_year: Array  # (k, H, T): sum over draws (divide by n for the mean)
 
@@ -163,7 +164,9 @@ def evaluate(
         if final:
             count = sum(c for c, _ in final)
             entities[:, j] = count
-            compliance[:, j] = sum(c * rate for c, rate in final) / np.maximum(count, 1e-300)
+            weighted = sum(c * rate for c, rate in final)
+            with np.errstate(invalid="ignore", divide="ignore"):  # nobody regulated: nan
+                compliance[:, j] = np.where(count > 0, weighted / count, np.nan)
 
     return Outcomes(
         approaches=model.approach_names,

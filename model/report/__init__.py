@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -20,6 +21,7 @@ import pandas as pd
 
 from model.report import figures
 from model.report.content import ReportContent, analysis_for, build_content
+from model.report.rule import rule_context
 from model.report.wording import money, number
 
 __all__ = ["ReportContent", "analysis_for", "build_content", "figures", "render", "write_report"]
@@ -62,8 +64,12 @@ def _equations_html(path: Path | None) -> str:
             f"next to this installation; see docs/model.md in the source repository.</p>"
         )
     text = path.read_text(encoding="utf-8")
-    body = markdown.markdown(text, extensions=["tables", "fenced_code", "toc", "sane_lists"])
-    return f"<p class='note'>From {html.escape(path.name)}.</p>" + body
+    body = markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"])
+    body = re.sub(r"<(/?)h([1-4])\b", lambda m: f"<{m.group(1)}h{int(m.group(2)) + 2}", body)
+    return (
+        f"<details><summary>Show the model's equations and assumptions (from "
+        f"{html.escape(path.name)}; symbols are parameter names)</summary>{body}</details>"
+    )
 
 
 def _param_table(params, cur: str) -> str:
@@ -103,13 +109,23 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
             fig = build()
         except (ValueError, KeyError, TypeError, IndexError) as exc:  # a missing analysis table
             out.append(
-                {"id": fid, "heading": heading, "html": None, "table": None,
-                 "note": f"Not available for this run: {exc}"}
+                {
+                    "id": fid,
+                    "heading": heading,
+                    "html": None,
+                    "table": None,
+                    "note": f"Not available for this run: {exc}",
+                }
             )
             return
         out.append(
-            {"id": fid, "heading": heading, "html": _fig_html(fig, f"fig-{fid}"),
-             "note": note, "table": table}
+            {
+                "id": fid,
+                "heading": heading,
+                "html": _fig_html(fig, f"fig-{fid}"),
+                "note": note,
+                "table": table,
+            }
         )
 
     add(
@@ -127,14 +143,19 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
         "The efficiency frontier joins approaches that buy the most risk reduction for their "
         "cost; approaches below it are dominated by a mix of those on it.",
         _frame_html(
-            c.decision_table[["effect_mean", "cost_mean", "mean", "transfers_mean"]]
-            .rename(
+            c.decision_table[["effect_mean", "cost_mean", "mean", "transfers_mean"]].rename(
                 index=c.labels,
-                columns={"effect_mean": "risk reduction", "cost_mean": "total cost",
-                         "mean": "net benefit", "transfers_mean": "transfers (not netted)"},
+                columns={
+                    "effect_mean": "risk reduction",
+                    "cost_mean": "total cost",
+                    "mean": "net benefit",
+                    "transfers_mean": "transfers (not netted)",
+                },
             ),
-            {k: (lambda v: money(v, cur)) for k in
-             ("risk reduction", "total cost", "net benefit", "transfers (not netted)")},
+            {
+                k: (lambda v: money(v, cur))
+                for k in ("risk reduction", "total cost", "net benefit", "transfers (not netted)")
+            },
         ),
     )
     add(
@@ -161,10 +182,11 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
     add(
         "sobol",
         "Sensitivity: Sobol indices",
-        lambda: figures.sobol_indices(_need(c.sobol, "Sobol indices"), output=c.tornado_label),
-        "First-order index: share of the variance explained by the input alone; total index: "
-        "including its interactions with other inputs. Bars give 95% bootstrap intervals; wide "
-        "intervals mean the indices are estimated imprecisely at this sample size.",
+        lambda: figures.sobol_indices(_need(c.sobol, "Sobol indices")),
+        f"Output: net benefit of {c.tornado_label}. First-order index: share of the variance "
+        "explained by the input alone; total index: including its interactions with other "
+        "inputs. Bars give 95% bootstrap intervals; wide intervals mean the indices are "
+        "estimated imprecisely at this sample size.",
     )
     add(
         "voi",
@@ -179,7 +201,8 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
         "time",
         "Risk reduction by harm over the years",
         lambda: figures.risk_reduction_over_time(results),
-        "Harm avoided in each year (undiscounted), mean over the draws; the present values in the tables discount these.",
+        "Harm avoided in each year (undiscounted), mean over the draws; the present values in "
+        "the tables discount these.",
     )
     add(
         "calibration",
@@ -189,8 +212,11 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
         "independent top-down reference range.",
         _frame_html(
             c.calibration.rename(index=c.harm_labels),
-            {col: (lambda v: money(v, cur)) for col in c.calibration.columns
-             if col != "median_inside_reference"},
+            {
+                col: (lambda v: money(v, cur))
+                for col in c.calibration.columns
+                if col != "median_inside_reference"
+            },
         ),
     )
     add(
@@ -235,7 +261,12 @@ def _evppi_html(c: ReportContent) -> str | None:
 
 
 def render(
-    results, *, analysis=None, title: str | None = None, equations: str | os.PathLike | None = None,
+    results,
+    *,
+    analysis=None,
+    rule=None,
+    title: str | None = None,
+    equations: str | os.PathLike | None = None,
     run_seconds: float | None = None,
 ) -> Iterator[str]:
     """The report as a stream of HTML text chunks (see :func:`write_report`)."""
@@ -244,6 +275,13 @@ def render(
 
     c = build_content(results, analysis, title=title)
     sections = _figure_sections(results, c)
+    rule_ctx = None
+    if rule is not None:
+        rule_ctx = rule_context(rule, results.regulation, c.currency, c.labels, _fig_html)
+        rule_ctx = {
+            k: Markup(v) if isinstance(v, str) and k != "threshold_text" else v
+            for k, v in rule_ctx.items()
+        }
     for s in sections:
         for k in ("html", "table"):
             if s[k] is not None:
@@ -261,6 +299,7 @@ def render(
         param_table=Markup(_param_table(results.params, c.currency)),
         equations=Markup(_equations_html(equations)),
         prov_rows=_provenance_rows(results, run_seconds),
+        rule=rule_ctx,
     )
 
 
@@ -293,6 +332,7 @@ def write_report(
     path: str | os.PathLike | None = None,
     *,
     analysis=None,
+    rule=None,
     title: str | None = None,
     equations: str | os.PathLike | None = None,
     started: float | None = None,
@@ -307,6 +347,8 @@ def write_report(
         Default ``reports/<params name>[_<scenario>...].html``.
     analysis : optional
         An ``Analysis`` from :func:`model.analysis.analyse` (computed when omitted).
+    rule : RuleDesign, optional
+        From :func:`model.design.design_rule`: adds the "Designing the rule" section.
     title : str, optional
         Defaults to the parameter set's title.
     equations : path-like, optional
@@ -321,7 +363,11 @@ def write_report(
         path = Path("reports") / (default_stem(results.params) + ".html")
     path = Path(path)
     chunks = render(
-        results, analysis=analysis, title=title, equations=equations,
+        results,
+        analysis=analysis,
+        rule=rule,
+        title=title,
+        equations=equations,
         run_seconds=None if started is None else time.perf_counter() - started,
     )
     _write_atomic(path, chunks)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
@@ -18,7 +19,7 @@ from model import decision
 from model.regulation import PAYERS
 from model.report.wording import money, money_interval, number, share
 
-__all__ = ["ReportContent", "analysis_for", "build_content", "WEIGHTS"]
+__all__ = ["WEIGHTS", "ReportContent", "analysis_for", "build_content"]
 
 WEIGHTS = np.round(np.linspace(0.0, 3.0, 61), 3)  # weight on risk reduction for acceptability
 ALPHA = 0.05  # CVaR tail
@@ -207,8 +208,13 @@ def _component_rows(rows: list[dict]) -> list[dict]:
     """The per-approach dicts as a component x approach matrix for one wide table."""
 
     def line(label, get, strong=False, indent=False, note=None):
-        return {"label": label, "cells": [get(r) for r in rows], "strong": strong,
-                "indent": indent, "note": note}
+        return {
+            "label": label,
+            "cells": [get(r) for r in rows],
+            "strong": strong,
+            "indent": indent,
+            "note": note,
+        }
 
     out = [
         line("Net benefit", lambda r: r["nb"], strong=True),
@@ -223,8 +229,11 @@ def _component_rows(rows: list[dict]) -> list[dict]:
         )
     out.append(line("Innovation cost", lambda r: r["innovation"], indent=True))
     out.append(
-        line("Transfers: damages paid (not netted)", lambda r: r["transfers"],
-             note="paid by developers to victims; a transfer, not a social cost")
+        line(
+            "Transfers: damages paid (not netted)",
+            lambda r: r["transfers"],
+            note="paid by developers to victims; a transfer, not a social cost",
+        )
     )
     out.append(line("P(best) / expected loss", lambda r: (r["prob_best"], r["expected_loss"])))
     out.append(line("P(NB < 0) / CVaR 5%", lambda r: (r["prob_negative"], r["cvar"])))
@@ -287,7 +296,7 @@ def _switching_line(switching, params, lab) -> str | None:
         )
     bits = []
     for _, r in sw.head(4).iterrows():
-        p = params[r["parameter"]] if r["parameter"] in params else None
+        p = params.get(r["parameter"], None)
         unit = f" {p.unit}" if p is not None and p.unit else ""
         q = r.get("quantile")
         qtxt = f" (its {100 * q:.1f}th percentile)" if q is not None and np.isfinite(q) else ""
@@ -360,11 +369,21 @@ def build_content(results, analysis=None, *, title: str | None = None) -> Report
         evppi = evppi.sort_values("evppi", ascending=False)
         top = evppi[evppi["evppi"] > NEGLIGIBLE * max(evpi, 1.0)].head(3)
         if len(top):
+            small = top["evppi"].iloc[0] < 0.05 * evpi
             evidence.append(
                 "Evidence that would most change the answer (expected value of partial perfect "
-                "information): "
-                + "; ".join(f"{p} ({money(v, cur)})" for p, v in top["evppi"].items())
-                + f". Resolving all uncertainty is worth {money(evpi, cur)}."
+                "information, per input): "
+                + "; ".join(
+                    f"{p} ({money(v, cur)}, {share(v / evpi if evpi else 0, 1)} of EVPI)"
+                    for p, v in top["evppi"].items()
+                )
+                + f". Resolving all uncertainty together is worth {money(evpi, cur)}"
+                + (
+                    "; each single input is small next to that, so no one piece of evidence "
+                    "is likely to change the choice."
+                    if small
+                    else "."
+                )
             )
         else:
             evidence.append(
@@ -375,8 +394,9 @@ def build_content(results, analysis=None, *, title: str | None = None) -> Report
             )
     caveats = _caveats(_get(analysis, "warnings", default=()) or ())
     calib = results.calibration()
-    outside = [lab_h for h, ok in calib["median_inside_reference"].items() if not ok
-               for lab_h in [str(h)]]
+    outside = [
+        lab_h for h, ok in calib["median_inside_reference"].items() if not ok for lab_h in [str(h)]
+    ]
     if outside:
         caveats.append(
             "Calibration: the bottom-up harm estimate lies outside its reference range for "

@@ -105,9 +105,7 @@ def net_benefit_distributions(results) -> go.Figure:
         range=[lo - pad, hi + pad],
     )
     fig.update_yaxes(automargin=True)
-    return _layout(
-        fig, "Net benefit across the uncertainty (line inside each shape = mean)", 460
-    )
+    return _layout(fig, "Net benefit across the uncertainty (line inside each shape = mean)", 460)
 
 
 def cost_effect_plane(results, frontier: np.ndarray | None = None) -> go.Figure:
@@ -261,17 +259,21 @@ def sobol_indices(table: pd.DataFrame, top: int = 15, output: str | None = None)
             )
         )
     fig.update_layout(barmode="group")
-    what = f" of {output}" if output else ""
     fig.update_xaxes(
-        title=f"share of the variance{what} (whiskers: 95% bootstrap interval)",
+        title="share of the output's variance (whiskers: 95% bootstrap interval)",
         range=[-0.05, 1.05],
     )
     fig.update_yaxes(automargin=True)
-    return _layout(fig, "Sobol indices: which inputs drive the variance", max(380, 36 * len(t) + 140))
+    return _layout(
+        fig, "Sobol indices: which inputs drive the variance", max(380, 36 * len(t) + 140)
+    )
 
 
 def evppi_ranking(
-    table: pd.DataFrame, currency: str, evpi: float | None = None, top: int = 15,
+    table: pd.DataFrame,
+    currency: str,
+    evpi: float | None = None,
+    top: int = 15,
     negligible: float = 1e-6,
 ) -> go.Figure:
     """Horizontal bars of EVPPI (money per decision), highest on top, with EVPI for scale.
@@ -346,14 +348,15 @@ def convergence(results, table: pd.DataFrame) -> go.Figure:
             )
         )
     fig.update_xaxes(title="number of draws", type="log")
-    fig.update_yaxes(title=f"running mean net benefit, {_bn_axis(results)}")
+    sym = currency_symbol(_currency(results))
+    fig.update_yaxes(title=f"running mean net benefit, {sym}bn")
     return _layout(fig, "Convergence: running means settle as draws are added (band = ±2 SE)")
 
 
 def risk_reduction_over_time(results) -> go.Figure:
     """Mean annual risk reduction by harm and year for each approach, one panel per harm."""
     by_year = results.outcomes.risk_reduction_by_year / results.n  # (k, H, T)
-    k, h, t = by_year.shape
+    _k, h, t = by_year.shape
     regs = {x.key: x for x in results.regulation.harms}
     titles = [getattr(regs.get(name), "label", name) for name in results.harms]
     cols = 2 if h > 1 else 1

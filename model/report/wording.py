@@ -60,7 +60,7 @@ def _sig(v: float, digits: int) -> str:
     v = float(f"{v:.{digits}g}")
     if v >= 10**digits:
         return f"{v:,.0f}"
-    decimals = max(0, digits - 1 - int(math.floor(math.log10(v)))) if v > 0 else 0
+    decimals = max(0, digits - 1 - math.floor(math.log10(v))) if v > 0 else 0
     return f"{v:.{decimals}f}"
 
 

@@ -1,0 +1,82 @@
+"""The report's "Designing the rule" section: threshold, scenario discovery, adaptive, additions."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from model.design import RuleDesign
+from model.discovery import tradeoff_figure
+from model.report.wording import money, number
+
+
+def _table(df: pd.DataFrame, formatters: dict, index: bool = True) -> str:
+    return df.to_html(index=index, border=0, classes="data", formatters=formatters, escape=True)
+
+
+def _portfolio_label(key: str) -> str:
+    """``upstream_controls+liability`` -> ``upstream controls + liability``."""
+    return "status quo" if key == "status_quo" else key.replace("+", " + ").replace("_", " ")
+
+
+def rule_context(rule: RuleDesign, regulation, currency: str, labels: dict, fig_html) -> dict:
+    """Words, tables and figures (HTML strings) for the template."""
+    cash = lambda v: money(v, currency)  # noqa: E731
+    pct = lambda v: f"{100 * v:.0f}%"  # noqa: E731
+    out: dict = {"threshold_text": rule.threshold_note, "threshold_fig": None, "curve": None}
+    t = rule.threshold
+    if t is not None:
+        text = t.describe(money=cash)
+        out["threshold_text"] = text.replace(t.approach, labels.get(t.approach, t.approach))
+        out["threshold_fig"] = fig_html(t.figure(), "fig-threshold")
+        curve = t.to_frame().iloc[::3]
+        out["curve"] = _table(
+            curve,
+            {
+                "threshold": number,
+                "expected_net_benefit": cash,
+                "mcse": cash,
+                "prob_exceeds": pct,
+            },
+            index=False,
+        )
+    out["boxes"] = [text for _, _, _, text in rule.boxes]
+    first = next((found for _, _, found, _ in rule.boxes if found is not None), None)
+    out["box_fig"] = None if first is None else fig_html(tradeoff_figure(first), "fig-prim")
+    out["adaptive"] = None
+    if len(rule.adaptive):
+        a = rule.adaptive.copy()
+        a["adaptive"] = [labels.get(k, k) for k in a["adaptive"]]
+        a["static"] = [labels.get(k, k) for k in a["static"]]
+        a.columns = [
+            "adaptive approach",
+            "static counterpart",
+            "E[net benefit], adaptive",
+            "E[net benefit], static",
+            "P(adaptive better)",
+            "P(switched on by the end)",
+        ]
+        out["adaptive"] = _table(
+            a,
+            {
+                "E[net benefit], adaptive": cash,
+                "E[net benefit], static": cash,
+                "P(adaptive better)": pct,
+                "P(switched on by the end)": pct,
+            },
+            index=False,
+        )
+    out["additions"] = out["portfolios"] = None
+    if len(rule.additions):
+        add = rule.additions[["label", "marginal_mean", "prob_positive", "portfolios"]].copy()
+        add.columns = ["instrument", "mean gain from adding it", "P(gain > 0)", "portfolios"]
+        out["additions"] = _table(
+            add, {"mean gain from adding it": cash, "P(gain > 0)": pct}, index=False
+        )
+        top = rule.portfolios.copy()
+        top.index = [_portfolio_label(k) for k in top.index]
+        top.columns = ["E[net benefit]", "5th percentile", "95th percentile", "P(best)"]
+        out["portfolios"] = _table(
+            top,
+            {c: cash for c in top.columns[:3]} | {"P(best)": pct},
+        )
+    return out
