@@ -332,10 +332,35 @@ def _cmd_sweep(args) -> int:
 # ----------------------------------------------------------------------------- validate
 
 
+def _model_check(line: str, errors: list) -> str:
+    """Extend a file's summary line with its regulation model, or record the model's error."""
+    from model.errors import ParamFileError
+    from model.parameters import load_params
+    from model.regulation import build_model
+
+    path, _, rest = line.partition(": ")
+    if rest.startswith("included by"):
+        return line
+    params = load_params(path)
+    if "approaches" not in params.structure:
+        return line
+    try:
+        m = build_model(params)
+    except ParamFileError as e:
+        errors.append(e)
+        return line
+    return (
+        f"{line}; model: {len(m.harms)} harms, {len(m.instruments)} instruments, "
+        f"{len(m.approaches)} approaches, {m.settings.threshold} threshold"
+    )
+
+
 def _cmd_validate(args) -> int:
     from model.parameters import validate_files
 
     summaries, errors = validate_files(args.paths)
+    if not errors:  # parameters are sound: check each complete file's regulation model too
+        summaries = [_model_check(line, errors) for line in summaries]
     if errors:
         for e in errors:
             print(str(e), file=sys.stderr)

@@ -676,7 +676,15 @@ def rbd_fast(
     out = np.full((d, 2), np.nan)
     with threadpool_limits(1):  # many small products: BLAS threads only spin
         order = np.argsort(xm, axis=0)  # SALib's np.argsort (same tie order)
-        out[:, 0] = _rbd_from_sorted(yc[order].T, _zigzag_basis(n, m), m)
+        r = np.arange(n)
+        zigzag = np.concatenate([r[::2], r[1::2][::-1]])
+        yp = yc[order[zigzag]].T  # (d, n): each input's zig-zag reordered output
+        yp = yp - yp.mean(axis=1, keepdims=True)
+        power = np.abs(np.fft.rfft(yp, axis=1)[:, 1 : m + 1]) ** 2
+        wts = np.where(2 * np.arange(1, m + 1) == n, 1.0, 2.0)  # one-sided periodogram
+        s1 = (power * wts).sum(axis=1) / (n * np.einsum("ij,ij->i", yp, yp))
+        lam = 2 * m / n
+        out[:, 0] = s1 - lam / (1 - lam) * (1 - s1)
         if n_boot:
             basis = _zigzag_basis(half, m)
             dtype = np.int32 if n < 2**31 else np.int64  # same stream as choice(int64)

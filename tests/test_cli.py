@@ -167,6 +167,22 @@ def test_validate_reports_every_error_in_every_file(capsys):
     assert "Traceback" not in err
 
 
+def test_validate_checks_the_regulation_model(capsys, tmp_path):
+    import shutil
+
+    code, out, _ = run(capsys, "validate", BASE)
+    assert code == 0 and "8 approaches" in out and "compute threshold" in out
+    bad = tmp_path / "params"
+    shutil.copytree(Path(BASE).parent, bad)
+    text = (bad / "instruments.toml").read_text().replace('type = "liability"', 'type = "liabilty"')
+    (bad / "instruments.toml").write_text(text)
+    code, _out, err = run(capsys, "validate", bad / "baseline.toml")
+    first, last = err.strip().splitlines()
+    assert code == 2 and "Traceback" not in err
+    assert "instruments.toml [instruments.liability]: unknown instrument type" in first
+    assert "did you mean 'liability'" in first and "1 error(s) in 1 file(s)" in last
+
+
 def test_params_table_and_csv(capsys, tmp_path):
     code, out, err = run(capsys, "params", BASE, "--out", tmp_path / "p.csv")
     assert code == 0, err

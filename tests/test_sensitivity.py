@@ -210,9 +210,7 @@ def test_rbd_fast_matches_salib_odd_n_and_rng_stream():
         sa.rbd_fast(x[:41], y[:41])
 
 
-@pytest.mark.parametrize(
-    "case", ["heavy_tail", "near_discrete", "atom", "tied_inputs", "small_n"]
-)
+@pytest.mark.parametrize("case", ["heavy_tail", "near_discrete", "atom", "tied_inputs", "small_n"])
 def test_delta_kde_expansion_matches_salib_calc_delta(case):
     """The anchored kernel expansion against scipy's direct KDE inside SALib calc_delta."""
     from SALib.analyze import delta as salib_delta
