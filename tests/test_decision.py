@@ -1,16 +1,16 @@
 """Known-answer tests for model.decision (dampack / BCEA / voi reference cases)."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from reference_cases import validation_dir
 from scipy.stats import norm
 
 from model import decision as dec
 
-VAL = Path("/work/shared/validation")
+VAL = validation_dir()
 needs_val = pytest.mark.skipif(not VAL.is_dir(), reason="validation data not available")
 
 

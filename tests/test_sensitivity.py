@@ -2,17 +2,17 @@
 
 import json
 import warnings
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from reference_cases import validation_dir
 from scipy import stats
 
 from model import sensitivity as sa
 
-VAL = Path("/work/shared/validation")
+VAL = validation_dir()
 PI = np.pi
 
 

@@ -2,15 +2,15 @@
 
 import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from reference_cases import validation_dir
 
 from model import decision, voi
 
-VAL = Path("/work/shared/validation")
+VAL = validation_dir()
 needs_val = pytest.mark.skipif(not VAL.is_dir(), reason="validation data not available")
 CHEMO = VAL / "10_voi_chemo"
 
