@@ -80,6 +80,14 @@ def _existing_file(text: str) -> Path:
     return path
 
 
+def _existing_path(text: str) -> Path:
+    """A parameter file or a results directory written by ``run --save``."""
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such file or directory")
+    return path
+
+
 def _writable_target(path: Path) -> Path:
     """Check before any work that ``path`` can be written (its directory exists or can be made)."""
     if path.is_dir():
@@ -509,17 +517,32 @@ def _structure_diff(a, b) -> list[str]:
     return out
 
 
+def _side(path: Path, kw: dict):
+    """(params, results) for a parameter file (simulated with ``kw``) or a saved run."""
+    from model.storage import load_results
+    from model.study import simulate
+
+    if path.is_dir():
+        res = load_results(path)
+        if not hasattr(res, "net_benefit"):
+            raise UsageError(f"{path}: holds summaries only; compare needs a run saved with draws")
+        return res.params, res
+    params = _load(path)
+    return params, simulate(params, **kw)
+
+
 def _cmd_compare(args) -> int:
     from model.report.wording import money, share
     from model.study import simulate
 
-    a = _load(args.a)
-    b = _load(args.b)
+    kw = {"n": args.n, "rng": args.seed, "design": args.design, "progress": False}
+    with _stage(f"simulating on the same seed ({args.n:,} draws each)", args.quiet):
+        (a, ra), (b, rb) = _side(args.a, kw), _side(args.b, kw)
     diff = _param_diff(a, b)
     settings = _structure_diff(a, b)
-    kw = {"n": args.n, "rng": args.seed, "design": args.design, "progress": False}
-    with _stage(f"simulating both on the same seed ({args.n:,} draws each)", args.quiet):
-        ra, rb = simulate(a, **kw), simulate(b, **kw)
+    runs = {(r.provenance.get("seed"), r.provenance.get("n")) for r in (ra, rb)}
+    if len(runs) > 1 and not args.quiet:
+        print(f"note: the two runs differ in seed or n {sorted(runs)}; differences include noise")
     if ra.approaches != rb.approaches:
         raise UsageError(
             f"{args.a} and {args.b} declare different approaches; compare needs the same ones"
@@ -701,8 +724,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser(
         "compare", help="which input changes move the decision between two parameter files"
     )
-    c.add_argument("a", type=_existing_file, help="base parameter file")
-    c.add_argument("b", type=_existing_file, help="other parameter file or a scenario of A")
+    c.add_argument("a", type=_existing_path, help="base parameter file, or a run saved by --save")
+    c.add_argument("b", type=_existing_path, help="other parameter file, scenario of A, or run")
     c.add_argument("--n", type=_positive_int, default=4096, help="draws per run (default 4096)")
     c.add_argument("--seed", type=_seed, default=1)
     c.add_argument("--design", choices=DESIGNS, default="sobol")

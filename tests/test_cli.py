@@ -353,3 +353,18 @@ def test_sweep_table_and_figure(capsys, tmp_path):
 def test_sweep_bad_input(capsys, argv, fragment):
     code, _, err = run(capsys, "sweep", BASE, "--n", "64", "--quiet", *argv)
     assert_user_error(code, err, fragment)
+
+
+def test_compare_two_saved_runs(capsys, tmp_path):
+    for name, extra in (("a", []), ("b", ["--scenario", SCEN / "high_bio.toml"])):
+        code, _, err = run(
+            capsys, "run", BASE, *extra, "--n", "512", "--sobol-n", "0", "--skip-rule-design",
+            "--out", tmp_path / f"{name}.html", "--save", tmp_path / name, "--quiet",
+        )  # fmt: skip
+        assert code == 0, err
+    code, out, err = run(capsys, "compare", tmp_path / "a", tmp_path / "b", "--quiet")
+    assert code == 0, err
+    assert "bio_uplift_probability" in out and "E[NB] A" in out
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", str(tmp_path / "missing"), BASE])
+    assert_user_error(exc.value.code, capsys.readouterr()[1], "no such file or directory")
