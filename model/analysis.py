@@ -15,7 +15,7 @@ import pandas as pd
 
 from model import decision, sensitivity, voi
 
-__all__ = ["Analysis", "analyse"]
+__all__ = ["Analysis", "analyse", "expert_evppi"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,12 @@ class Analysis:
     icers : incremental table on means (costs vs effects).
     tornado, switching_values, sobol, evppi, convergence : see the functions in
         :mod:`model.sensitivity` and :mod:`model.voi`.
+    experts : per linearly pooled parameter (index ``parameter``): ``experts`` (names),
+        ``weights``, ``evppi`` (value of learning which expert is right), ``share_of_evpi``,
+        ``noise`` (what the estimator gives for an irrelevant indicator with the same group
+        sizes), ``best_by_expert`` (the option with the highest mean given each expert) and
+        ``evppi_value`` (EVPPI of the parameter's value, when estimated). None when nothing is
+        pooled linearly; see :func:`expert_evppi`.
     warnings : tuple of str.
     """
 
@@ -46,6 +52,7 @@ class Analysis:
     evppi: pd.DataFrame | None
     convergence: pd.DataFrame
     warnings: tuple[str, ...] = field(default=())
+    experts: pd.DataFrame | None = None
 
 
 def analyse(
@@ -151,6 +158,27 @@ def analyse(
             evppi = voi.research_priorities(nb, df, method=evppi_method, rng=gen)
         notes += [str(w.message) for w in rec if issubclass(w.category, voi.EVPPIWarning)]
 
+    experts = None
+    pooled = _linear_pools(params)
+    if pooled and inputs is not None:
+        missing = [p for p in pooled if p not in getattr(inputs, "columns", ())]
+        if missing:
+            notes.append(
+                "expert disagreement not analysed: no draws for the pooled parameter(s) "
+                + ", ".join(missing)
+            )
+        else:
+            from model.parameters import expert_indicators
+
+            seeds = gen.integers(2**63, size=2)  # drawn last: earlier results do not move
+            idx = expert_indicators(params, inputs, rng=int(seeds[0]))
+            sizes = {p: len(params[p].experts) for p in idx}
+            experts = expert_evppi(nb, idx, names=names, n_experts=sizes, rng=int(seeds[1]))
+            experts.insert(0, "experts", [tuple(e.name for e in params[p].experts) for p in idx])
+            experts.insert(1, "weights", [tuple(e.weight for e in params[p].experts) for p in idx])
+            if evppi is not None:
+                experts["evppi_value"] = evppi["evppi"].reindex(experts.index)
+
     conv = sensitivity.convergence(nb, names)
     if conv.warning:
         notes.append(conv.warning)
@@ -172,4 +200,95 @@ def analyse(
         evppi=evppi,
         convergence=conv.table,
         warnings=tuple(notes),
+        experts=experts,
     )
+
+
+def _linear_pools(params) -> list[str]:
+    """Names of the linearly pooled parameters of ``params`` (duck-typed; [] if none)."""
+    out = []
+    for n in list(getattr(params, "names", []) or []):
+        try:
+            p = params[n]
+        except (TypeError, KeyError):
+            return []
+        if getattr(p, "experts", ()) and getattr(p.dist, "method", None) == "linear":
+            out.append(n)
+    return out
+
+
+def expert_evppi(
+    nb, indicators, *, names=None, n_experts=None, n_noise: int = 20, rng=0
+) -> pd.DataFrame:
+    """Value of learning which expert is right, exactly, for discrete expert indicators.
+
+    For an indicator ``e`` taking values 0..m-1 the EVPPI is
+    ``sum_e P(e) max_a E[NB_a | e] - max_a E[NB_a]``, estimated from the group means of the
+    draws. A regression smoother (:func:`model.voi.evppi`) is built for continuous inputs;
+    on a discrete one the group means are the exact conditional expectations.
+
+    Parameters
+    ----------
+    nb : array_like, (n, k)
+        Net benefit draws, draws on axis 0.
+    indicators : pandas.DataFrame, (n, p)
+        0-based expert index per draw (:func:`model.parameters.expert_indicators`).
+    names : sequence of str, optional
+        Option names for ``best_by_expert`` (default ``0..k-1``).
+    n_experts : dict, optional
+        Number of experts per column (default: largest index seen + 1).
+    n_noise : int
+        Random relabellings of each indicator (same group sizes) whose mean EVPPI is the
+        estimator's upward bias when the experts do not matter (``noise``); 0 skips it.
+    rng : int or numpy.random.Generator
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``parameter``; columns ``evppi``, ``share_of_evpi``, ``noise``,
+        ``best_by_expert`` (tuple of option names, one per expert; None for an expert with no
+        draws), ``prob_expert`` (tuple: share of draws attributed to each expert).
+
+    References
+    ----------
+    Strong, M. and Oakley, J. E. (2013). An efficient method for computing single-parameter
+    partial expected value of perfect information. Medical Decision Making 33(6), 755-766.
+    """
+    x = decision._as_matrix(nb, "nb")
+    n, k = x.shape
+    labels = [str(a) for a in (names if names is not None else range(k))]
+    gen = np.random.default_rng(rng)
+    total = decision.evpi(x)
+    base = x.mean(axis=0).max()
+
+    def value(e, m):
+        counts = np.bincount(e, minlength=m)
+        sums = np.zeros((m, k))
+        np.add.at(sums, e, x)
+        seen = counts > 0
+        return float(sums[seen].max(axis=1).sum() / n - base), counts, sums
+
+    rows = []
+    for col in indicators.columns:
+        e = np.asarray(indicators[col], dtype=np.intp)
+        if e.shape != (n,) or (e < 0).any():
+            raise ValueError(
+                f"expert indicator {col!r}: need {n} non-negative integers (one per draw), "
+                f"got shape {e.shape} with minimum {e.min() if e.size else 'n/a'}"
+            )
+        m = max(int(e.max()) + 1, int((n_experts or {}).get(col, 0)))
+        val, counts, sums = value(e, m)
+        noise = (
+            float(np.mean([value(gen.permutation(e), m)[0] for _ in range(n_noise)]))
+            if n_noise
+            else np.nan
+        )
+        best = tuple(
+            labels[int(np.argmax(sums[i]))] if counts[i] else None for i in range(m)
+        )
+        val = min(max(val, 0.0), total)
+        rows.append(
+            (col, val, val / total if total > 0 else 0.0, noise, best, tuple(counts / n))
+        )
+    cols = ["parameter", "evppi", "share_of_evpi", "noise", "best_by_expert", "prob_expert"]
+    return pd.DataFrame(rows, columns=cols).set_index("parameter")

@@ -119,8 +119,8 @@ class _QuantileTable:
         out[~lo] = upper(special.expit(-t[~lo]))
         return out
 
-    def __call__(self, u: np.ndarray) -> np.ndarray:
-        u = np.asarray(u, dtype=float)
+    def _cells(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Table cell ``i`` of each uniform and its position ``x`` in [0, 1) within the cell."""
         x = 1.0 - u
         with np.errstate(divide="ignore"):
             np.divide(u, x, out=x)
@@ -130,6 +130,10 @@ class _QuantileTable:
         np.clip(x, 0.0, float(self.k), out=x)
         i = x.astype(np.intp)
         x -= i
+        return i, x
+
+    def __call__(self, u: np.ndarray) -> np.ndarray:
+        i, x = self._cells(np.asarray(u, dtype=float))
         x *= self.slope.take(i)
         x += self.q.take(i)
         return x
@@ -1090,15 +1094,7 @@ class _PoolTable(_QuantileTable):
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         u = np.asarray(u, dtype=float)
-        x = 1.0 - u
-        with np.errstate(divide="ignore"):
-            np.divide(u, x, out=x)
-            np.log(x, out=x)
-        x += _T_MAX
-        x *= self.inv_h
-        np.clip(x, 0.0, float(self.k), out=x)
-        i = x.astype(np.intp)
-        x -= i
+        i, x = self._cells(u)
         if not self.any_special:
             x *= self.slope.take(i)
             x += self.q.take(i)
