@@ -283,12 +283,10 @@ def expert_evppi(
             if n_noise
             else np.nan
         )
-        best = tuple(
-            labels[int(np.argmax(sums[i]))] if counts[i] else None for i in range(m)
-        )
+        best = tuple(labels[int(np.argmax(sums[i]))] if counts[i] else None for i in range(m))
+        if len({b for b in best if b is not None}) <= 1:
+            val = 0.0  # the same choice under every expert: exactly zero (not rounding error)
         val = min(max(val, 0.0), total)
-        rows.append(
-            (col, val, val / total if total > 0 else 0.0, noise, best, tuple(counts / n))
-        )
+        rows.append((col, val, val / total if total > 0 else 0.0, noise, best, tuple(counts / n)))
     cols = ["parameter", "evppi", "share_of_evpi", "noise", "best_by_expert", "prob_expert"]
     return pd.DataFrame(rows, columns=cols).set_index("parameter")

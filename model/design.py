@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 
 from model.errors import ParamFileError
-from model.parameters import ParameterSet
+from model.parameters import ParameterSet, short_description
 from model.regulation import build_model, evaluate
 from model.regulation.world import build_world, threshold_shares
 from model.sampling import Sampler, _entropy
@@ -132,7 +132,11 @@ class ThresholdDesign:
                     name="optimum",
                 )
             )
-        fig.update_xaxes(type="log", title="threshold (share of base-model training compute)")
+        fig.update_xaxes(
+            type="log",
+            exponentformat="power",
+            title="threshold (share of base-model training compute)",
+        )
         fig.update_yaxes(title="expected net benefit (present value)")
         fig.update_layout(title="Where to draw the line", template="plotly_white")
         return fig
@@ -314,7 +318,7 @@ def _boxes(results, pairs: int) -> tuple:
 
     nb, names = results.net_benefit, results.approaches
     order = [names[k] for k in np.argsort(-nb.mean(axis=0)) if names[k] != "status_quo"]
-    labels = {n: results.params[n].description for n in results.inputs.columns}
+    labels = {n: short_description(results.params[n].description) for n in results.inputs.columns}
     labels |= results.labels
     out = []
     for other in order[1 : pairs + 1]:

@@ -337,6 +337,14 @@ class Distribution:
     def __str__(self) -> str:
         return self.describe()
 
+    def spec(self) -> dict[str, Any]:
+        """The parameter-file keys that rebuild this distribution (``from_spec(d.spec())``)."""
+        out: dict[str, Any] = {"dist": self.family}
+        out |= {k: list(v) if isinstance(v, tuple) else v for k, v in self.given}
+        if self.truncate is not None:
+            out["truncate"] = list(self.truncate)
+        return out
+
     def to_scipy(self):
         """Frozen scipy.stats equivalent, or None where scipy has none (e.g. most truncations)."""
         if self.truncate is None:
@@ -1233,6 +1241,13 @@ class Pool(Distribution):
                     'use method = "linear", or widen the experts\' ranges',
                 )
         return obj
+
+    def spec(self) -> dict[str, Any]:
+        experts = [
+            {"name": e.name, "weight": e.weight, "source": e.source, **e.dist.spec()}
+            for e in self.experts
+        ]
+        return {"dist": "pool", "method": self.method, "experts": experts}
 
     # ----------------------------------------------------------------- shared
     @property

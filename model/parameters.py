@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import math
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -62,6 +63,30 @@ _PY = "<python>"
 
 
 # --------------------------------------------------------------------------- value objects
+def short_description(text: str, limit: int = 60, *, lower: bool = True) -> str:
+    """A parameter description short enough for a sentence: no parentheses, cut at a word.
+
+    ``lower`` lower-cases the first letter unless it starts an acronym.
+
+    Examples
+    --------
+    >>> short_description("Share of reachable (in-jurisdiction, non-malicious) risk deterred")
+    'share of reachable risk deterred'
+    >>> short_description("Early growth rate of downstream developers (logistic)", 31)
+    'early growth rate of downstream…'
+    >>> short_description("LLM uplift share")
+    'LLM uplift share'
+    """
+    t = re.sub(r"\s*\([^()]*\)", "", str(text or "")).strip()
+    t = re.sub(r"\s+", " ", t).rstrip(" ,;:.")
+    if len(t) > limit:
+        cut = t[: limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:.")
+        t = (cut or t[:limit]) + "…"
+    if lower and len(t) > 1 and t[0].isupper() and not t[1].isupper():
+        t = t[0].lower() + t[1:]
+    return t
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One uncertain (or fixed) input: its metadata, distribution and the file it came from."""

@@ -69,12 +69,6 @@ def _plain(x):
 
 
 def _params_to_json(p: ParameterSet) -> dict:
-    def spec(dist) -> dict:
-        out = {"dist": dist.family, **dict(dist.given)}
-        if dist.truncate is not None:
-            out["truncate"] = list(dist.truncate)
-        return out
-
     return _plain(
         {
             "name": p.name,
@@ -91,7 +85,7 @@ def _params_to_json(p: ParameterSet) -> dict:
                     "kind": q.kind,
                     "source": q.source,
                     "file": q.file,
-                    "dist": spec(q.dist),
+                    "dist": q.dist.spec(),
                 }
                 for q in (p.parameters[n] for n in p.names)
             ],

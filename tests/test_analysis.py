@@ -4,9 +4,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy import stats
 
-from model.analysis import Analysis, analyse
+from model.analysis import Analysis, analyse, expert_evppi
 
 
 def _results(n=4096, seed=0):
@@ -68,3 +69,132 @@ def test_analyse_linear_known_answers():
     assert out.evppi.index[0] == "a"
     assert set(out.convergence["series"]) >= {"status_quo", "one", "two"}
     assert out.icers["status"].iloc[0] == "ND"
+
+
+POOLS = """
+title = "two pooled parameters"
+[parameters.x]
+description = "Uplift"
+unit = "share"
+kind = "real"
+source = "test"
+dist = "pool"
+method = "linear"
+[[parameters.x.experts]]
+name = "Optimist"
+weight = 0.5
+dist = "uniform"
+low = 0.0
+high = 1.0
+[[parameters.x.experts]]
+name = "Pessimist"
+weight = 0.5
+dist = "uniform"
+low = 2.0
+high = 3.0
+[parameters.y]
+description = "Agreed"
+unit = "share"
+kind = "real"
+source = "test"
+dist = "pool"
+method = "linear"
+[[parameters.y.experts]]
+name = "C"
+weight = 0.3
+dist = "uniform"
+low = 0.0
+high = 1.0
+[[parameters.y.experts]]
+name = "D"
+weight = 0.7
+dist = "uniform"
+low = 0.5
+high = 2.0
+"""
+
+
+def _pooled_results(tmp_path, n=4096):
+    """NB(b) = x - 1.4: under Optimist (x in [0, 1]) the status quo is best, under Pessimist
+    (x in [2, 3]) b; y is pooled but does not enter the net benefit."""
+    import model
+
+    path = tmp_path / "pools.toml"
+    path.write_text(POOLS, encoding="utf-8")
+    params = model.load_params(path)
+    inputs = model.sample(params, n=n, rng=3).to_frame()
+
+    def evaluate(x):
+        x = np.asarray(x, float)
+        return np.column_stack([np.zeros(len(x)), x[:, 0] - 1.4])
+
+    nb = evaluate(inputs[["x", "y"]].to_numpy())
+    return SimpleNamespace(
+        approaches=("status_quo", "b"),
+        net_benefit=nb,
+        costs=np.zeros_like(nb),
+        effects=nb,
+        inputs=inputs,
+        params=params,
+        evaluate=evaluate,
+    )
+
+
+def test_expert_evppi_two_experts_known_answer(tmp_path):
+    res = _pooled_results(tmp_path)
+    out = analyse(res, sobol_n=0, rng=1)
+    e = out.experts
+    assert list(e.index) == ["x", "y"]
+    assert e.loc["x", "experts"] == ("Optimist", "Pessimist")
+    assert e.loc["x", "best_by_expert"] == ("status_quo", "b")
+    # exactly the group-mean formula on these draws (experts' supports do not overlap)
+    nb, pess = res.net_benefit, res.inputs["x"].to_numpy() > 1.5
+    exact = (
+        pess.mean() * max(0.0, nb[pess, 1].mean())
+        + (~pess).mean() * max(0.0, nb[~pess, 1].mean())
+        - max(0.0, nb[:, 1].mean())
+    )
+    np.testing.assert_allclose(e.loc["x", "evppi"], exact, rtol=1e-12)
+    # analytic: 0.5 * max(0, -0.9) + 0.5 * max(0, 1.1) - max(0, 0.1) = 0.45; the expert
+    # decides the choice in every draw, so this is all of EVPI = E[max(0, x - 1.4)] - 0.1
+    np.testing.assert_allclose(e.loc["x", "evppi"], 0.45, atol=0.01)
+    np.testing.assert_allclose(e.loc["x", "evppi"], out.evpi, rtol=1e-9)
+    np.testing.assert_allclose(e.loc["x", "share_of_evpi"], 1.0, rtol=1e-9)
+    assert e.loc["x", "noise"] < 0.01  # relabelled at random, the experts are worth ~nothing
+    # y: both experts lead to b, so knowing which is right is worth exactly nothing
+    assert e.loc["y", "best_by_expert"] == ("b", "b")
+    assert e.loc["y", "evppi"] == 0.0
+    # the earlier tables do not move when the expert analysis is added (drawn last)
+    assert out.evppi.index[0] == "x"
+
+
+def test_expert_evppi_rejects_bad_indicators():
+    with pytest.raises(ValueError, match="need 4 non-negative integers"):
+        expert_evppi(np.zeros((4, 2)), pd.DataFrame({"x": [0, 1, -1, 0]}))
+
+
+def test_no_pools_no_expert_table():
+    assert analyse(_results(n=512), sobol_n=0, one_way=False).experts is None
+
+
+def test_bio_expert_pool_scenario_runs():
+    from pathlib import Path
+
+    import model
+
+    root = Path(__file__).resolve().parents[1]
+    params = model.load_params(
+        root / "params" / "baseline.toml",
+        scenarios=[root / "params" / "scenarios" / "bio_expert_pool.toml"],
+    )
+    res = model.simulate(params, n=512, rng=2)
+    out = analyse(res, sobol_n=0, one_way=False, rng=1)
+    e = out.experts
+    assert list(e.index) == ["bio_uplift_probability"]
+    assert e.loc["bio_uplift_probability", "experts"] == (
+        "Forecasters (FRI/GovAI 2025)",
+        "Red team (RAND 2024)",
+    )
+    assert 0.0 <= e.loc["bio_uplift_probability", "evppi"] <= out.evpi
+    assert len(e.loc["bio_uplift_probability", "best_by_expert"]) == 2
+    np.testing.assert_allclose(sum(e.loc["bio_uplift_probability", "prob_expert"]), 1.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -184,3 +185,90 @@ def test_share_and_number():
     assert share(0.5) == "50%"
     assert number(3_490) == "3.49k"
     assert money(1e9, "GBP 2024") == "£1.00bn"
+
+
+def test_summary_says_what_designing_the_rule_found(results, analysis, html, tmp_path):
+    from model.design import design_rule
+
+    rule = design_rule(results, n=512, pairs=1)
+    page = write_report(results, tmp_path / "rule.html", analysis=analysis, rule=rule)
+    text = page.read_text(encoding="utf-8")
+    block = re.search(r'<ul class="summary design" id="design-summary">(.*?)</ul>', text, re.S)
+    items = re.findall(r"<li><b>(.*?):</b>", block.group(1))
+    assert items == ["Threshold", "Additions that pay", "When the choice flips"]
+    assert f"{rule.threshold.optimum:.3g} of the base model" in block.group(1)
+    assert text.index('id="design-summary"') < text.index('id="decision-table"')
+    assert 'id="design"' in text
+    assert 'id="design-summary"' not in html  # no rule, no bullets (and render still works)
+
+
+def test_design_lines_pick_the_additions_that_pay():
+    import pandas as pd
+
+    from model.report.content import _design_lines
+
+    add = pd.DataFrame(
+        {
+            "label": ["Pays (a long aside)", "Rarely gains", "Loses"],
+            "marginal_mean": [2e9, 1e9, -3e9],
+            "prob_positive": [0.8, 0.4, 0.7],
+            "portfolios": [4, 4, 4],
+        },
+        index=["pays", "rare", "loses"],
+    )
+    rule = SimpleNamespace(
+        threshold=None,
+        threshold_note="The threshold is a fixed share of developers in this parameter set.",
+        additions=add,
+        boxes=(("b", "a", None, "B beats A whenever x is below 1."),),
+    )
+    lines = dict(_design_lines(rule, str, "USD 2024"))
+    assert lines["Threshold"] == rule.threshold_note
+    pays, not_paying = lines["Additions that pay"].split("Not paying")
+    assert "Pays (+$2.00bn, 80%)" in pays and "aside" not in pays
+    assert "Rarely gains" in not_paying and "Loses" in not_paying
+    assert lines["When the choice flips"] == "B beats A whenever x is below 1."
+    assert _design_lines(None, str, "USD 2024") == []
+
+
+def test_expert_lines_say_whether_the_disagreement_matters():
+    import pandas as pd
+
+    from model.report.content import _expert_lines
+
+    params = {
+        "x": SimpleNamespace(description="Annual uplift (per year, as a share) of attackers"),
+        "y": SimpleNamespace(description="Agreed input"),
+    }
+    experts = pd.DataFrame(
+        {
+            "experts": [("Optimist", "Pessimist"), ("C", "D")],
+            "weights": [(0.5, 0.5), (0.3, 0.7)],
+            "evppi": [4.5e9, 0.0],
+            "share_of_evpi": [0.45, 0.0],
+            "noise": [1e6, 1e6],
+            "best_by_expert": [("status_quo", "b"), ("b", "b")],
+            "evppi_value": [5e9, 0.0],
+        },
+        index=pd.Index(["x", "y"], name="parameter"),
+    )
+    labels = {"status_quo": "Status quo", "b": "Option B"}
+    x, y = _expert_lines(experts, params, lambda k: labels.get(k, k), "USD 2024", 1e10)
+    assert x.startswith("Experts disagree about annual uplift of attackers (x): Optimist vs")
+    assert "Knowing which expert is right would be worth $4.50bn (45.0% of EVPI)" in x
+    assert "if Pessimist is right, Option B" in x
+    assert "The disagreement matters for the decision." in x
+    assert "same choice (Option B)" in y and "does not matter for the decision" in y
+
+
+def test_parameter_table_lists_pooled_experts_one_per_line():
+    params = model.load_params(
+        ROOT / "params" / "baseline.toml",
+        scenarios=[ROOT / "params" / "scenarios" / "bio_expert_pool.toml"],
+    )
+    table = report._param_table(params, "USD 2024")
+    row = re.search(r"<td>bio_uplift_probability</td>.*?</tr>", table, re.S).group(0)
+    assert (
+        "linear pool of 2 experts:<br>• Forecasters (FRI/GovAI 2025), weight 0.5: lognormal" in row
+    )
+    assert "<br>• Red team (RAND 2024): D10" in row

@@ -176,3 +176,16 @@ def test_damaged_directory_is_one_line_error(saved, tmp_path, damage, match):
 def test_missing_directory(tmp_path):
     with pytest.raises(ParamFileError, match="no such results directory"):
         load_results(tmp_path / "absent")
+
+
+def test_pooled_parameters_round_trip(tmp_path):
+    """Expert pools (and every other family) are saved as specs that rebuild them exactly."""
+    params = load_params(
+        Path(__file__).parents[1] / "params" / "scenarios" / "bio_expert_pool.toml"
+    )
+    res = simulate(params, n=512, rng=2)
+    back = load_results(save_results(res, tmp_path / "run"))
+    np.testing.assert_array_equal(back.net_benefit, res.net_benefit)
+    for name in params.names:
+        assert back.params[name].dist.describe() == params[name].dist.describe()
+    assert len(back.params["bio_uplift_probability"].experts) == 2

@@ -60,9 +60,19 @@ def compliance(voluntary: Array, capacity: Array, n_active: Array, penalty: Arra
     The chance a covered non-compliant actor is caught is min(1, capacity / n_active); the rest
     comply in proportion to expected penalty over annual compliance cost, capped at 1.
     """
-    p_caught = np.minimum(1.0, capacity / np.maximum(n_active, 1e-12))
-    deterred = np.minimum(1.0, p_caught * penalty / np.maximum(cost, 1e-12))
-    return voluntary + (1.0 - voluntary) * deterred
+    # built up in place in one array of the full shape: p_caught, deterred, then the rate
+    rate = np.empty(
+        np.broadcast_shapes(*map(np.shape, (voluntary, capacity, n_active, penalty, cost)))
+    )
+    np.maximum(n_active, 1e-12, out=rate)
+    np.divide(capacity, rate, out=rate)
+    np.minimum(1.0, rate, out=rate)
+    rate *= penalty
+    rate /= np.maximum(cost, 1e-12)
+    np.minimum(1.0, rate, out=rate)
+    rate *= 1.0 - voluntary
+    rate += voluntary
+    return rate
 
 
 class InstrumentType:
@@ -122,6 +132,15 @@ class DownstreamObligation(InstrumentType):
         return p["hours_oneoff"] * p["tariff"] + p["cost_oneoff"]
 
     def effect(self, world, p, scope):
+        return self.effect_in_years(world, p, scope, None)
+
+    def effect_in_years(self, world, p, scope, active: Array | None) -> Effect:
+        """The effect, switched off in the years where ``active`` (0/1, (1, T, 1)) is 0.
+
+        The mask multiplies the per-developer shares before they are spread over harms, so a
+        switched duty costs no extra (H, T, n) pass; multiplying by exactly 0 or 1 gives the
+        same numbers as masking the spread efficacies.
+        """
         count_share, value_share = self._coverage(world, scope)
         n_covered = count_share * world.n_downstream
         value_per_developer = value_share * world.value / np.maximum(n_covered, 1e-12)
@@ -131,11 +150,15 @@ class DownstreamObligation(InstrumentType):
         rate = compliance(
             p["voluntary_compliance"], p["capacity"], n_active, p["penalty"], self.annual_cost(p)
         )
-        removed = (rate * (1.0 - deterred)) * p["efficacy"]
+        acting = rate * (1.0 - deterred)
+        value_loss = deterred * value_share
+        if active is not None:
+            acting, value_loss, n_active = acting * active, value_loss * active, n_active * active
+        removed = acting * p["efficacy"]
         return Effect(
             above=removed,
             below=removed if scope == "all" else 0.0,
-            value_loss=deterred * value_share,
+            value_loss=value_loss,
             entities=n_active,
             compliance=rate,
         )
@@ -257,24 +280,19 @@ class Adaptive(InstrumentType):
 
     @staticmethod
     def start(world: World, p: dict[str, Array]) -> Array:
-        """First year the obligation applies, (1, 1, n); the horizon when never."""
-        crossed = world.harm.sum(axis=0, keepdims=True) >= p["trigger_level"]
+        """First year the obligation applies, (1, 1, n); the horizon when never.
+
+        The first year crossed is the smallest crossed year (a min-reduction over the years
+        axis runs over long draw vectors; an argmax along it does not).
+        """
+        crossed = world.total_harm >= p["trigger_level"]
         horizon = crossed.shape[1]
-        first = np.where(
-            crossed.any(axis=1, keepdims=True), crossed.argmax(axis=1)[:, None], horizon
-        )
+        first = np.where(crossed, world.years, horizon).min(axis=1, keepdims=True)
         return first + np.ceil(p["detection_lag"])
 
     def effect(self, world, p, scope):
         active = (world.years >= self.start(world, p)).astype(float)
-        e = self.base.effect(world, p, scope)
-        return replace(
-            e,
-            above=e.above * active,
-            below=e.below * active,
-            value_loss=e.value_loss * active,
-            entities=e.entities * active,
-        )
+        return self.base.effect_in_years(world, p, scope, active)
 
     def costs(self, world, p, scope, effect, res):
         start = self.start(world, p)

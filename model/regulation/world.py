@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.special import ndtr
@@ -75,7 +76,10 @@ def logistic(start: Array, cap: Array, growth: Array, horizon: int) -> Array:
 def saturating(growth: Array, cap: Array, horizon: int) -> Array:
     """Growth multiple x = (1+g)^t bent to saturate at ``cap`` times the start."""
     x = compound(1.0 + growth, horizon)
-    return x / (1.0 + (x - 1.0) / cap)
+    bend = x - 1.0
+    bend /= cap
+    bend += 1.0
+    return np.divide(x, bend, out=x)
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,11 @@ class World:
     def reachable(self) -> Array:
         """Share of each harm's risk in the jurisdiction and not malicious, (H, 1, n)."""
         return (1.0 - self.leak) * (1.0 - self.malicious)
+
+    @cached_property
+    def total_harm(self) -> Array:
+        """Annual harm summed over harms, (1, T, n) (what an adaptive trigger monitors)."""
+        return self.harm.sum(axis=0, keepdims=True)
 
 
 def column(values: Mapping[str, Array], name: str) -> Array:
@@ -135,10 +144,13 @@ def threshold_shares(kind: str, values: Mapping[str, Array], horizon: int) -> tu
     if kind == "share":
         share = column(values, "share_above_threshold")
         return share, share ** column(values, "concentration")
-    median = column(values, "compute_median") * compound(
-        1.0 + column(values, "compute_drift"), horizon
+    # ln median(t) = ln median + t ln(1 + drift): two logs per draw instead of one per draw and
+    # year (logs are the slowest step here after Phi)
+    years = np.arange(horizon, dtype=float)[None, :, None]
+    log_median = np.log(column(values, "compute_median")) + years * np.log1p(
+        column(values, "compute_drift")
     )
-    k = (np.log(column(values, "threshold_compute")) - np.log(median)) / np.log(
+    k = (np.log(column(values, "threshold_compute")) - log_median) / np.log(
         column(values, "compute_gsd")
     )
     tilt = column(values, "compute_risk_correlation") * column(values, "risk_dispersion")
@@ -163,7 +175,8 @@ def build_world(model, values: Mapping[str, Array]) -> World:
     base = np.stack([product(values, h.harm) for h in model.harms])[:, None, :]
     if model.settings.standing == "jurisdiction":
         base = base * role("jurisdiction_share")
-    harm = base * saturating(role("growth"), role("growth_cap"), horizon)
+    harm = saturating(role("growth"), role("growth_cap"), horizon)
+    harm *= base
     return World(
         years=model.settings.years[None, :, None],
         discount=model.settings.discount,

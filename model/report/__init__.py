@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from model.report import figures
-from model.report.content import ReportContent, analysis_for, build_content
+from model.report.content import NEGLIGIBLE, ReportContent, analysis_for, build_content
 from model.report.rule import rule_context
 from model.report.wording import money, number
 
@@ -72,11 +72,28 @@ def _equations_html(path: Path | None) -> str:
     )
 
 
+_BREAK = "\u2063\u2063"  # survives pandas' escaping; becomes <br> in the parameter table
+
+
+def _pool_cell(p) -> str:
+    """A pooled parameter's distribution, one expert per line."""
+    lines = [f"{p.dist.method} pool of {len(p.experts)} experts:"]
+    lines += [f"• {e.name}, weight {e.weight:g}: {e.dist.describe()}" for e in p.experts]
+    return _BREAK.join(lines)
+
+
 def _param_table(params, cur: str) -> str:
     frame = params.to_frame()
+    for i, name in enumerate(frame["name"]):
+        p = params[name]
+        if p.experts:
+            frame.loc[i, "distribution"] = _pool_cell(p)
+            srcs = [f"• {e.name}: {e.source}" for e in p.experts if e.source]
+            frame.loc[i, "source"] = _BREAK.join([p.source, *srcs])
     fmt = lambda v: number(v, 3) if isinstance(v, (int, float, np.floating)) else str(v)  # noqa: E731
     frame = frame[["name", "description", "distribution", "p05", "median", "p95", "unit", "source"]]
     out = _frame_html(frame, {c: fmt for c in ("p05", "median", "p95")}, index=False)
+    out = out.replace(_BREAK, "<br>")
     return out.replace('class="dataframe data"', 'class="dataframe data params"', 1)
 
 
@@ -104,7 +121,7 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
     cur = c.currency
     out = []
 
-    def add(fid, heading, build, note, table=None):
+    def add(fid, heading, build, note, table=None, findings=()):
         try:
             fig = build()
         except (ValueError, KeyError, TypeError, IndexError) as exc:  # a missing analysis table
@@ -115,6 +132,7 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
                     "html": None,
                     "table": None,
                     "note": f"Not available for this run: {exc}",
+                    "findings": list(findings),
                 }
             )
             return
@@ -125,6 +143,7 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
                 "html": _fig_html(fig, f"fig-{fid}"),
                 "note": note,
                 "table": table,
+                "findings": list(findings),
             }
         )
 
@@ -170,14 +189,16 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
     )
     sens_note = (
         "Bars show how far the decision-relevant difference moves when one input goes to its "
-        "5th (blue) and 95th (red) percentile with every other input at its median."
+        "5th (blue) and 95th (red) percentile with every other input at its median; the "
+        "vertical line is the difference with every input at its median. Right of zero the "
+        "first approach is ahead."
     )
     add(
         "sensitivity",
         "Sensitivity: tornado",
         lambda: figures.tornado(results, _need(c.tornado, "tornado"), label=c.tornado_label),
         sens_note,
-        _switching_html(c),
+        _switching_html(c, results.params),
     )
     add(
         "sobol",
@@ -192,10 +213,12 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
         "voi",
         "Value of information",
         lambda: figures.evppi_ranking(_need(c.evppi, "EVPPI"), cur, evpi=c.evpi),
-        f"Expected value of partial perfect information per input: how much better the decision "
-        f"would be, on average, if that input were known exactly. Perfect information on "
-        f"everything (EVPI) is worth {money(c.evpi, cur)}.",
+        f"Expected value of partial perfect information (EVPPI) per input: how much better the "
+        f"decision would be, on average, if that input were known exactly before choosing. "
+        f"Perfect information on everything (EVPI) is worth {money(c.evpi, cur)}; inputs whose "
+        f"EVPPI is negligible (learning them would not change the choice) are not drawn.",
         _evppi_html(c),
+        c.expert_lines,
     )
     add(
         "time",
@@ -235,7 +258,14 @@ def _need(x, what: str):
     return x
 
 
-def _switching_html(c: ReportContent) -> str | None:
+def _describe(params, name) -> str:
+    try:
+        return str(params[name].description)
+    except (KeyError, TypeError, AttributeError):
+        return ""
+
+
+def _switching_html(c: ReportContent, params=None) -> str | None:
     sw = c.switching
     if not isinstance(sw, pd.DataFrame) or "switching_value" not in sw:
         return None
@@ -244,6 +274,8 @@ def _switching_html(c: ReportContent) -> str | None:
         return "<p>No input switches the preferred approach on its own.</p>"
     cols = [x for x in ("parameter", "switching_value", "quantile", "to_option") if x in sw]
     t = sw[cols].copy()
+    if "parameter" in t and params is not None:
+        t.insert(1, "description", [_describe(params, p) for p in t["parameter"]])
     if "to_option" in t:
         t["to_option"] = [c.labels.get(str(v), str(v)) for v in t["to_option"]]
     return _frame_html(t, {"switching_value": number, "quantile": lambda q: f"{q:.3f}"}, False)
@@ -254,10 +286,44 @@ def _evppi_html(c: ReportContent) -> str | None:
         return None
     t = c.evppi.sort_values("evppi", ascending=False).head(25)
     cols = [x for x in ("evppi", "share_of_evpi") if x in t]
-    return _frame_html(
+    tiny = NEGLIGIBLE * max(c.evpi, 1.0)
+    out = _frame_html(
         t[cols],
-        {"evppi": lambda v: money(v, c.currency), "share_of_evpi": lambda v: f"{100 * v:.1f}%"},
+        {
+            "evppi": lambda v: money(v, c.currency) if v >= tiny else "negligible",
+            "share_of_evpi": lambda v: f"{100 * v:.1f}%",
+        },
     )
+    return out + (_experts_html(c) or "")
+
+
+def _experts_html(c: ReportContent) -> str | None:
+    """The expert-disagreement table: one row per linearly pooled parameter."""
+    e = c.experts
+    if not isinstance(e, pd.DataFrame) or not len(e):
+        return None
+    cur = c.currency
+    t = pd.DataFrame(
+        {
+            "experts (weight)": [
+                "; ".join(f"{n} ({w:g})" for n, w in zip(r["experts"], r["weights"], strict=True))
+                for _, r in e.iterrows()
+            ],
+            "value of knowing which expert is right": [money(v, cur) for v in e["evppi"]],
+            "share of EVPI": [f"{100 * v:.1f}%" for v in e["share_of_evpi"]],
+            "best approach if each expert is right": [
+                "; ".join(c.labels.get(str(b), str(b)) for b in r["best_by_expert"])
+                for _, r in e.iterrows()
+            ],
+        },
+        index=pd.Index(e.index, name="pooled parameter"),
+    )
+    if "evppi_value" in e:
+        tiny = NEGLIGIBLE * max(c.evpi, 1.0)
+        t["value of knowing the parameter exactly"] = [
+            money(v, cur) if v >= tiny else "negligible" for v in e["evppi_value"]
+        ]
+    return "<p><b>Expert disagreement</b></p>" + _frame_html(t)
 
 
 def render(
@@ -273,7 +339,7 @@ def render(
     from markupsafe import Markup
     from plotly.offline import get_plotlyjs
 
-    c = build_content(results, analysis, title=title)
+    c = build_content(results, analysis, title=title, rule=rule)
     sections = _figure_sections(results, c)
     rule_ctx = None
     if rule is not None:

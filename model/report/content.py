@@ -17,7 +17,14 @@ import pandas as pd
 
 from model import decision
 from model.regulation import PAYERS
-from model.report.wording import money, money_interval, number, share
+from model.report.wording import (
+    money,
+    money_interval,
+    number,
+    share,
+    short_description,
+    signed_money,
+)
 
 __all__ = ["WEIGHTS", "ReportContent", "analysis_for", "build_content"]
 
@@ -101,6 +108,9 @@ class ReportContent:
     calibration: pd.DataFrame
     evpi: float
     extras: dict = field(default_factory=dict)
+    design: list[tuple[str, str]] = field(default_factory=list)  # (topic, finding) from a rule
+    expert_lines: list[str] = field(default_factory=list)  # does expert disagreement matter?
+    experts: pd.DataFrame | None = None  # Analysis.experts
 
     def to_json_dict(self) -> dict:
         """A JSON-serialisable summary (plain floats and strings)."""
@@ -124,6 +134,8 @@ class ReportContent:
             "robustness": self.robustness,
             "evidence": self.evidence,
             "caveats": self.caveats,
+            "design": [f"{k}: {v}" for k, v in self.design],
+            "experts": self.expert_lines,
             "approaches": rows,
             "evppi_top": ev,
         }
@@ -301,8 +313,8 @@ def _switching_line(switching, params, lab) -> str | None:
         q = r.get("quantile")
         qtxt = f" (its {100 * q:.1f}th percentile)" if q is not None and np.isfinite(q) else ""
         bits.append(
-            f"{r['parameter']} reaches {number(r['switching_value'])}{unit}{qtxt}, "
-            f"to {lab(str(r['to_option']))}"
+            f"{param_label(params, r['parameter'])} reaches "
+            f"{number(r['switching_value'])}{unit}{qtxt}, to {lab(str(r['to_option']))}"
         )
     more = f" ({len(sw) - 4} more inputs in the sensitivity section)" if len(sw) > 4 else ""
     return (
@@ -310,6 +322,120 @@ def _switching_line(switching, params, lab) -> str | None:
         "the medians can differ from the expected-value choice): the preferred approach changes "
         "if " + "; ".join(bits) + more + "."
     )
+
+
+def param_label(params, name, limit: int = 70) -> str:
+    """``short description (name)`` for a parameter, or the bare name if it has none."""
+    name = str(name)
+    try:
+        desc = params[name].description
+    except (KeyError, TypeError, AttributeError):
+        desc = ""
+    short = short_description(desc, limit)
+    return f"{short} ({name})" if short else name
+
+
+def _expert_lines(experts, params, lab, cur: str, evpi: float) -> list[str]:
+    """One plain sentence per linearly pooled parameter: does the disagreement matter?"""
+    if not isinstance(experts, pd.DataFrame) or not len(experts):
+        return []
+    out = []
+    for name, r in experts.iterrows():
+        who = list(r["experts"])
+        value, noise = float(r["evppi"]), float(r.get("noise", 0.0) or 0.0)
+        best = [b for b in r["best_by_expert"]]
+        head = (
+            f"Experts disagree about {param_label(params, name)}: "
+            + " vs ".join(who)
+            + f". Knowing which expert is right would be worth {money(value, cur)} "
+            f"({share(value / evpi if evpi > 0 else 0.0, 1)} of EVPI): "
+        )
+        if len({b for b in best if b is not None}) <= 1:
+            choice = next((b for b in best if b is not None), None)
+            tail = (
+                f"every expert's view leads to the same choice ({lab(str(choice))}), so the "
+                "disagreement does not matter for the decision."
+            )
+        else:
+            views = "; ".join(
+                f"if {w} is right, {lab(str(b))}" for w, b in zip(who, best, strict=False) if b
+            )
+            if value > max(2.0 * noise, 0.01 * evpi):
+                tail = f"{views}. The disagreement matters for the decision."
+            else:
+                tail = (
+                    f"{views}, but the stakes are small (under 1% of EVPI or within the "
+                    "estimate's noise), so the disagreement barely matters for the decision."
+                )
+        ev = r.get("evppi_value")
+        if ev is not None and np.isfinite(ev):
+            worth = money(float(ev), cur) if ev >= NEGLIGIBLE * max(evpi, 1.0) else "negligible"
+            tail += f" Knowing the value itself exactly: {worth}."
+        out.append(head + tail)
+    return out
+
+
+def _design_lines(rule, lab, cur: str) -> list[tuple[str, str]]:
+    """What the "Designing the rule" section found, one (topic, finding) per part."""
+    if rule is None:
+        return []
+    out = []
+    t = getattr(rule, "threshold", None)
+    if t is None:
+        note = getattr(rule, "threshold_note", "")
+        if note:
+            out.append(("Threshold", note))
+    elif t.optimum is None:
+        out.append(
+            (
+                "Threshold",
+                f"no compute threshold keeps P(residual risk above the acceptable level) at or "
+                f"below {t.max_exceed_prob:.0%} for {lab(t.approach)}.",
+            )
+        )
+    else:
+        gain = t.optimum_value - t.reference_value
+        lo, _, hi = t.optimum_quantiles()
+        rel = (
+            f", {share(abs(gain) / abs(t.optimum_value), 1)} of its expected net benefit"
+            if t.optimum_value
+            else ""
+        )
+        flat = abs(gain) < 0.01 * abs(t.optimum_value or 1.0)
+        out.append(
+            (
+                "Threshold",
+                f"for {lab(t.approach)}, the best compute threshold is {t.optimum:.3g} of the "
+                f"base model's training compute, against the EU rule's one third; moving to it "
+                f"changes expected net benefit by {signed_money(gain, cur)}{rel}"
+                + (" (the curve is flat near the EU rule)" if flat else "")
+                + f". The best threshold differs between simulated worlds (90% between "
+                f"{lo:.3g} and {hi:.3g}).",
+            )
+        )
+    add = getattr(rule, "additions", None)
+    if isinstance(add, pd.DataFrame) and len(add):
+        pays = (add["marginal_mean"] > 0) & (add["prob_positive"] >= 0.5)
+        name = lambda i: short_description(add.loc[i, "label"], 90, lower=False)  # noqa: E731
+        yes = [
+            f"{name(i)} ({signed_money(add.loc[i, 'marginal_mean'], cur)}, "
+            f"{share(add.loc[i, 'prob_positive'])})"
+            for i in add.index[pays]
+        ]
+        no = [name(i) for i in add.index[~pays]]
+        text = (
+            "mean gain in net benefit from adding each instrument to the portfolios that lack "
+            "it, and the share of simulated worlds where it gains: "
+            + ("; ".join(yes) if yes else "no instrument gains on average in most worlds")
+            + "."
+        )
+        if no:
+            text += " Not paying (a loss on average or in most worlds): " + "; ".join(no) + "."
+        out.append(("Additions that pay", text))
+    boxes = getattr(rule, "boxes", ()) or ()
+    if len(boxes):
+        out.append(("When the choice flips", str(boxes[0][3])))
+    return out
 
 
 def _sobol_output(sobol, pair: str | None):
@@ -325,8 +451,12 @@ def _sobol_output(sobol, pair: str | None):
     return sobol.xs(pick, level=0), pick
 
 
-def build_content(results, analysis=None, *, title: str | None = None) -> ReportContent:
-    """Assemble the report's words and tables from ``results`` and its ``Analysis``."""
+def build_content(results, analysis=None, *, title: str | None = None, rule=None) -> ReportContent:
+    """Assemble the report's words and tables from ``results`` and its ``Analysis``.
+
+    ``rule`` (a :class:`model.design.RuleDesign`, optional) adds the summary's bullets on
+    designing the rule (threshold, additions that pay, where the choice flips).
+    """
     if analysis is None:
         analysis = analysis_for(results)
     cur = results.regulation.settings.currency
@@ -374,7 +504,8 @@ def build_content(results, analysis=None, *, title: str | None = None) -> Report
                 "Evidence that would most change the answer (expected value of partial perfect "
                 "information, per input): "
                 + "; ".join(
-                    f"{p} ({money(v, cur)}, {share(v / evpi if evpi else 0, 1)} of EVPI)"
+                    f"{param_label(results.params, p)} ({money(v, cur)}, "
+                    f"{share(v / evpi if evpi else 0, 1)} of EVPI)"
                     for p, v in top["evppi"].items()
                 )
                 + f". Resolving all uncertainty together is worth {money(evpi, cur)}"
@@ -392,6 +523,9 @@ def build_content(results, analysis=None, *, title: str | None = None) -> Report
                 f"negligible), although resolving all uncertainty together is worth "
                 f"{money(evpi, cur)}. The choice is robust to any one piece of new evidence."
             )
+    experts = _get(analysis, "experts")
+    expert_lines = _expert_lines(experts, results.params, lab, cur, evpi)
+    evidence += expert_lines
     caveats = _caveats(_get(analysis, "warnings", default=()) or ())
     calib = results.calibration()
     outside = [
@@ -437,4 +571,7 @@ def build_content(results, analysis=None, *, title: str | None = None) -> Report
         convergence=convergence,
         calibration=calib,
         evpi=evpi,
+        design=_design_lines(rule, lab, cur),
+        expert_lines=expert_lines,
+        experts=experts if isinstance(experts, pd.DataFrame) else None,
     )

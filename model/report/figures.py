@@ -279,9 +279,14 @@ def evppi_ranking(
     """Horizontal bars of EVPPI (money per decision), highest on top, with EVPI for scale.
 
     ``table``: index = parameter, column ``evppi``. Values below ``negligible`` x EVPI are
-    estimation noise and drawn as 0.
+    estimation noise: those inputs are left out (the largest one is kept, drawn as 0).
     """
-    t = table.sort_values("evppi", ascending=False).head(top).iloc[::-1]
+    t = table.sort_values("evppi", ascending=False)
+    if evpi is not None and len(t):  # negligible inputs are noise: drop them, keep the first
+        keep = t["evppi"].to_numpy(dtype=float) >= negligible * max(evpi, 1.0)
+        keep[0] = True
+        t = t[keep]
+    t = t.head(top).iloc[::-1]
     values = t["evppi"].to_numpy(dtype=float)
     names = [str(i) for i in t.index]
     if evpi is not None:

@@ -9,7 +9,17 @@ import math
 
 import numpy as np
 
-__all__ = ["currency_symbol", "money", "money_interval", "number", "share", "signed_money"]
+from model.parameters import short_description
+
+__all__ = [
+    "currency_symbol",
+    "money",
+    "money_interval",
+    "number",
+    "share",
+    "short_description",
+    "signed_money",
+]
 
 _SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€"}
 _SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k"))
