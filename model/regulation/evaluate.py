@@ -59,15 +59,47 @@ def instrument_parameters(model: RegulationModel, inst: Instrument, values) -> d
     return out
 
 
+def _shares_base(model: RegulationModel, inst: Instrument, used: Mapping[str, Instrument]) -> bool:
+    """Does ``inst`` switch on an obligation that is also used on its own, with the same
+    parameters (so that its effect can be derived from the base's)?"""
+    if inst.base is None or inst.base not in used:
+        return False
+    base_roles = TYPES[model.instruments[inst.base].type].roles
+    return not set(inst.parameters) & set(base_roles)
+
+
+def _effects(model: RegulationModel, world: World, params: dict, used: dict) -> dict[str, Effect]:
+    """Each used instrument's effect; an adaptive one whose base is also used with the same
+    parameters switches the base's effect on and off instead of recomputing it."""
+    shared = {k for k, i in used.items() if _shares_base(model, i, used)}
+    effects = {
+        k: TYPES[i.type].effect(world, params[k], i.scope)
+        for k, i in used.items()
+        if k not in shared
+    }
+    for k in shared:
+        inst = used[k]
+        effects[k] = TYPES[inst.type].switched(world, params[k], effects[inst.base])
+    return effects
+
+
 def _is_zero(x: Array | float) -> bool:
     """True for the scalar 0.0 that marks "this instrument does not act here"."""
     return np.isscalar(x) and x == 0.0
 
 
+def _into(fresh: Array, op: np.ufunc, other: Array | float) -> Array:
+    """op(fresh, other) for a commutative ``op``, written into ``fresh`` (an array the caller
+    owns) when it already has the result's shape: fewer live (H, T, n) arrays stay in cache."""
+    if fresh.shape == np.broadcast_shapes(fresh.shape, np.shape(other)):
+        return op(fresh, other, out=fresh)
+    return op(fresh, other)
+
+
 def _removed(effects: list[Effect], attr: str) -> Array | float:
     """Share removed by instruments combined on one segment: 1 - prod(1 - e_i); 0.0 if none acts.
 
-    The product is accumulated in one fresh array (in place once it has its full shape). The
+    The result is a fresh array (or 0.0), accumulated in place where its shape allows. The
     1 - (1 - e) round trip of a single instrument is kept: dropping it would change tiny shares
     by more than the 1e-9 the outcomes are checked to.
     """
@@ -78,10 +110,8 @@ def _removed(effects: list[Effect], attr: str) -> Array | float:
             continue
         if kept is None:
             kept = 1.0 - np.asarray(share, dtype=float)
-        elif kept.shape == np.broadcast_shapes(kept.shape, np.shape(share)):
-            kept *= 1.0 - share
         else:
-            kept = kept * (1.0 - share)
+            kept = _into(kept, np.multiply, 1.0 - share)
     if kept is None:
         return 0.0
     return np.subtract(1.0, kept, out=kept)
@@ -92,15 +122,17 @@ def _reach_removed(effects: list[Effect], rho: Array) -> Array | float:
 
     When every instrument acts alike on both sides of the threshold the mix is just R_above:
     rho_T drops out, and the result keeps the shape of the efficacies (often constant over the
-    years) instead of taking the time-varying shape of rho_T.
+    years) instead of taking the time-varying shape of rho_T. The result is a fresh array (or
+    0.0).
     """
     above = _removed(effects, "above")
     if all(e.below is e.above for e in effects):
         return above
     below = _removed(effects, "below")
-    mixed: Array | float = 0.0 if _is_zero(above) else rho * above
+    mixed: Array | float = 0.0 if _is_zero(above) else _into(above, np.multiply, rho)
     if not _is_zero(below):
-        mixed = mixed + (1.0 - rho) * below
+        below = (1.0 - rho) * below
+        mixed = below if _is_zero(mixed) else _into(mixed, np.add, below)
     return mixed
 
 
@@ -118,11 +150,12 @@ def _total_removed(reach: Array, removed_reach: Array | float, removed_up: Array
     """removed_h(t) = 1 - (1 - a_h removed_reach)(1 - removed_up) in its smallest shape.
 
     0.0 when nothing acts (the status quo), (H, 1, n) when nothing varies over the years, else
-    a fresh (H, T, n) array that the caller may overwrite.
+    a fresh (H, T, n) array that the caller may overwrite. ``removed_reach`` (fresh, from
+    ``_reach_removed``) is overwritten.
     """
     if _is_zero(removed_reach):
         return removed_up if _is_zero(removed_up) else 1.0 - (1.0 - removed_up)
-    kept = reach * removed_reach
+    kept = _into(removed_reach, np.multiply, reach)
     np.subtract(1.0, kept, out=kept)
     if not _is_zero(removed_up):
         kept *= 1.0 - removed_up
@@ -157,7 +190,10 @@ def _reachable_harm(
     world: World, reach: Array, removed_reach: Array | float, removed_up: Array | float
 ) -> Residual:
     """Harm a year still caused in the reachable block under the approach, summed over harms."""
-    share = np.broadcast_to(reach * (1.0 - removed_reach) * (1.0 - removed_up), world.harm.shape)
+    share = _into(1.0 - removed_reach, np.multiply, reach)
+    if not _is_zero(removed_up):
+        share = _into(share, np.multiply, 1.0 - removed_up)
+    share = np.broadcast_to(share, world.harm.shape)
     return Residual(np.einsum("htn,htn->tn", world.harm, share)[None])
 
 
@@ -242,7 +278,7 @@ def evaluate(
     value_pv = _present_value(world, world.value)  # (1, n)
     used = {k: model.instruments[k] for a in model.approaches for k in a.instruments}
     params = {k: instrument_parameters(model, i, values) for k, i in used.items()}
-    effects = {k: TYPES[i.type].effect(world, params[k], i.scope) for k, i in used.items()}
+    effects = _effects(model, world, params, used)
     fixed_costs_pv = {
         k: _costs_pv(world, TYPES[i.type].costs(world, params[k], i.scope, effects[k], None))
         for k, i in used.items()
@@ -266,6 +302,10 @@ def evaluate(
         acting = [effects[i] for i in approach.instruments]
         removed_reach = _reach_removed(acting, world.risk_above)
         removed_up = _upstream_removed(acting, closed, open_dom)
+        # costs that depend on the residual (liability) read removed_reach before
+        # _total_removed overwrites it
+        if any(i not in fixed_costs_pv for i in approach.instruments):
+            res = _reachable_harm(world, reach, removed_reach, removed_up)
         removed = _total_removed(reach, removed_reach, removed_up)
         rr[j], rr_by_year[j], residual[j] = _risk_outcomes(world, harm_pv, removed)
         costs_pv = np.zeros((len(COST_ROWS), n))
@@ -274,7 +314,6 @@ def evaluate(
             if i in fixed_costs_pv:
                 costs_pv += fixed_costs_pv[i]
                 continue
-            res = _reachable_harm(world, reach, removed_reach, removed_up)
             costs = TYPES[inst.type].costs(world, params[i], inst.scope, effects[i], res)
             costs_pv += _costs_pv(world, costs)
         burden[j], transfers[j] = costs_pv[: len(PAYERS)], costs_pv[len(PAYERS)]

@@ -143,14 +143,17 @@ class DownstreamObligation(InstrumentType):
         """
         count_share, value_share = self._coverage(world, scope)
         n_covered = count_share * world.n_downstream
-        value_per_developer = value_share * world.value / np.maximum(n_covered, 1e-12)
+        value_per_developer = value_share * world.value
+        value_per_developer /= np.maximum(n_covered, 1e-12)
         annualised = self.annual_cost(p) + self.oneoff_cost(p) / p["amortisation_years"]
-        deterred = np.minimum(1.0, p["entry_elasticity"] * annualised / value_per_developer)
-        n_active = n_covered * (1.0 - deterred)
+        deterred = np.divide(p["entry_elasticity"] * annualised, value_per_developer)
+        np.minimum(1.0, deterred, out=deterred)
+        staying = 1.0 - deterred
+        n_active = n_covered * staying
         rate = compliance(
             p["voluntary_compliance"], p["capacity"], n_active, p["penalty"], self.annual_cost(p)
         )
-        acting = rate * (1.0 - deterred)
+        acting = rate * staying
         value_loss = deterred * value_share
         if active is not None:
             acting, value_loss, n_active = acting * active, value_loss * active, n_active * active
@@ -165,11 +168,13 @@ class DownstreamObligation(InstrumentType):
 
     def costs(self, world, p, scope, effect, res):
         compliers = effect.entities * effect.compliance
-        entrants = compliers * world.entrants / world.n_downstream
-        downstream = compliers * self.annual_cost(p) + entrants * self.oneoff_cost(p)
-        regulator = (
-            effect.entities * p["regulator_cost_per_entity"] + p["capacity"] * p["cost_per_audit"]
-        )
+        entrants = compliers * world.entrants
+        entrants /= world.n_downstream
+        entrants *= self.oneoff_cost(p)  # from here: the entrants' one-off costs
+        downstream = compliers * self.annual_cost(p)
+        downstream += entrants
+        regulator = effect.entities * p["regulator_cost_per_entity"]
+        regulator += p["capacity"] * p["cost_per_audit"]
         return Costs(downstream=downstream, regulator=regulator)
 
 
@@ -290,9 +295,30 @@ class Adaptive(InstrumentType):
         first = np.where(crossed, world.years, horizon).min(axis=1, keepdims=True)
         return first + np.ceil(p["detection_lag"])
 
+    def _active(self, world: World, p: dict[str, Array]) -> Array:
+        """1 in the years the obligation applies, else 0, (1, T, n)."""
+        return (world.years >= self.start(world, p)).astype(float)
+
     def effect(self, world, p, scope):
-        active = (world.years >= self.start(world, p)).astype(float)
-        return self.base.effect_in_years(world, p, scope, active)
+        return self.base.effect_in_years(world, p, scope, self._active(world, p))
+
+    def switched(self, world: World, p: dict[str, Array], always_on: Effect) -> Effect:
+        """The effect from the base obligation's own ``always_on`` effect (same parameters),
+        switched off before the start year: one masking pass instead of recomputing it."""
+        active = self._active(world, p)
+        above = always_on.above * active
+        below = always_on.below
+        if below is always_on.above:
+            below = above
+        elif not (np.isscalar(below) and below == 0.0):
+            below = below * active
+        return replace(
+            always_on,
+            above=above,
+            below=below,
+            value_loss=always_on.value_loss * active,
+            entities=always_on.entities * active,
+        )
 
     def costs(self, world, p, scope, effect, res):
         start = self.start(world, p)

@@ -70,7 +70,10 @@ def compound(factor: Array, horizon: int) -> Array:
 
 def logistic(start: Array, cap: Array, growth: Array, horizon: int) -> Array:
     """Logistic path from ``start`` towards ``cap``, growing at ``growth`` while small."""
-    return cap / (1.0 + (cap / start - 1.0) * compound(1.0 / (1.0 + growth), horizon))
+    path = compound(1.0 / (1.0 + growth), horizon)
+    path *= cap / start - 1.0
+    path += 1.0
+    return np.divide(cap, path, out=path)
 
 
 def saturating(growth: Array, cap: Array, horizon: int) -> Array:
@@ -163,7 +166,10 @@ def build_world(model, values: Mapping[str, Array]) -> World:
     g = column(values, "downstream_growth")
     n0 = column(values, "n_downstream")
     n_down = logistic(n0, column(values, "n_downstream_cap"), g, horizon)
-    entrants = np.concatenate([n_down[:, :1], np.maximum(np.diff(n_down, axis=1), 0.0)], axis=1)
+    entrants = np.empty_like(n_down)
+    entrants[:, 0] = n_down[:, 0]
+    net_new = np.subtract(n_down[:, 1:], n_down[:, :-1], out=entrants[:, 1:])
+    np.maximum(net_new, 0.0, out=net_new)
     value = column(values, "ecosystem_value") * compound(
         1.0 + column(values, "ecosystem_value_growth"), horizon
     )
