@@ -221,3 +221,62 @@ def test_bad_inputs():
         voi.evppi(nb, pd.DataFrame({"x": np.arange(10.0)}), groups=["q"])
     with pytest.raises(ValueError, match="unknown method"):
         voi.evppi(nb, np.arange(10.0), method="magic")
+
+
+@needs_val
+@pytest.mark.slow
+def test_bcea_vaccine_gp_pairs_within_five_percent_of_evpi(vaccine):
+    """Robust GP (ML-II with analytic gradients, restarts, standardised inputs, linear trend)
+    against BCEA's mgcv te() curve for (beta.1., beta.2.) and GP curve for (n.2.2., phi).
+
+    The previous GP (300 draws, numerical gradients) gave 0.30 vs 0.075 for (n.2.2., phi) at
+    k = 22500 and was off by up to 12% of EVPI on (beta.1., beta.2.).
+    """
+    psa, ref = vaccine
+    for k in range(10000, 50001, 5000):
+        nb = psa.nb(k)
+        tol = 0.05 * ref.loc[k, "evpi"]
+        for pair, col in [
+            (["beta.1.", "beta.2."], "evppi_gam_beta1_beta2"),
+            (["n.2.2.", "phi"], "evppi_gp_n22_phi"),
+        ]:
+            got = _one(nb, psa.inputs, groups=[pair], method="gp", rng=k)
+            assert abs(got - ref.loc[k, col]) <= tol, (k, pair, got, ref.loc[k, col])
+
+
+def _driver_psa(n, rng):
+    x = rng.normal(size=n)
+    z = rng.normal(size=(n, 3))
+    nb = np.column_stack([np.zeros(n), 0.2 + x + 0.5 * rng.normal(size=n)])
+    inputs = pd.DataFrame({"x": x, "z1": z[:, 0], "z2": z[:, 1], "z3": z[:, 2]})
+    return nb, inputs, np.mean(np.maximum(0.0, 0.2 + x)) - max(0.0, nb[:, 1].mean())
+
+
+@pytest.mark.slow
+def test_gp_group_with_driver_is_evpi_of_signal_and_irrelevant_group_is_zero():
+    rng = np.random.default_rng(11)
+    nb, inputs, exact = _driver_psa(5000, rng)
+    groups = {"driver": ["x", "z1", "z2"], "irrelevant": ["z1", "z2", "z3"]}
+    table = voi.evppi(nb, inputs, groups=groups, rng=2)
+    assert (table["method"] == "gp").all()
+    np.testing.assert_allclose(table.loc["driver", "evppi"], exact, rtol=0.01)
+    # regression noise only (a fitted linear trend alone gives about 1% of EVPI at n = 5000)
+    assert table.loc["irrelevant", "evppi"] < 0.02 * decision.evpi(nb)
+    # without noise the driving parameter explains all of EVPI
+    nb0 = np.column_stack([np.zeros(5000), 0.2 + inputs["x"].to_numpy()])
+    got = voi.evppi(nb0, inputs, groups={"driver": ["x", "z1", "z2"]}, rng=2)["evppi"].iloc[0]
+    np.testing.assert_allclose(got, decision.evpi(nb0), rtol=0.01)
+
+
+@pytest.mark.slow
+def test_gp_group_of_eight_at_n_1e5_completes():
+    rng = np.random.default_rng(12)
+    n = 100_000
+    x = pd.DataFrame(rng.normal(size=(n, 8)), columns=[f"p{i}" for i in range(8)])
+    signal = 0.3 + x["p0"] + 0.5 * (x["p1"] ** 2 - 1) + 0.3 * x["p2"] * x["p3"]
+    nb = np.column_stack([np.zeros(n), signal + 2 * rng.normal(size=n)])
+    exact = np.mean(np.maximum(0.0, signal)) - max(0.0, nb[:, 1].mean())
+    got = voi.evppi(nb, x, groups={"all": list(x.columns)}, rng=3)["evppi"].iloc[0]
+    total = decision.evpi(nb)
+    assert 0.0 <= got <= total
+    assert abs(got - exact) <= 0.05 * total, (got, exact, total)
