@@ -44,7 +44,8 @@ def _chromium() -> str:
 def report(tmp_path_factory) -> Path:
     params = model.load_params(ROOT / "params" / "baseline.toml")
     res = model.simulate(params, n=1024, rng=3)
-    return write_report(res, tmp_path_factory.mktemp("browser") / "report.html")
+    rule = model.design.design_rule(res, n=1024)  # the "Designing the rule" section too
+    return write_report(res, tmp_path_factory.mktemp("browser") / "report.html", rule=rule)
 
 
 def test_report_renders_offline_in_chromium(report, tmp_path):
@@ -94,6 +95,8 @@ def test_report_renders_offline_in_chromium(report, tmp_path):
         "fig-time",
         "fig-calibration",
         "fig-convergence",
+        "fig-threshold",
+        "fig-prim",
     }
     assert expected <= {c["id"] for c in counts}
     for c in counts:
