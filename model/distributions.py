@@ -86,6 +86,15 @@ def _where(where: Any) -> _Where:
     return _Where(_PYTHON, str(where))
 
 
+def _check_keys(w: _Where, spec: Mapping[str, Any], allowed: set, what: str, takes: str) -> None:
+    """One-line error for the first key of ``spec`` not in ``allowed``, with a close match."""
+    for k in spec:
+        if k not in allowed:
+            close = difflib.get_close_matches(k, sorted(allowed), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise w.error(f"unknown key '{k}' for {what}", f"{k}={_fmt(spec[k])}", hint + takes)
+
+
 class _QuantileTable:
     """Linear interpolation of a quantile function on a uniform grid in ``t = logit(u)``.
 
@@ -173,16 +182,13 @@ class Distribution:
         if cls.continuous:
             allowed.add("truncate")
         spell_txt = " | ".join("+".join(s) for s in cls.spellings)
-        for k in keys:
-            if k not in allowed:
-                close = difflib.get_close_matches(k, sorted(allowed), n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                raise w.error(
-                    f"unknown key '{k}' for {cls.family}",
-                    f"{k}={_fmt(keys[k])}",
-                    f"{hint}{cls.family} takes {spell_txt}"
-                    + (" (+ truncate)" if cls.continuous else ""),
-                )
+        _check_keys(
+            w,
+            keys,
+            allowed,
+            cls.family,
+            f"{cls.family} takes {spell_txt}" + (" (+ truncate)" if cls.continuous else ""),
+        )
         touched = [s for s in cls.spellings if set(s) & set(keys)]
         if len(touched) > 1:
             a, b = touched[0], touched[1]
@@ -1155,16 +1161,13 @@ class Pool(Distribution):
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], where: Any = None) -> Pool:
         w = _where(where)
-        allowed = {"dist", "method", "experts"}
-        for k in spec:
-            if k not in allowed:
-                close = difflib.get_close_matches(k, sorted(allowed), n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                raise w.error(
-                    f"unknown key '{k}' for a pool",
-                    f"{k}={_fmt(spec[k])}",
-                    f"{hint}a pool takes method and [[...experts]] (truncate each expert instead)",
-                )
+        _check_keys(
+            w,
+            spec,
+            {"dist", "method", "experts"},
+            "a pool",
+            "a pool takes method and [[...experts]] (truncate each expert instead)",
+        )
         method = spec.get("method", "linear")
         if method not in cls.methods:
             raise w.error(
