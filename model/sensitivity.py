@@ -30,7 +30,11 @@ References
 from __future__ import annotations
 
 import copy
+import os
 import warnings
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from math import lgamma
@@ -592,30 +596,74 @@ def _zigzag_basis(n: int, m: int) -> np.ndarray:
     return np.concatenate([np.cos(ang)[kt].T, np.sin(ang)[kt].T, np.ones((1, n))], axis=0)
 
 
-def _rbd_from_sorted(ys: np.ndarray, basis: np.ndarray, m: int) -> np.ndarray:
-    """Bias-corrected RBD-FAST S1 for rows of ys (..., n) already sorted by the input.
+def _rbd_from_sorted(ys: np.ndarray, basis: np.ndarray, basis_sums: np.ndarray, m: int):
+    """Bias-corrected RBD-FAST S1 for rows of ys (k, n) already sorted by the input.
 
     D1 / V of scipy's one-sided periodogram (detrended, boxcar): the first m harmonics from
-    ``basis`` (:func:`_zigzag_basis`) and V from Parseval, sum_k>0 |Y_k|^2 = n sum (y - ybar)^2
-    (the zig-zag permutation changes neither). Then Tissot & Prieur (2012). Rows should be
-    roughly centred (the caller subtracts the full-sample mean) so that the one-pass
-    variance loses no precision.
+    ``basis`` (:func:`_zigzag_basis`; ``basis_sums`` its row sums without the last) and V
+    from Parseval, sum_k>0 |Y_k|^2 = n sum (y - ybar)^2 (the zig-zag permutation changes
+    neither). Then Tissot & Prieur (2012). Rows should be roughly centred (the caller
+    subtracts the full-sample mean) so that the one-pass variance loses no precision.
     """
     n = ys.shape[-1]
     coef = ys @ basis.T  # last row of ones: the sums
-    mu = coef[..., -1:] / n
-    coef = coef[..., :-1] - mu * basis[:-1].sum(axis=1)  # detrended without a copy
-    power = coef[..., :m] ** 2 + coef[..., m:] ** 2
+    mu = coef[:, -1:] / n
+    coef = coef[:, :-1] - mu * basis_sums  # detrended without a copy
+    power = coef[:, :m] ** 2 + coef[:, m:] ** 2
     k = np.arange(1, m + 1)
     wts = np.where(2 * k == n, 1.0, 2.0)  # one-sided: Nyquist counted once
-    ss = np.einsum("...i,...i->...", ys, ys) - n * mu[..., 0] ** 2
+    ss = np.array([row @ row for row in ys]) - n * mu[:, 0] ** 2  # BLAS dots beat einsum
     s1 = (power * wts).sum(axis=-1) / (n * ss)
     lam = 2 * m / n
     return s1 - lam / (1 - lam) * (1 - s1)
 
 
+def _rbd_bootstrap(yc, order, m: int, n_boot: int, gen, threads: int | None) -> np.ndarray:
+    """(d, n_boot) S1 of SALib's resamples: ``gen`` draws them in SALib's order on this
+    thread, and blocks of resamples are sorted and transformed on ``threads`` threads
+    (numpy releases the GIL in each step), so the numbers do not depend on the count."""
+    n, d = order.shape
+    half = n // 2
+    basis = _zigzag_basis(half, m)
+    basis_sums = basis[:-1].sum(axis=1)
+    block = max(1, min(n_boot, 2**20 // half))  # resamples a block: the basis is read rarely
+    boot = np.empty((d, n_boot))
+
+    def resample_block(j, b0, rank, ysorted, draws):
+        r = rank[draws]  # int32 ranks sort fastest; int64 draws gather with no conversion
+        r.sort(axis=1)  # each resample in input order, as ranks
+        boot[j, b0 : b0 + len(r)] = _rbd_from_sorted(ysorted[r], basis, basis_sums, m)
+
+    threads = max(1, min(threads or os.cpu_count() or 1, 8))
+    with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
+        pending: deque = deque()
+        for j in range(d):
+            rank = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+            rank[order[:, j]] = np.arange(n, dtype=rank.dtype)
+            ysorted = yc[order[:, j]]
+            for b0 in range(0, n_boot, block):
+                draws = gen.integers(0, n, size=(min(block, n_boot - b0), half))  # SALib's
+                if pool is None:
+                    resample_block(j, b0, rank, ysorted, draws)
+                    continue
+                pending.append(pool.submit(resample_block, j, b0, rank, ysorted, draws))
+                while len(pending) > 2 * threads:  # bounded memory: a few blocks in flight
+                    pending.popleft().result()
+        for future in pending:
+            future.result()
+    return boot
+
+
 def rbd_fast(
-    x, y, names=None, *, m: int = 10, n_boot: int = 100, conf: float = 0.95, rng=None
+    x,
+    y,
+    names=None,
+    *,
+    m: int = 10,
+    n_boot: int = 100,
+    conf: float = 0.95,
+    rng=None,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """RBD-FAST first-order indices from given draws (SALib ``analyze.rbd_fast``).
 
@@ -646,6 +694,9 @@ def rbd_fast(
     conf : float
     rng : int or numpy.random.Generator, optional
         SALib ``seed``.
+    threads : int, optional
+        Threads for the bootstrap (default: the CPU count, at most 8). The draws are made
+        in order on one thread, so the numbers do not depend on it.
 
     Returns
     -------
@@ -686,21 +737,8 @@ def rbd_fast(
         lam = 2 * m / n
         out[:, 0] = s1 - lam / (1 - lam) * (1 - s1)
         if n_boot:
-            basis = _zigzag_basis(half, m)
-            dtype = np.int32 if n < 2**31 else np.int64  # same stream as choice(int64)
-            rank = np.empty(n, dtype=dtype)
-            # blocks of resamples large enough that the (half, 2m) basis is read rarely
-            block = max(1, min(n_boot, 2**21 // half))
-            for j in range(d):
-                ysorted = yc[order[:, j]]
-                rank[order[:, j]] = np.arange(n, dtype=dtype)
-                sb = np.empty(n_boot)
-                for b0 in range(0, n_boot, block):
-                    nb = min(block, n_boot - b0)
-                    r = rank[gen.integers(0, n, size=(nb, half), dtype=dtype)]
-                    r.sort(axis=1)  # the resample in input order, as ranks
-                    sb[b0 : b0 + nb] = _rbd_from_sorted(ysorted[r], basis, m)
-                out[j, 1] = z * sb.std(ddof=1)
+            boot = _rbd_bootstrap(yc, order, m, n_boot, gen, threads)
+            out[:, 1] = z * boot.std(axis=1, ddof=1)
     return pd.DataFrame(out, columns=["S1", "S1_conf"], index=pd.Index(names, name="parameter"))
 
 

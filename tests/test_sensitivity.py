@@ -192,7 +192,9 @@ def test_delta_matches_salib_deterministic_part():
     assert (got["delta_conf"] > 0).all()
 
 
-def test_rbd_fast_matches_salib_odd_n_and_rng_stream():
+@pytest.mark.parametrize("threads", [1, 3])
+def test_rbd_fast_matches_salib_odd_n_and_rng_stream(threads):
+    """Odd sizes, several blocks of resamples (230 > 104 a block), on one or three threads."""
     from SALib.analyze import rbd_fast as salib_rbd
 
     rng = np.random.default_rng(11)
@@ -200,8 +202,10 @@ def test_rbd_fast_matches_salib_odd_n_and_rng_stream():
     x = np.column_stack([rng.normal(size=n), rng.gamma(2.0, size=n), rng.random(n)])
     y = np.sin(3 * x[:, 0]) + 0.3 * x[:, 1] ** 2 + 0.05 * rng.normal(size=n)
     prob = {"num_vars": 3, "names": list("abc"), "bounds": [[0, 1]] * 3}
-    ref = salib_rbd.analyze(prob, x, y, M=6, num_resamples=30, conf_level=0.9, seed=8)
-    got = sa.rbd_fast(x, y, m=6, n_boot=30, conf=0.9, rng=np.random.default_rng(8))
+    ref = salib_rbd.analyze(prob, x, y, M=6, num_resamples=230, conf_level=0.9, seed=8)
+    got = sa.rbd_fast(
+        x, y, m=6, n_boot=230, conf=0.9, rng=np.random.default_rng(8), threads=threads
+    )
     np.testing.assert_allclose(got["S1"], ref["S1"], rtol=0, atol=1e-10)
     np.testing.assert_allclose(got["S1_conf"], ref["S1_conf"], rtol=0, atol=1e-10)
     assert got["S1_conf"].gt(0).all()
