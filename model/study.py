@@ -54,41 +54,48 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def run_chunk(sampler: Sampler, regulation: RegulationModel, start: int, stop: int):
-    """One task: draws rows start..stop and evaluates every approach on them."""
-    draws = sampler.chunk(start, stop)
+def run_chunk(
+    sampler: Sampler,
+    regulation: RegulationModel,
+    start: int,
+    stop: int,
+    into: tuple[np.ndarray, Outcomes] | None = None,
+):
+    """One task: draws rows start..stop and evaluates every approach on them.
+
+    ``into`` (a run's draws and :meth:`Outcomes.empty` tables, serial runs only) receives
+    the chunk in place; the views are returned.
+    """
+    if into is None:
+        draws = sampler.chunk(start, stop)
+        out = None
+    else:
+        draws = sampler.chunk(start, stop, out=into[0][start:stop])
+        out = into[1].rows(start, stop)
     values = dict(zip(sampler.params.names, draws.T, strict=True))
-    return draws, evaluate(regulation, values)
-
-
-def _concatenate(parts: list[Outcomes]) -> Outcomes:
-    """Join chunk outcomes along the draws axis (sums over draws are added)."""
-    joined = {}
-    for f in fields(Outcomes):
-        values = [getattr(p, f.name) for p in parts]
-        if f.name in ("approaches", "harms"):
-            joined[f.name] = values[0]
-        elif f.name == "risk_reduction_by_year":
-            joined[f.name] = np.sum(values, axis=0)
-        else:
-            joined[f.name] = np.concatenate(values, axis=0)
-    return Outcomes(**joined)
+    return draws, evaluate(regulation, values, out=out)
 
 
 def run_task(
-    sampler: Sampler, regulation: RegulationModel, start: int, stop: int, keep: str = "draws"
+    sampler: Sampler,
+    regulation: RegulationModel,
+    start: int,
+    stop: int,
+    keep: str = "draws",
+    into: tuple[np.ndarray, Outcomes] | None = None,
 ):
     """One task: the chunks of ``sampler.chunk_size`` rows in start..stop, one after another.
 
     ``start`` must be a chunk boundary. Returns a list of ``(draws, outcomes)`` per chunk
-    (``keep="draws"``), or ``(moments, tallies)`` (``keep="summary"``): one :class:`Moments` per
-    chunk, merged later in chunk order, and the chunks' :class:`Tallies` merged (exact).
+    (``keep="draws"``; written in place when ``into`` is given, see :func:`run_chunk`), or
+    ``(moments, tallies)`` (``keep="summary"``): one :class:`Moments` per chunk, merged later
+    in chunk order, and the chunks' :class:`Tallies` merged (exact).
     """
     tune_allocator()  # in each worker process too
     c = int(sampler.chunk_size)
     bounds = [(a, min(a + c, stop)) for a in range(start, stop, c)]
     if keep == "draws":
-        return [run_chunk(sampler, regulation, a, b) for a, b in bounds]
+        return [run_chunk(sampler, regulation, a, b, into) for a, b in bounds]
     moments: list[Moments] = []
     tallies: Tallies | None = None
     for a, b in bounds:
@@ -433,9 +440,12 @@ def simulate(
     tasks = _task_bounds(sampler.n, int(chunk_size), executor, task_size)
     if executor is not None:
         _warm(params)
-    results = _map(
-        run_task, [(sampler, regulation, a, b, keep) for a, b in tasks], executor, progress
-    )
+    into = None  # a run's tables, allocated once; serial chunks are written in place
+    if keep == "draws":
+        into = (np.empty((sampler.n, len(params.names)), order="F"), Outcomes.empty(regulation, n))
+    in_place = keep == "draws" and executor is None
+    args = [(sampler, regulation, a, b, keep, into if in_place else None) for a, b in tasks]
+    results = _map(run_task, args, executor, progress)
     provenance = {
         "package_version": _version(),
         "git_commit": _git_commit(),
@@ -452,10 +462,15 @@ def simulate(
         "executor": "serial" if executor is None else type(executor).__name__,
     }
     if keep == "draws":
-        parts = [p for task in results for p in task]
-        draws = np.concatenate([d for d, _ in parts], axis=0)
-        outcomes = _concatenate([o for _, o in parts])
-        del parts
+        draws, outcomes = into
+        row = 0
+        for task in results:  # in chunk order: by-year sums added in the same order always
+            for chunk_draws, part in task:
+                stop = row + len(chunk_draws)
+                if not in_place:
+                    draws[row:stop] = chunk_draws
+                    outcomes.rows(row, stop).write(part)
+                row = stop
         provenance |= _timing(started)
         return Results(params, regulation, draws, outcomes, provenance)
     moments: Moments | None = None

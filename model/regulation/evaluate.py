@@ -10,7 +10,7 @@ combination removes more than its instruments can reach. Equations: docs/model.m
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -40,6 +40,46 @@ class Outcomes:
     # regulated, e.g. every covered developer deterred)
     status_quo_harm: Array  # (n, H): present value of harm with no new rules
     risk_reduction_by_year: Array  # (k, H, T): sum over draws (divide by n for the mean)
+
+    @classmethod
+    def empty(cls, model: RegulationModel, n: int) -> Outcomes:
+        """Tables for ``n`` draws of ``model``, to be filled chunk by chunk (:meth:`rows`):
+        per-draw tables uninitialised, the by-year sums zero."""
+        k, h = len(model.approaches), len(model.harm_names)
+        per_draw = {"risk_reduction": (k, h), "burden": (k, len(PAYERS)), "residual_harm": (k, h)}
+        per_draw |= {"exceeds_acceptable": (k, h), "status_quo_harm": (h,)}
+        tables = {
+            f.name: np.empty(
+                (n, *per_draw.get(f.name, (k,))),
+                dtype=bool if f.name == "exceeds_acceptable" else float,
+            )
+            for f in fields(cls)
+            if f.name not in ("approaches", "harms", "risk_reduction_by_year")
+        }
+        by_year = np.zeros((k, h, model.settings.horizon_years))
+        return cls(model.approach_names, model.harm_names, **tables, risk_reduction_by_year=by_year)
+
+    def rows(self, start: int, stop: int) -> Outcomes:
+        """Views of draws start..stop, sharing this object's by-year sums: what
+        ``evaluate(..., out=)`` and :meth:`write` fill."""
+        return replace(self, **{name: self[name][start:stop] for name in _per_draw(self)})
+
+    def write(self, part: Outcomes) -> None:
+        """Copy ``part``'s per-draw tables into these rows and add its by-year sums."""
+        for name in _per_draw(self):
+            self[name][...] = part[name]
+        self.risk_reduction_by_year[...] += part.risk_reduction_by_year
+
+    def __getitem__(self, name: str) -> Array:
+        return getattr(self, name)
+
+
+def _per_draw(outcomes: Outcomes) -> list[str]:
+    return [
+        f.name
+        for f in fields(outcomes)
+        if f.name not in ("approaches", "harms", "risk_reduction_by_year")
+    ]
 
 
 def instrument_parameters(model: RegulationModel, inst: Instrument, values) -> dict[str, Array]:
@@ -250,27 +290,38 @@ def _final_regulated(effects: list[Effect], t: int, n: int) -> tuple[Array | flo
 _COLUMNS_PER_COPY = 8
 
 
-def _draws_first(table: Array) -> Array:
-    """A (k, ..., n) table as the public (n, k, ...) layout, C-contiguous."""
+def _draws_first(table: Array, out: Array | None = None) -> Array:
+    """A (k, ..., n) table as the public (n, k, ...) layout, C-contiguous; written into ``out``
+    (a C-contiguous array of that shape) if given."""
     n = table.shape[-1]
     rows = table.reshape(-1, n)
-    out = np.empty((n, rows.shape[0]), dtype=table.dtype)
+    if out is None:
+        out = np.empty((n, *table.shape[:-1]), dtype=table.dtype)
+    flat = out.reshape(n, rows.shape[0])  # a view: out is C-contiguous
     for start in range(0, rows.shape[0], _COLUMNS_PER_COPY):
         block = slice(start, start + _COLUMNS_PER_COPY)
-        out[:, block] = rows[block].T
-    return out.reshape(n, *table.shape[:-1])
+        flat[:, block] = rows[block].T
+    return out
 
 
 def evaluate(
-    model: RegulationModel, values: Mapping[str, Array], world: World | None = None
+    model: RegulationModel,
+    values: Mapping[str, Array],
+    world: World | None = None,
+    *,
+    out: Outcomes | None = None,
 ) -> Outcomes:
     """Evaluate all approaches of ``model`` on draws ``values`` (name -> (n,) array).
 
     ``world`` may be passed when it is already built (threshold design reuses one world for
-    many thresholds). Shares keep their smallest broadcast shape: one constant over the years
-    stays (H, 1, n), so approaches without time-varying instruments never build (H, T, n)
-    arrays of their own. Outcomes are written per approach into contiguous (k, ..., n) tables
-    and put draws first once at the end.
+    many thresholds). ``out`` (:meth:`Outcomes.rows` of a run's tables) receives the
+    per-draw tables in place and the by-year sums added, and is returned: a long run then
+    holds its tables once, with no copies of chunks to join.
+
+    Shares keep their smallest broadcast shape: one constant over the years stays (H, 1, n),
+    so approaches without time-varying instruments never build (H, T, n) arrays of their own.
+    Outcomes are written per approach into contiguous (k, ..., n) tables and put draws first
+    once at the end.
     """
     world = build_world(model, values) if world is None else world
     h, t, n = world.harm.shape
@@ -321,18 +372,26 @@ def evaluate(
         net[j] = rr[j].sum(axis=0) - burden[j].sum(axis=0) - innovation[j]
         entities[j], compliance[j] = _final_regulated(acting, t, n)
 
-    return Outcomes(
-        approaches=model.approach_names,
-        harms=model.harm_names,
-        risk_reduction=_draws_first(rr),
-        burden=_draws_first(burden),
-        innovation_cost=_draws_first(innovation),
-        transfers=_draws_first(transfers),
-        net_benefit=_draws_first(net),
-        residual_harm=_draws_first(residual),
-        exceeds_acceptable=_draws_first(residual > world.acceptable[None, :, 0]),
-        entities=_draws_first(entities),
-        compliance=_draws_first(compliance),
-        status_quo_harm=_draws_first(harm_pv),
-        risk_reduction_by_year=rr_by_year,
-    )
+    tables = {
+        "risk_reduction": rr,
+        "burden": burden,
+        "innovation_cost": innovation,
+        "transfers": transfers,
+        "net_benefit": net,
+        "residual_harm": residual,
+        "exceeds_acceptable": residual > world.acceptable[None, :, 0],
+        "entities": entities,
+        "compliance": compliance,
+        "status_quo_harm": harm_pv,
+    }
+    if out is None:
+        return Outcomes(
+            approaches=model.approach_names,
+            harms=model.harm_names,
+            **{name: _draws_first(table) for name, table in tables.items()},
+            risk_reduction_by_year=rr_by_year,
+        )
+    for name, table in tables.items():
+        _draws_first(table, out[name])
+    out.risk_reduction_by_year[...] += rr_by_year
+    return out
