@@ -8,7 +8,7 @@ import pytest
 
 from model import decision
 from model.parameters import load_params
-from model.regulation import evaluate
+from model.regulation import Outcomes, evaluate
 from model.study import Results, SummaryResults, simulate
 from model.summaries import ALPHA, X_MIN
 
@@ -78,6 +78,44 @@ def test_draws_mode_independent_of_task_size():
     a = simulate(PARAMS, n=5000, rng=2, chunk_size=1000)
     b = simulate(PARAMS, n=5000, rng=2, chunk_size=1000, task_size=2500)
     assert np.array_equal(a.draws, b.draws) and np.array_equal(a.net_benefit, b.net_benefit)
+
+
+def test_evaluate_into_rows_of_a_runs_tables(both):
+    """``evaluate(out=rows)`` writes the same numbers in place and adds the by-year sums."""
+    full, _ = both
+    values = dict(zip(PARAMS.names, full.draws[:300].T, strict=True))
+    fresh = evaluate(full.regulation, values)
+    tables = Outcomes.empty(full.regulation, 500)
+    rows = tables.rows(100, 400)
+    assert evaluate(full.regulation, values, out=rows) is rows
+    for name in ("net_benefit", "risk_reduction", "burden", "exceeds_acceptable", "compliance"):
+        assert np.shares_memory(rows[name], tables[name])
+        np.testing.assert_array_equal(tables[name][100:400], fresh[name])
+    np.testing.assert_array_equal(tables.risk_reduction_by_year, fresh.risk_reduction_by_year)
+    part = evaluate(full.regulation, {k: v[:100] for k, v in values.items()})
+    tables.rows(400, 500).write(part)  # the copying path of runs on an executor
+    np.testing.assert_array_equal(tables.net_benefit[400:], part.net_benefit)
+    np.testing.assert_array_equal(
+        tables.risk_reduction_by_year, fresh.risk_reduction_by_year + part.risk_reduction_by_year
+    )
+
+
+@pytest.mark.slow
+def test_draws_mode_holds_its_tables_once():
+    """Chunks are written into the run's tables: the peak is the tables plus one chunk's
+    working memory (a summary run's peak), not the tables twice."""
+    kw = {"n": 80_000, "rng": 1, "chunk_size": 4096}
+    simulate(PARAMS, n=2048, rng=1, chunk_size=4096)  # warm caches
+    tracemalloc.start()
+    simulate(PARAMS, keep="summary", **kw)
+    working = tracemalloc.get_traced_memory()[1]
+    tracemalloc.reset_peak()
+    res = simulate(PARAMS, **kw)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    arrays = [v for v in vars(res.outcomes).values() if isinstance(v, np.ndarray)]
+    tables = res.draws.nbytes + sum(a.nbytes for a in arrays)
+    assert peak < tables + working, (peak, tables, working)  # joining chunks: 2x tables
 
 
 def test_keep_is_checked():
