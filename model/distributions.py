@@ -104,7 +104,7 @@ class _QuantileTable:
     """
 
     def __init__(self, exact_lower, exact_upper, scale: float, rtol: float = TABLE_RTOL):
-        k = 2**14
+        k = 2**13
         while True:
             t = np.linspace(-_T_MAX, _T_MAX, k + 1)
             q = self._eval(t, exact_lower, exact_upper)

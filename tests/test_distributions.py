@@ -63,7 +63,8 @@ def test_p05_p95_reproduced(name):
     if "p05" not in spec:
         pytest.skip("no quantile spelling")
     d = from_spec(spec)
-    np.testing.assert_allclose(d.ppf(np.array([0.05, 0.95])), [spec["p05"], spec["p95"]], rtol=1e-6)
+    fast = d.ppf(np.array([0.05, 0.95]))  # within the table's stated error (1e-6 of the range)
+    np.testing.assert_allclose(fast, [spec["p05"], spec["p95"]], rtol=1e-9, atol=d.table_error)
     np.testing.assert_allclose(
         d.ppf(np.array([0.05, 0.95]), exact=True), [spec["p05"], spec["p95"]], rtol=1e-9
     )
