@@ -19,7 +19,7 @@ import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -364,6 +364,12 @@ class Distribution:
 
     @cached_property
     def _table(self) -> _QuantileTable:
+        try:
+            return _shared_table(self)
+        except TypeError:  # a spec with unhashable values: not shared
+            return self._build_table()
+
+    def _build_table(self) -> _QuantileTable:
         if self.truncate is None:
             lower, upper = self._base_ppf_exact, self._base_isf_exact
         else:
@@ -395,6 +401,13 @@ def _num(g: dict, k: str) -> float:
 def _need(w: _Where, ok: bool, problem: str, got: str, fix: str) -> None:
     if not ok:
         raise w.error(problem, got, fix)
+
+
+@lru_cache(maxsize=128)
+def _shared_table(dist: Distribution) -> _QuantileTable:
+    """One table per distinct spec (family, given keys, truncation) in a process: scenario
+    and sweep points rebuild their parameter sets with mostly unchanged distributions."""
+    return dist._build_table()
 
 
 class Fixed(Distribution):

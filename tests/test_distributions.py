@@ -57,6 +57,17 @@ def test_every_family_is_covered():
     assert {s["dist"] for s in SPECS.values()} == set(FAMILIES)
 
 
+def test_equal_specs_share_one_quantile_table():
+    """Scenario and sweep points rebuild their distributions; equal specs reuse the table."""
+    a = from_spec({"dist": "beta", "alpha": 2.5, "beta": 7})
+    b = from_spec({"dist": "beta", "alpha": 2.5, "beta": 7.0})
+    c = from_spec({"dist": "beta", "alpha": 2.5, "beta": 7.5})
+    assert a is not b and a._table is b._table
+    assert c._table is not a._table
+    u = np.linspace(0.001, 0.999, 101)
+    np.testing.assert_array_equal(a.ppf(u), b.ppf(u))
+
+
 @pytest.mark.parametrize("name", list(SPECS))
 def test_p05_p95_reproduced(name):
     spec = SPECS[name]
