@@ -42,7 +42,7 @@ from math import lgamma
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
-from scipy.stats import norm
+from scipy.stats import norm, qmc
 from threadpoolctl import threadpool_limits
 
 from model.decision import AnalysisInputError, _as_matrix
@@ -54,6 +54,7 @@ __all__ = [
     "delta",
     "morris",
     "rbd_fast",
+    "saltelli_design",
     "sobol",
     "spider",
     "switching_values",
@@ -231,6 +232,28 @@ def _sobol_indices(y, d, n, second_order, n_boot, conf, boot_seed):
     return s1, st, s1_conf, st_conf, s2, s2_conf
 
 
+def saltelli_design(d: int, n: int, second_order: bool, seed: int) -> np.ndarray:
+    """SALib's ``sample.sobol.sample`` design on the unit cube, built by broadcasting.
+
+    From a scrambled Sobol' base of ``2d`` columns (A | B), each of the ``n`` base points
+    gives the rows A, AB_1..AB_d (A with column k from B), then BA_1..BA_d (B with column k
+    from A) when ``second_order``, then B: ``n (d + 2)`` or ``n (2d + 2)`` rows. Equal to
+    SALib's (which fills the same matrix element by element in Python loops; ~1 s at
+    d = 85, n = 512) to the bit.
+    """
+    base = qmc.Sobol(2 * d, scramble=True, seed=seed).random(n)  # SALib's legacy seeding
+    a, b = base[:, :d], base[:, d:]
+    blocks = [a[:, None, :], np.repeat(a[:, None, :], d, axis=1)]
+    cols = np.arange(d)
+    blocks[1][:, cols, cols] = b
+    if second_order:
+        swapped = np.repeat(b[:, None, :], d, axis=1)
+        swapped[:, cols, cols] = a
+        blocks.append(swapped)
+    blocks.append(b[:, None, :])
+    return np.concatenate(blocks, axis=1).reshape(-1, d)
+
+
 def sobol(
     func,
     problem,
@@ -244,7 +267,7 @@ def sobol(
 ) -> SobolResult:
     """Sobol first-order and total indices: design, model runs and estimation in one call.
 
-    Builds the Saltelli design with SALib ``sample.sobol`` (scrambled Sobol' sequence,
+    Builds SALib's ``sample.sobol`` Saltelli design (:func:`saltelli_design`; scrambled Sobol',
     ``n`` base rows, ``n * (d + 2)`` rows or ``n * (2d + 2)`` with second order) in the
     unit hypercube, maps it to data units (``problem.transform`` or SALib bounds/dists),
     calls ``func`` once on the whole design and estimates the indices per output column
@@ -270,8 +293,6 @@ def sobol(
     -------
     SobolResult
     """
-    from SALib.sample import sobol as sobol_sample
-
     names = _problem_names(problem)
     d = len(names)
     if n < 2 or n & (n - 1):
@@ -280,10 +301,7 @@ def sobol(
         )
     gen = np.random.default_rng(rng)
     design_seed, boot_seed = (int(s) for s in gen.integers(1, 2**31 - 1, size=2))
-    u = sobol_sample.sample(
-        _unit_problem(names), n, calc_second_order=second_order, seed=design_seed
-    )
-    x = _transform(problem, u)
+    x = _transform(problem, saltelli_design(d, n, second_order, design_seed))
     y = _call(func, x)
     k = y.shape[1]
     outs = tuple(output_names) if output_names is not None else tuple(f"y{i}" for i in range(k))

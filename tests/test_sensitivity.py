@@ -157,6 +157,15 @@ def test_morris_unbounded_marginals_are_finite():
     assert res.loc["b", "mu_star"] == 0.0
 
 
+@pytest.mark.parametrize(("d", "n", "second_order", "seed"), [(3, 8, True, 5), (17, 64, False, 9)])
+def test_saltelli_design_is_salibs(d, n, second_order, seed):
+    from SALib.sample import sobol as salib_sample
+
+    prob = {"num_vars": d, "names": [f"x{i}" for i in range(d)], "bounds": [[0.0, 1.0]] * d}
+    ref = salib_sample.sample(prob, n, calc_second_order=second_order, seed=seed)
+    np.testing.assert_array_equal(sa.saltelli_design(d, n, second_order, seed), ref)
+
+
 def test_rbd_fast_matches_salib():
     from SALib.analyze import rbd_fast as salib_rbd
 
