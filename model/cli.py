@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,34 +41,28 @@ class _Parser(argparse.ArgumentParser):
 # ----------------------------------------------------------------------------- argument types
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _int_argument(expected: str, ok: Callable[[int], bool], rule: str) -> Callable[[str], int]:
+    """An argparse type: a whole number (``_`` separators allowed) that satisfies ``ok``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{rule}, got {value}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _sobol_n(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a power of 2 or 0, got {text!r}") from None
-    if value < 0 or (value & (value - 1)):
-        raise argparse.ArgumentTypeError(f"must be 0 or a power of 2 (e.g. 256, 512), got {value}")
-    return value
+_positive_int = _int_argument("a whole number", lambda v: v >= 1, "must be at least 1")
+_seed = _int_argument("a non-negative integer", lambda v: v >= 0, "must be >= 0")
+_sobol_n = _int_argument(
+    "a power of 2 or 0",
+    lambda v: v >= 0 and not v & (v - 1),
+    "must be 0 or a power of 2 (e.g. 256, 512)",
+)
 
 
 def _existing_file(text: str) -> Path:

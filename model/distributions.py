@@ -365,9 +365,10 @@ class Distribution:
     @cached_property
     def _table(self) -> _QuantileTable:
         try:
-            return _shared_table(self)
+            hash(self)
         except TypeError:  # a spec with unhashable values: not shared
             return self._build_table()
+        return _shared_table(self)
 
     def _build_table(self) -> _QuantileTable:
         if self.truncate is None:

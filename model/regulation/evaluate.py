@@ -49,12 +49,11 @@ class Outcomes:
         per_draw = {"risk_reduction": (k, h), "burden": (k, len(PAYERS)), "residual_harm": (k, h)}
         per_draw |= {"exceeds_acceptable": (k, h), "status_quo_harm": (h,)}
         tables = {
-            f.name: np.empty(
-                (n, *per_draw.get(f.name, (k,))),
-                dtype=bool if f.name == "exceeds_acceptable" else float,
+            name: np.empty(
+                (n, *per_draw.get(name, (k,))),
+                dtype=bool if name == "exceeds_acceptable" else float,
             )
-            for f in fields(cls)
-            if f.name not in ("approaches", "harms", "risk_reduction_by_year")
+            for name in PER_DRAW
         }
         by_year = np.zeros((k, h, model.settings.horizon_years))
         return cls(model.approach_names, model.harm_names, **tables, risk_reduction_by_year=by_year)
@@ -62,11 +61,11 @@ class Outcomes:
     def rows(self, start: int, stop: int) -> Outcomes:
         """Views of draws start..stop, sharing this object's by-year sums: what
         ``evaluate(..., out=)`` and :meth:`write` fill."""
-        return replace(self, **{name: self[name][start:stop] for name in _per_draw(self)})
+        return replace(self, **{name: self[name][start:stop] for name in PER_DRAW})
 
     def write(self, part: Outcomes) -> None:
         """Copy ``part``'s per-draw tables into these rows and add its by-year sums."""
-        for name in _per_draw(self):
+        for name in PER_DRAW:
             self[name][...] = part[name]
         self.risk_reduction_by_year[...] += part.risk_reduction_by_year
 
@@ -74,12 +73,12 @@ class Outcomes:
         return getattr(self, name)
 
 
-def _per_draw(outcomes: Outcomes) -> list[str]:
-    return [
-        f.name
-        for f in fields(outcomes)
-        if f.name not in ("approaches", "harms", "risk_reduction_by_year")
-    ]
+#: The per-draw tables of :class:`Outcomes` (draws on axis 0).
+PER_DRAW = tuple(
+    f.name
+    for f in fields(Outcomes)
+    if f.name not in ("approaches", "harms", "risk_reduction_by_year")
+)
 
 
 def instrument_parameters(model: RegulationModel, inst: Instrument, values) -> dict[str, Array]:
