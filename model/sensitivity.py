@@ -652,7 +652,7 @@ def _rbd_bootstrap(yc, order, m: int, n_boot: int, gen, threads: int | None) -> 
         r.sort(axis=1)  # each resample in input order, as ranks
         boot[j, b0 : b0 + len(r)] = _rbd_from_sorted(ysorted[r], basis, basis_sums, m)
 
-    threads = max(1, min(threads or os.cpu_count() or 1, 8))
+    threads = min(threads or os.cpu_count() or 1, 8)
     with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
         pending: deque = deque()
         for j in range(d):
@@ -739,6 +739,8 @@ def rbd_fast(
             f"rbd_fast with m={m} harmonics needs at least {need} draws "
             f"(2*m < n, and 2*m < n // 2 for the bootstrap), got {n}; lower m or add draws"
         )
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise AnalysisInputError(f"threads must be a positive integer or None, got {threads!r}")
     gen = np.random.default_rng(rng)
     z = norm.ppf(0.5 + conf / 2.0)
     yc = yv - yv.mean()  # the periodogram is shift-invariant; centring helps precision

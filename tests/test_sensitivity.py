@@ -221,6 +221,8 @@ def test_rbd_fast_matches_salib_odd_n_and_rng_stream(threads):
     assert sa.rbd_fast(x, y, n_boot=0)["S1_conf"].isna().all()
     with pytest.raises(ValueError, match="needs at least 42 draws"):
         sa.rbd_fast(x[:41], y[:41])
+    with pytest.raises(ValueError, match="threads must be a positive integer or None, got 0"):
+        sa.rbd_fast(x, y, threads=0)
 
 
 @pytest.mark.parametrize("case", ["heavy_tail", "near_discrete", "atom", "tied_inputs", "small_n"])
