@@ -16,19 +16,18 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+from model.errors import HeadwaterError, UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["DEFAULT_N", "main"]
 
 DEFAULT_N = 65536  # draws for `run`: simulate + analysis + report in ~15 s on 2 cores
 DESIGNS = ("sobol", "lhs", "random")
 EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A user mistake found by the CLI itself (printed as one line, exit code 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,7 +100,7 @@ def _writable_target(path: Path) -> Path:
 
 
 def _load(path: Path, scenarios: Sequence[Path] = ()):
-    from model.parameters import load_params
+    from model.inputs.paramfiles import load_params
 
     return load_params(path, scenarios=list(scenarios))
 
@@ -122,6 +121,8 @@ def _stage(desc: str, quiet: bool):
 
 
 def _print_table(df: pd.DataFrame, float_format=None, file=None) -> None:
+    import pandas as pd
+
     with pd.option_context(
         "display.max_rows",
         200,
@@ -149,9 +150,9 @@ def _money_frame(df: pd.DataFrame, currency: str, money_cols, share_cols=()) -> 
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    from model.report import _write_atomic
+    from model.report import write_atomic
 
-    _write_atomic(path, [df.to_csv()])
+    write_atomic(path, [df.to_csv()])
 
 
 # ----------------------------------------------------------------------------- run
@@ -159,8 +160,8 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 
 def _analyse_and_write(res, out: Path, args, started: float):
     """Analyse a run, design the rule (unless skipped) and write the report atomically."""
-    from model.design import design_rule
     from model.report import analysis_for, write_report
+    from model.study.design import design_rule
 
     with _stage("analysing (decision, sensitivity, value of information)", args.quiet):
         analysis = analysis_for(res, sobol_n=args.sobol_n)
@@ -175,7 +176,7 @@ def _analyse_and_write(res, out: Path, args, started: float):
 
 def _cmd_run(args) -> int:
     from model.report import build_content, default_stem
-    from model.study import simulate
+    from model.study.simulate import simulate
 
     started = time.perf_counter()
     params = _load(args.params, args.scenario)
@@ -194,7 +195,7 @@ def _cmd_run(args) -> int:
         )
     analysis, path = _analyse_and_write(res, out, args, started)
     if args.save:
-        from model.storage import save_results
+        from model.study.storage import save_results
 
         with _stage(f"saving results to {args.save}", quiet):
             save_results(res, args.save, overwrite=True)
@@ -222,12 +223,14 @@ def _executor(args):
     spec = getattr(args, "executor", None)
     if not spec or spec == "serial":
         return nullcontext(None)
-    from model.executors import executor_from_spec
+    from model.study.executors import executor_from_spec
 
     return executor_from_spec(spec)
 
 
 def _jsonable(x):
+    import numpy as np
+
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -246,7 +249,7 @@ def _jsonable(x):
 
 def _cmd_report(args) -> int:
     from model.report import default_stem
-    from model.storage import load_results
+    from model.study.storage import load_results
 
     started = time.perf_counter()
     if not args.source.is_dir():
@@ -295,7 +298,7 @@ def _sweep_errors():
 
 
 def _cmd_sweep(args) -> int:
-    from model.sweep import sweep
+    from model.study.sweep import sweep
 
     if bool(args.vary) == bool(args.scenario):
         raise UsageError("give --vary NAME=V1,V2,... or --scenario FILE (repeatable), not both")
@@ -321,13 +324,13 @@ def _cmd_sweep(args) -> int:
     print(f"Preferred approach at each point ({args.n:,} draws per point, seed {args.seed}):")
     _print_table(pref.set_index("point"), float_format=lambda v: f"{v:.4g}")
     if args.out:
-        from model.report import _write_atomic
+        from model.report import figures, write_atomic
 
         if args.out.suffix == ".csv":
             _write_csv(res.table.set_index("point"), args.out)
         else:
-            fig = res.figure()
-            _write_atomic(args.out, [fig.to_html(include_plotlyjs=True, full_html=True)])
+            fig = figures.sweep_chart(res)
+            write_atomic(args.out, [fig.to_html(include_plotlyjs=True, full_html=True)])
     return 0
 
 
@@ -337,7 +340,7 @@ def _cmd_sweep(args) -> int:
 def _model_check(line: str, errors: list) -> str:
     """Extend a file's summary line with its regulation model, or record the model's error."""
     from model.errors import ParamFileError
-    from model.parameters import load_params
+    from model.inputs.paramfiles import load_params
     from model.regulation import build_model
 
     path, _, rest = line.partition(": ")
@@ -358,7 +361,7 @@ def _model_check(line: str, errors: list) -> str:
 
 
 def _cmd_validate(args) -> int:
-    from model.parameters import validate_files
+    from model.inputs.paramfiles import validate_files
 
     summaries, errors = validate_files(args.paths)
     if not errors:  # parameters are sound: check each complete file's regulation model too
@@ -399,6 +402,8 @@ def _cmd_params(args) -> int:
 
 def _decision_function(res, output: str | None):
     """(m, d) -> (m,) function for sensitivity, and a description of what it measures."""
+    import numpy as np
+
     nb_mean = res.net_benefit.mean(axis=0)
     keys = list(res.approaches)
     if output is not None:
@@ -423,7 +428,7 @@ def _decision_function(res, output: str | None):
 
 def _cmd_sensitivity(args) -> int:
     from model import sensitivity
-    from model.study import simulate
+    from model.study.simulate import simulate
 
     if args.method == "sobol" and args.n & (args.n - 1):
         raise UsageError(
@@ -468,147 +473,68 @@ def _cmd_sensitivity(args) -> int:
 # ----------------------------------------------------------------------------- compare
 
 
-def _param_diff(a, b) -> pd.DataFrame:
-    fa = a.to_frame().set_index("name")
-    fb = b.to_frame().set_index("name")
-    rows = []
-    for name in list(dict.fromkeys([*fa.index, *fb.index])):
-        da = fa["distribution"].get(name)
-        db = fb["distribution"].get(name)
-        if da != db:
-            rows.append(
-                {
-                    "parameter": name,
-                    "A": da if da is not None else "(absent)",
-                    "B": db if db is not None else "(absent)",
-                    "median A": fa["median"].get(name, np.nan),
-                    "median B": fb["median"].get(name, np.nan),
-                    "unit": (fa["unit"].get(name) or fb["unit"].get(name) or ""),
-                }
-            )
-    return pd.DataFrame(rows, columns=["parameter", "A", "B", "median A", "median B", "unit"])
+def _side(path: Path):
+    """A parameter file's ParameterSet, or a saved run's Results."""
+    from model.study.storage import load_results
 
-
-def _flatten(x, prefix=""):
-    if hasattr(x, "items"):
-        out = {}
-        for k, v in x.items():
-            out |= _flatten(v, f"{prefix}.{k}" if prefix else str(k))
-        return out
-    if isinstance(x, (list, tuple)):
-        return {prefix: json.dumps(_jsonable(list(x)))}
-    return {prefix: repr(x)}
-
-
-def _structure_diff(a, b) -> list[str]:
-    fa, fb = _flatten(a.structure), _flatten(b.structure)
-    out = []
-    for k in sorted(set(fa) | set(fb)):
-        if k.endswith(".source"):
-            continue
-        if fa.get(k) != fb.get(k):
-            out.append(f"{k}: {fa.get(k, '(absent)')} -> {fb.get(k, '(absent)')}")
-    return out
-
-
-def _side(path: Path, kw: dict):
-    """(params, results) for a parameter file (simulated with ``kw``) or a saved run."""
-    from model.storage import load_results
-    from model.study import simulate
-
-    if path.is_dir():
-        res = load_results(path)
-        if not hasattr(res, "net_benefit"):
-            raise UsageError(f"{path}: holds summaries only; compare needs a run saved with draws")
-        return res.params, res
-    params = _load(path)
-    return params, simulate(params, **kw)
+    return load_results(path) if path.is_dir() else _load(path)
 
 
 def _cmd_compare(args) -> int:
-    from model.report.wording import money, share
-    from model.study import simulate
+    import numpy as np
 
-    kw = {"n": args.n, "rng": args.seed, "design": args.design, "progress": False}
+    from model.report.wording import money, share
+    from model.study.compare import ATTRIBUTION, compare
+
     with _stage(f"simulating on the same seed ({args.n:,} draws each)", args.quiet):
-        (a, ra), (b, rb) = _side(args.a, kw), _side(args.b, kw)
-    diff = _param_diff(a, b)
-    settings = _structure_diff(a, b)
+        c = compare(_side(args.a), _side(args.b), n=args.n, rng=args.seed, design=args.design)
+    ra, rb = c.a, c.b
     runs = {(r.provenance.get("seed"), r.provenance.get("n")) for r in (ra, rb)}
     if len(runs) > 1 and not args.quiet:
         print(f"note: the two runs differ in seed or n {sorted(runs)}; differences include noise")
-    if ra.approaches != rb.approaches:
-        raise UsageError(
-            f"{args.a} and {args.b} declare different approaches; compare needs the same ones"
-        )
     cur = ra.regulation.settings.currency
-    sa, sb = ra.summary(), rb.summary()
-    table = pd.DataFrame(
-        {
-            "approach": [ra.labels[k] for k in ra.approaches],
-            "E[NB] A": sa["mean"].to_numpy(),
-            "E[NB] B": sb["mean"].to_numpy(),
-            "change": (sb["mean"] - sa["mean"]).to_numpy(),
-            "P(best) A": sa["prob_best"].to_numpy(),
-            "P(best) B": sb["prob_best"].to_numpy(),
-        }
-    ).set_index("approach")
-    best_a, best_b = sa["mean"].idxmax(), sb["mean"].idxmax()
-    print(f"A = {args.a} ({a.name}), B = {args.b} ({b.name}); seed {args.seed}, n {args.n:,}")
-    if best_a == best_b:
+    print(
+        f"A = {args.a} ({ra.params.name}), B = {args.b} ({rb.params.name}); "
+        f"seed {args.seed}, n {args.n:,}"
+    )
+    if not c.changed:
         print(
-            f"Decision unchanged: {ra.labels[best_a]} has the highest expected net benefit in both."
+            f"Decision unchanged: {ra.labels[c.best_a]} has the highest expected net benefit in both."
         )
     else:
-        print(f"Decision CHANGED: {ra.labels[best_a]} under A, {rb.labels[best_b]} under B.")
+        print(f"Decision CHANGED: {ra.labels[c.best_a]} under A, {rb.labels[c.best_b]} under B.")
     print()
     _print_table(
-        _money_frame(table, cur, ["E[NB] A", "E[NB] B", "change"], ["P(best) A", "P(best) B"])
+        _money_frame(c.table, cur, ["E[NB] A", "E[NB] B", "change"], ["P(best) A", "P(best) B"])
     )
     print()
-    if diff.empty and not settings:
+    if c.parameters.empty and not c.settings:
         print("The two parameter sets are identical.")
         return 0
-    if settings:
+    if c.settings:
         print("Settings that differ:")
-        for line in settings:
+        for line in c.settings:
             print(f"  {line}")
-    if not diff.empty:
-        # one-at-a-time attribution: A with only this parameter taken from B
-        keys = list(ra.approaches)
-        ib = keys.index(best_b) if best_b != best_a else None
-        ia = keys.index(best_a)
-        lead_a = sa["mean"].iloc[ia] - sa["mean"].drop(best_a).max()
-        effects = []
-        shared = [p for p in diff["parameter"] if p in a and p in b]
-        for p in shared:
-            rp = simulate(a.replace(**{p: b[p].dist}), **kw)
-            m = rp.net_benefit.mean(axis=0)
-            lead = m[ia] - np.delete(m, ia).max()
-            effects.append(lead - lead_a)
-        diff = diff.set_index("parameter")
-        diff["moves lead of A's choice by"] = pd.Series(dict(zip(shared, effects, strict=True)))
-        diff = diff.sort_values(
-            "moves lead of A's choice by", key=lambda s: -s.abs(), na_position="last"
-        )
-        out = diff.copy().astype(object)
-        out["moves lead of A's choice by"] = [
-            money(v, cur) if np.isfinite(v) else "n/a" for v in diff["moves lead of A's choice by"]
+    if not c.parameters.empty:
+        out = c.parameters.copy().astype(object)
+        out[ATTRIBUTION] = [
+            money(v, cur) if np.isfinite(v) else "n/a" for v in c.parameters[ATTRIBUTION]
         ]
         print(
-            f"Parameters that differ ({len(diff)}), with how much each alone (A plus that one "
-            f"change from B) moves the lead of {ra.labels[best_a]} over the next best approach "
-            f"(lead under A: {money(lead_a, cur)}):"
+            f"Parameters that differ ({len(out)}), with how much each alone (A plus that one "
+            f"change from B) moves the lead of {ra.labels[c.best_a]} over the next best approach "
+            f"(lead under A: {money(c.lead_a, cur)}):"
         )
         _print_table(out, float_format=lambda v: f"{v:.4g}")
-        if ib is not None:
+        if c.changed:
+            sa, sb = ra.summary(), rb.summary()
             print(
-                f"P(best) of {rb.labels[best_b]}: {share(sa['prob_best'][best_b])} -> "
-                f"{share(sb['prob_best'][best_b])}"
+                f"P(best) of {rb.labels[c.best_b]}: {share(sa['prob_best'][c.best_b])} -> "
+                f"{share(sb['prob_best'][c.best_b])}"
             )
     if args.out:
         _writable_target(args.out)
-        _write_csv(table, args.out)
+        _write_csv(c.table, args.out)
     return 0
 
 
@@ -738,20 +664,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``headwater`` console script; returns the exit code."""
-    from model.decision import AnalysisInputError
-    from model.errors import ParamFileError
-    from model.executors import ExecutorSpecError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except ParamFileError as e:
+    except HeadwaterError as e:
         lines = str(e).splitlines()
         more = f" (and {len(lines) - 1} more: run headwater validate)" if len(lines) > 1 else ""
         print(f"headwater {args.command}: {lines[0]}{more}", file=sys.stderr)
-    except (UsageError, AnalysisInputError, ExecutorSpecError) as e:
-        print(f"headwater {args.command}: {e}", file=sys.stderr)
     except OSError as e:
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
         print(f"headwater {args.command}: {where}{e.strerror or e}", file=sys.stderr)

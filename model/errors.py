@@ -1,17 +1,42 @@
-"""One exception family for user mistakes in parameter files.
+"""One exception root for user mistakes: :class:`HeadwaterError`.
 
-Every error names the file, the key (parameter or table), what is wrong, what was received and how
-to fix it, on one line, so that the CLI can print it and exit with code 2.
+Every user-facing error derives from it and reads as one line that names the file, the key
+(parameter, table or column), what is wrong, what was received and how to fix it, so that the
+CLI catches the root once, prints the line and exits with code 2.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["ParamFileError", "ParamFileErrors"]
+__all__ = [
+    "AnalysisInputError",
+    "ExecutorSpecError",
+    "HeadwaterError",
+    "PSAFileError",
+    "ParamFileError",
+    "ParamFileErrors",
+    "UsageError",
+]
 
 
-class ParamFileError(ValueError):
+class HeadwaterError(Exception):
+    """Root of every user-facing error: a mistake the user can fix, told in one line."""
+
+
+class UsageError(HeadwaterError):
+    """A user mistake found by the command line itself (a flag, a path, an output target)."""
+
+
+class AnalysisInputError(HeadwaterError, ValueError):
+    """Bad array input to an analysis function (shape, NaN, too few options, unknown name)."""
+
+
+class ExecutorSpecError(HeadwaterError, ValueError):
+    """A bad ``--executor`` spec, or one that cannot be started here."""
+
+
+class ParamFileError(HeadwaterError, ValueError):
     """A mistake in a parameter file (or in a parameter given from Python).
 
     Parameters
@@ -86,3 +111,20 @@ class ParamFileErrors(ParamFileError):
 
     def __reduce__(self):
         return (type(self), (self.errors,))
+
+
+class PSAFileError(ParamFileError):
+    """A PSA CSV file that cannot be read: names the file, the column and the fix."""
+
+    def __init__(self, file, key, problem, got=None, fix=None):
+        self.file, self.key, self.problem, self.got, self.fix = file, key, problem, got, fix
+        msg = f"{file}: {key}: {problem}"
+        if got is not None:
+            msg += f" (got {got})"
+        if fix:
+            msg += f"; {fix}"
+        self._msg = msg
+        ValueError.__init__(self, msg)
+
+    def __str__(self) -> str:
+        return self._msg

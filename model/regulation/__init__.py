@@ -3,8 +3,17 @@
 Pure and vectorised over draws (axis 0), broadcasting over harms and years; no I/O.
 """
 
-from model.regulation.evaluate import PAYERS, Outcomes, evaluate
+from model.regulation.evaluate import PAYERS, Outcomes, evaluate, evaluate_at_threshold
 from model.regulation.spec import RegulationModel, build_model
-from model.regulation.world import calibration
+from model.regulation.world import build_world, calibration
 
-__all__ = ["PAYERS", "Outcomes", "RegulationModel", "build_model", "calibration", "evaluate"]
+__all__ = [
+    "PAYERS",
+    "Outcomes",
+    "RegulationModel",
+    "build_model",
+    "build_world",
+    "calibration",
+    "evaluate",
+    "evaluate_at_threshold",
+]

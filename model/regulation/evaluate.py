@@ -16,7 +16,7 @@ import numpy as np
 
 from model.regulation.instruments import TYPES, Costs, Effect, Residual
 from model.regulation.spec import Instrument, RegulationModel
-from model.regulation.world import World, build_world, column, stack_harms
+from model.regulation.world import World, build_world, column, stack_harms, world_at_threshold
 
 Array = np.ndarray
 PAYERS = ("upstream", "downstream", "regulator")
@@ -394,3 +394,12 @@ def evaluate(
         _draws_first(table, out[name])
     out.risk_reduction_by_year[...] += rr_by_year
     return out
+
+
+def evaluate_at_threshold(
+    model: RegulationModel, values: Mapping[str, Array], world: World, threshold: float
+) -> Outcomes:
+    """:func:`evaluate` on a prepared ``world`` with the compute threshold moved to
+    ``threshold`` (what threshold design calls for each candidate)."""
+    values = {**values, "threshold_compute": np.full(world.harm.shape[-1], float(threshold))}
+    return evaluate(model, values, world_at_threshold(model, world, values))

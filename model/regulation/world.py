@@ -8,7 +8,7 @@ docs/model.md, sections 1-2.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -199,6 +199,14 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         open_share=role("open_weight_share"),
         acceptable=role("acceptable"),
     )
+
+
+def world_at_threshold(model, world: World, values: Mapping[str, Array]) -> World:
+    """``world`` re-derived for the threshold in ``values``: every field that depends on the
+    threshold (today the shares above it) is computed again and the rest reused, so a
+    threshold search builds each draw's world once."""
+    share, risk = threshold_shares(model.settings.threshold, values, model.settings.horizon_years)
+    return replace(world, share_above=share, risk_above=risk)
 
 
 def calibration(model, values: Mapping[str, Array]) -> dict[str, tuple[Array, Array]]:

@@ -375,7 +375,7 @@ def _umask() -> int:
     return mask
 
 
-def _write_atomic(path: Path, chunks: Iterable[str]) -> None:
+def write_atomic(path: Path, chunks: Iterable[str]) -> None:
     """Write to a temporary file in ``path``'s directory, then ``os.replace`` it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -414,7 +414,7 @@ def write_report(
     analysis : optional
         An ``Analysis`` from :func:`model.analysis.analyse` (computed when omitted).
     rule : RuleDesign, optional
-        From :func:`model.design.design_rule`: adds the "Designing the rule" section.
+        From :func:`model.study.design.design_rule`: adds the "Designing the rule" section.
     title : str, optional
         Defaults to the parameter set's title.
     equations : path-like, optional
@@ -436,7 +436,7 @@ def write_report(
         equations=equations,
         run_seconds=None if started is None else time.perf_counter() - started,
     )
-    _write_atomic(path, chunks)
+    write_atomic(path, chunks)
     return path
 
 

@@ -1,8 +1,8 @@
 """What the report says: decision tables and plain-words findings from ``Results``.
 
-``analysis_for(results)`` uses :func:`model.analysis.analyse` when that module is present and
-falls back to calling ``model.decision`` / ``model.sensitivity`` / ``model.voi`` directly, so the
-report works on any tree. ``ReportContent`` holds everything the template needs, in words and
+The report renders the :class:`~model.study.analyse.Analysis` it is given and recomputes no
+decision statistic: P(best), expected loss, CVaR and the acceptability curve come from
+:mod:`model.analysis.decision` through ``analyse``, once. ``ReportContent`` holds everything the template needs, in words and
 pandas tables, and is usable on its own (e.g. for ``headwater run --json``).
 """
 
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from model import decision
 from model.regulation import PAYERS
 from model.report.wording import (
     money,
@@ -26,10 +25,8 @@ from model.report.wording import (
     signed_money,
 )
 
-__all__ = ["WEIGHTS", "ReportContent", "analysis_for", "build_content"]
+__all__ = ["ReportContent", "analysis_for", "build_content"]
 
-WEIGHTS = np.round(np.linspace(0.0, 3.0, 61), 3)  # weight on risk reduction for acceptability
-ALPHA = 0.05  # CVaR tail
 NEGLIGIBLE = 1e-6  # EVPPI below this share of EVPI (or $1) is estimation noise
 
 
@@ -38,7 +35,7 @@ NEGLIGIBLE = 1e-6  # EVPPI below this share of EVPI (or $1) is estimation noise
 
 def analysis_for(results, **kwargs):
     """:func:`model.analysis.analyse` with the report's defaults (``sobol_n=512``)."""
-    from model.analysis import analyse
+    from model.study.analyse import analyse
 
     kwargs.setdefault("sobol_n", 512)
     with warnings.catch_warnings():
@@ -149,24 +146,16 @@ def _plain(v):
     return v
 
 
-def _decision_table(results, weights) -> pd.DataFrame:
-    nb = results.net_benefit
-    q = np.quantile(nb, [0.05, 0.95], axis=0)
-    return pd.DataFrame(
-        {
-            "mean": nb.mean(axis=0),
-            "p05": q[0],
-            "p95": q[1],
-            "prob_best": decision.prob_best(nb),
-            "expected_loss": decision.expected_loss(nb),
-            "prob_negative": decision.prob_negative(nb),
-            "cvar05": decision.cvar(nb, ALPHA),
-            "effect_mean": results.effects.mean(axis=0),
-            "cost_mean": results.costs.mean(axis=0),
-            "transfers_mean": results.outcomes.transfers.mean(axis=0),
-        },
-        index=pd.Index(results.approaches, name="approach"),
-    )
+def _decision_table(results, analysis) -> pd.DataFrame:
+    """The analysis' decision statistics beside the components' means, per approach."""
+    stats = analysis.summary[
+        ["mean", "p05", "p95", "prob_best", "expected_loss", "prob_negative", "cvar05"]
+    ]
+    return stats.assign(
+        effect_mean=results.effects.mean(axis=0),
+        cost_mean=results.costs.mean(axis=0),
+        transfers_mean=results.outcomes.transfers.mean(axis=0),
+    ).rename_axis("approach")
 
 
 def _mean_ci(x: np.ndarray, cur: str) -> tuple[str, str]:
@@ -266,11 +255,6 @@ def _compliance(c: np.ndarray) -> tuple[str, str]:
         return ("no regulated entity", "")
     lo, hi = np.quantile(ok, [0.05, 0.95])
     return share(float(ok.mean())), f"{share(lo)} to {share(hi)}"
-
-
-def _ceac(results, weights) -> pd.DataFrame:
-    curve = decision.ceac(results.costs, results.effects, weights)
-    return pd.DataFrame(curve, index=pd.Index(weights, name="weight"), columns=results.approaches)
 
 
 def _value_judgement(results, weights, best: str, lab) -> str:
@@ -454,7 +438,7 @@ def _sobol_output(sobol, pair: str | None):
 def build_content(results, analysis=None, *, title: str | None = None, rule=None) -> ReportContent:
     """Assemble the report's words and tables from ``results`` and its ``Analysis``.
 
-    ``rule`` (a :class:`model.design.RuleDesign`, optional) adds the summary's bullets on
+    ``rule`` (a :class:`model.study.design.RuleDesign`, optional) adds the summary's bullets on
     designing the rule (threshold, additions that pay, where the choice flips).
     """
     if analysis is None:
@@ -463,11 +447,12 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
     settings = results.regulation.settings
     labels = dict(results.labels)
     lab = lambda k: labels.get(k, k)  # noqa: E731
-    table = _decision_table(results, WEIGHTS)
+    table = _decision_table(results, analysis)
+    weights = analysis.ceac.index.to_numpy()
     best = str(table["mean"].idxmax())
     runner = str(table.drop(index=best)["mean"].idxmax())
     tb = table.loc[best]
-    evpi = float(_get(analysis, "evpi", default=decision.evpi(results.net_benefit)))
+    evpi = float(analysis.evpi)
 
     headline = [
         f"{lab(best)} has the highest expected net benefit: {money(tb['mean'], cur)} "
@@ -486,7 +471,7 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         f"Tail risk: in {share(tb['prob_negative'])} of draws it does more harm than good "
         f"(net benefit below zero); the average of the worst 5% of draws (CVaR) is "
         f"{money(tb['cvar05'], cur)}.",
-        _value_judgement(results, WEIGHTS, best, lab),
+        _value_judgement(results, weights, best, lab),
     ]
     switching = _get(analysis, "switching_values", "switching")
     line = _switching_line(switching, results.params, lab)
@@ -546,9 +531,7 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
     pair = tornado.attrs.get("output") if isinstance(tornado, pd.DataFrame) else None
     lead = pair.split(" - ") if pair and " - " in pair else (best, runner)
     sobol, _ = _sobol_output(_get(analysis, "sobol"), pair)
-    ceac = _get(analysis, "ceac")
-    if not isinstance(ceac, pd.DataFrame):
-        ceac = _ceac(results, WEIGHTS)
+    ceac = analysis.ceac
     return ReportContent(
         title=title or results.params.title or results.params.name,
         currency=cur,

@@ -11,7 +11,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from model.analysis.discovery import PrimResult
 from model.report.wording import currency_symbol, money
+from model.study.design import ThresholdDesign
+from model.study.sweep import SweepResult
 
 __all__ = [
     "acceptability",
@@ -20,8 +23,11 @@ __all__ = [
     "cost_effect_plane",
     "evppi_ranking",
     "net_benefit_distributions",
+    "prim_tradeoff",
     "risk_reduction_over_time",
     "sobol_indices",
+    "sweep_chart",
+    "threshold_curve",
     "tornado",
 ]
 
@@ -112,9 +118,9 @@ def cost_effect_plane(results, frontier: np.ndarray | None = None) -> go.Figure:
     """Risk reduction (money) against total social cost, draws and means, with the frontier.
 
     ``frontier`` holds indices of the approaches on the efficiency frontier (default: from
-    :func:`model.decision.efficiency_frontier` on the means).
+    :func:`model.analysis.decision.efficiency_frontier` on the means).
     """
-    from model.decision import efficiency_frontier
+    from model.analysis.decision import efficiency_frontier
 
     c = results.costs / _BN
     e = results.effects / _BN
@@ -422,3 +428,204 @@ def calibration(results, table: pd.DataFrame) -> go.Figure:
     sym = currency_symbol(_currency(results))
     fig.update_xaxes(type="log", title=f"annual harm in year 0, {sym}bn (log scale; bars = 90%)")
     return _layout(fig, "Calibration: the model's harm against independent reference figures")
+
+
+def prim_tradeoff(result: PrimResult) -> go.Figure:
+    """Plotly figure: coverage vs density along the peeling trajectory.
+
+    Points are coloured by the number of restricted inputs; the chosen box is ringed.
+    """
+    steps = np.arange(result.n_steps)
+    hover = [
+        f"step {i}<br>coverage {c:.3f}<br>density {d:.3f}<br>mass {m:.3f}<br>restricted {r}"
+        for i, c, d, m, r in zip(
+            steps, result.coverage, result.density, result.mass, result.n_restricted, strict=True
+        )
+    ]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=result.coverage,
+            y=result.density,
+            mode="markers",
+            name="peeling trajectory",
+            text=hover,
+            hoverinfo="text",
+            marker={
+                "color": result.n_restricted,
+                "colorscale": "Viridis",
+                "showscale": True,
+                "colorbar": {"title": {"text": "restricted<br>inputs"}},
+                "size": 8,
+            },
+        )
+    )
+    c = result.chosen
+    fig.add_trace(
+        go.Scatter(
+            x=[c.coverage],
+            y=[c.density],
+            mode="markers",
+            name="chosen box (pasted)" if c.pasted else f"chosen box (step {c.step})",
+            marker={"symbol": "circle-open", "size": 18, "color": "crimson", "line": {"width": 3}},
+            hoverinfo="text",
+            text=[result.describe()],
+        )
+    )
+    fig.update_layout(
+        xaxis_title="coverage",
+        yaxis_title="density",
+        xaxis_range=[0, 1.02],
+        title="PRIM peeling trajectory",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def threshold_curve(design: ThresholdDesign) -> go.Figure:
+    """Plotly figure: the curve, the optimum and the EU rule marked."""
+    fig = go.Figure()
+    band = 1.96 * design.mcse
+    fig.add_trace(
+        go.Scatter(
+            x=np.r_[design.thresholds, design.thresholds[::-1]],
+            y=np.r_[design.expected_net_benefit + band, (design.expected_net_benefit - band)[::-1]],
+            fill="toself",
+            line={"width": 0},
+            name="95% MC interval",
+            hoverinfo="skip",
+            opacity=0.3,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=design.thresholds,
+            y=design.expected_net_benefit,
+            mode="lines+markers",
+            name=f"E[net benefit], {design.approach}",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[design.reference],
+            y=[design.reference_value],
+            mode="markers",
+            marker={"symbol": "diamond", "size": 12},
+            name="EU one-third rule",
+        )
+    )
+    if design.optimum is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[design.optimum],
+                y=[design.optimum_value],
+                mode="markers",
+                marker={"symbol": "star", "size": 14},
+                name="optimum",
+            )
+        )
+    fig.update_xaxes(
+        type="log",
+        exponentformat="power",
+        title="threshold (share of base-model training compute)",
+    )
+    fig.update_yaxes(title="expected net benefit (present value)")
+    fig.update_layout(title="Where to draw the line", template="plotly_white")
+    return fig
+
+
+def sweep_chart(sweep: SweepResult) -> go.Figure:
+    """Plotly figure of the preferred approach across the sweep.
+
+    One numeric parameter: expected net benefit of each approach against it, the preferred
+    approach marked. Two parameters on a grid: a heatmap of the preferred approach. Else
+    (scenarios, zipped or larger sweeps): grouped bars per point, the preferred one marked.
+    """
+    t, pref = sweep.table, sweep.preferred()
+    approaches = list(dict.fromkeys(t["approach"]))
+    numeric = all(pd.api.types.is_numeric_dtype(t[v]) for v in sweep.varied)
+    if len(sweep.varied) == 1 and numeric:
+        (x,) = sweep.varied
+        fig = go.Figure()
+        for a in approaches:
+            rows = t[t["approach"] == a]
+            fig.add_scatter(
+                x=rows[x],
+                y=rows["mean"],
+                mode="lines+markers",
+                name=a,
+                error_y={"type": "data", "array": 1.96 * rows["mcse"], "visible": True},
+            )
+        fig.add_scatter(
+            x=pref[x],
+            y=pref["mean"],
+            mode="markers",
+            name="preferred",
+            text=pref["preferred"],
+            marker={"symbol": "star", "size": 14, "color": "black"},
+            hovertemplate="%{text}<br>%{x}: %{y:.3s}<extra>preferred</extra>",
+        )
+        values = t[x].to_numpy(dtype=float)
+        log = bool((values > 0).all() and values.max() / values.min() >= 20)
+        fig.update_layout(
+            title=f"Expected net benefit against {x}",
+            xaxis={"title": x, "type": "log" if log else "linear"},
+            yaxis={"title": "expected net benefit (present value)"},
+        )
+        return fig
+    if len(sweep.varied) == 2 and sweep.grid and numeric:
+        y, x = sweep.varied
+        codes = pref.assign(code=pref["preferred"].map(approaches.index))
+        z = codes.pivot(index=y, columns=x, values="code")
+        text = codes.pivot(index=y, columns=x, values="preferred")
+        k = len(approaches)
+        palette = [
+            "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+        ]  # fmt: skip
+        scale = []
+        for i in range(k):
+            c = palette[i % len(palette)]
+            scale += [[i / k, c], [(i + 1) / k, c]]
+        fig = go.Figure(
+            go.Heatmap(
+                z=z.to_numpy(),
+                x=[str(v) for v in z.columns],
+                y=[str(v) for v in z.index],
+                text=text.to_numpy(),
+                texttemplate="%{text}",
+                hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>%{{text}}<extra></extra>",
+                colorscale=scale,
+                zmin=-0.5,
+                zmax=k - 0.5,
+                showscale=False,
+            )
+        )
+        fig.update_layout(
+            title="Preferred approach (highest expected net benefit)",
+            xaxis={"title": x, "type": "category"},
+            yaxis={"title": y, "type": "category"},
+        )
+        return fig
+    labels = {
+        p: ", ".join(f"{v}={r[v]}" if v != "scenario" else str(r[v]) for v in sweep.varied)
+        for p, r in sweep.points.set_index("point").iterrows()
+    }
+    fig = go.Figure()
+    for a in approaches:
+        rows = t[t["approach"] == a]
+        fig.add_bar(x=[labels[p] for p in rows["point"]], y=rows["mean"], name=a)
+    fig.add_scatter(
+        x=[labels[p] for p in pref["point"]],
+        y=pref["mean"],
+        mode="markers",
+        name="preferred",
+        text=pref["preferred"],
+        marker={"symbol": "star", "size": 14, "color": "black"},
+    )
+    fig.update_layout(
+        barmode="group",
+        title="Expected net benefit per point; star: preferred approach",
+        yaxis={"title": "expected net benefit (present value)"},
+    )
+    return fig

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from model.design import RuleDesign
-from model.discovery import tradeoff_figure
+from model.report import figures
 from model.report.wording import money, number
+from model.study.design import RuleDesign
 
 
 def _table(df: pd.DataFrame, formatters: dict, index: bool = True) -> str:
@@ -27,7 +27,7 @@ def rule_context(rule: RuleDesign, regulation, currency: str, labels: dict, fig_
     if t is not None:
         text = t.describe(money=cash)
         out["threshold_text"] = text.replace(t.approach, labels.get(t.approach, t.approach))
-        out["threshold_fig"] = fig_html(t.figure(), "fig-threshold")
+        out["threshold_fig"] = fig_html(figures.threshold_curve(t), "fig-threshold")
         curve = t.to_frame().iloc[::3]
         out["curve"] = _table(
             curve,
@@ -41,7 +41,7 @@ def rule_context(rule: RuleDesign, regulation, currency: str, labels: dict, fig_
         )
     out["boxes"] = [text for _, _, _, text in rule.boxes]
     first = next((found for _, _, found, _ in rule.boxes if found is not None), None)
-    out["box_fig"] = None if first is None else fig_html(tradeoff_figure(first), "fig-prim")
+    out["box_fig"] = None if first is None else fig_html(figures.prim_tradeoff(first), "fig-prim")
     out["adaptive"] = None
     if len(rule.adaptive):
         a = rule.adaptive.copy()

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from model.parameters import short_description
+from model.inputs.parameters import short_description
 
 __all__ = [
     "currency_symbol",

@@ -10,17 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
+
+from model.errors import ExecutorSpecError
 
 __all__ = ["SPECS", "ExecutorSpecError", "executor_from_spec", "worker_count"]
 
 SPECS = "serial, processes:N, dask-local:N, dask://HOST:PORT"
-
-
-class ExecutorSpecError(ValueError):
-    """A bad ``--executor`` spec, or one that cannot be started here (one line)."""
 
 
 def _bad(spec: str, why: str = "unknown executor") -> ExecutorSpecError:
@@ -117,3 +116,31 @@ def worker_count(executor: Executor | None) -> int:
         except Exception:  # a scheduler that does not answer: fall back
             pass
     return os.cpu_count() or 1
+
+
+def map_tasks(task: Callable, args: list[tuple], executor, progress: bool) -> Iterator:
+    """Run tasks serially or on ``executor``, yielding results in submission order.
+
+    Each result is released as soon as it is consumed, so memory holds at most the results of
+    tasks that finished early, not of every task.
+    """
+    if executor is None:
+        results = (task(*a) for a in args)
+    else:
+        futures = deque(executor.submit(task, *a) for a in args)
+
+        def ordered():
+            try:
+                while futures:
+                    yield futures[0].result()
+                    futures.popleft()
+            finally:
+                for f in futures:
+                    f.cancel()
+
+        results = ordered()
+    if progress:
+        from tqdm.auto import tqdm
+
+        results = tqdm(results, total=len(args), desc="tasks", unit="task", leave=False)
+    return iter(results)

@@ -21,15 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-try:  # the project-wide file error, when it exists
-    from model.errors import ParamFileError as _FileErrorBase
-except ImportError:  # pragma: no cover - depends on what the tree holds
-    _FileErrorBase = ValueError
+from model.errors import AnalysisInputError, PSAFileError
 
 __all__ = [
     "PSA",
     "AnalysisInputError",
     "PSAFileError",
+    "best_counts",
     "ceac",
     "ceaf",
     "cvar",
@@ -45,31 +43,10 @@ __all__ = [
 ]
 
 
-class AnalysisInputError(ValueError):
-    """Bad array input to an analysis function (shape, NaN, too few options, unknown name)."""
-
-
-class PSAFileError(_FileErrorBase):
-    """A PSA CSV file that cannot be read: names the file, the column and the fix."""
-
-    def __init__(self, file, key, problem, got=None, fix=None):
-        self.file, self.key, self.problem, self.got, self.fix = file, key, problem, got, fix
-        msg = f"{file}: {key}: {problem}"
-        if got is not None:
-            msg += f" (got {got})"
-        if fix:
-            msg += f"; {fix}"
-        self._msg = msg
-        ValueError.__init__(self, msg)
-
-    def __str__(self) -> str:
-        return self._msg
-
-
 # ----------------------------------------------------------------------------- validation
 
 
-def _as_matrix(a, what: str = "nb", min_k: int = 2) -> np.ndarray:
+def as_matrix(a, what: str = "nb", min_k: int = 2) -> np.ndarray:
     """Return ``a`` as a finite float (n, k) array or raise AnalysisInputError."""
     if isinstance(a, pd.DataFrame):
         a = a.to_numpy(dtype=float)
@@ -100,7 +77,7 @@ def _as_means(a, what: str) -> np.ndarray:
     """Means over draws of an (n, k) array, or a (k,) vector as is."""
     x = np.asarray(a, dtype=float)
     if x.ndim == 2:
-        x = _as_matrix(x, what, min_k=1).mean(axis=0)
+        x = as_matrix(x, what, min_k=1).mean(axis=0)
     elif x.ndim != 1:
         raise AnalysisInputError(f"{what} must be (k,) or (n, k), got shape {x.shape}")
     if not np.all(np.isfinite(x)):
@@ -120,8 +97,8 @@ def _names(names, k: int) -> list[str]:
 
 
 def _pair(costs, effects) -> tuple[np.ndarray, np.ndarray]:
-    c = _as_matrix(costs, "costs")
-    e = _as_matrix(effects, "effects")
+    c = as_matrix(costs, "costs")
+    e = as_matrix(effects, "effects")
     if c.shape != e.shape:
         raise AnalysisInputError(f"costs {c.shape} and effects {e.shape} must have the same shape")
     return c, e
@@ -146,7 +123,7 @@ def expected_net_benefit(nb, names=None) -> pd.DataFrame:
         One row per option: ``mean``, ``se`` (Monte Carlo standard error of the mean,
         sd / sqrt(n)), ``median``, ``p05`` and ``p95`` (the 90% percentile interval).
     """
-    x = _as_matrix(nb, "nb", min_k=1)
+    x = as_matrix(nb, "nb", min_k=1)
     n = x.shape[0]
     sd = x.std(axis=0, ddof=1) if n > 1 else np.full(x.shape[1], np.nan)
     q = np.quantile(x, [0.05, 0.5, 0.95], axis=0)
@@ -156,10 +133,12 @@ def expected_net_benefit(nb, names=None) -> pd.DataFrame:
     )
 
 
-def prob_best(nb) -> np.ndarray:
-    """Probability that each option has the highest net benefit.
+def best_counts(nb) -> np.ndarray:
+    """Draws in which each option has the highest net benefit, ties split evenly.
 
-    Ties within a draw are split evenly between the tied options, so the result sums to 1.
+    The one tie rule of the package: a draw in which m options tie for the best counts 1/m
+    for each, so the counts sum to the number of draws. Counts of disjoint blocks of draws add
+    up (mergeable summaries); they are whole numbers, and so exact, unless there are ties.
 
     Parameters
     ----------
@@ -169,9 +148,27 @@ def prob_best(nb) -> np.ndarray:
     -------
     numpy.ndarray, (k,)
     """
-    x = _as_matrix(nb)
+    x = as_matrix(nb, min_k=1)
     best = x == x.max(axis=1, keepdims=True)
-    return (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
+    tied = best.sum(axis=1)
+    if (tied == 1).all():
+        return np.bincount(x.argmax(axis=1), minlength=x.shape[1]).astype(float)
+    return (best / tied[:, None]).sum(axis=0)
+
+
+def prob_best(nb) -> np.ndarray:
+    """Probability that each option has the highest net benefit (ties split: :func:`best_counts`).
+
+    Parameters
+    ----------
+    nb : array_like, (n, k)
+
+    Returns
+    -------
+    numpy.ndarray, (k,), summing to 1
+    """
+    x = as_matrix(nb)
+    return best_counts(x) / x.shape[0]
 
 
 def expected_loss(nb) -> np.ndarray:
@@ -192,7 +189,7 @@ def expected_loss(nb) -> np.ndarray:
     .. [1] Eckermann S, Briggs A, Willan AR (2008). Health technology assessment in the
        cost-disutility plane. Med Decis Making 28:172-181 (expected loss curves).
     """
-    x = _as_matrix(nb)
+    x = as_matrix(nb)
     return (x.max(axis=1, keepdims=True) - x).mean(axis=0)
 
 
@@ -209,7 +206,7 @@ def minimax_regret(nb) -> np.ndarray:
     -------
     numpy.ndarray, (k,)
     """
-    x = _as_matrix(nb)
+    x = as_matrix(nb)
     return (x.max(axis=1, keepdims=True) - x).max(axis=0)
 
 
@@ -230,7 +227,7 @@ def cvar(nb, alpha: float = 0.05) -> np.ndarray:
     """
     if not 0 < alpha <= 1:
         raise AnalysisInputError(f"alpha must be in (0, 1], got {alpha}")
-    x = _as_matrix(nb, min_k=1)
+    x = as_matrix(nb, min_k=1)
     m = max(1, int(np.ceil(alpha * x.shape[0] - 1e-9)))
     low = np.partition(x, m - 1, axis=0)[:m] if m < x.shape[0] else x
     return low.mean(axis=0)
@@ -238,7 +235,7 @@ def cvar(nb, alpha: float = 0.05) -> np.ndarray:
 
 def prob_negative(nb) -> np.ndarray:
     """Probability that each option's net benefit is below zero, (k,)."""
-    return (_as_matrix(nb, min_k=1) < 0).mean(axis=0)
+    return (as_matrix(nb, min_k=1) < 0).mean(axis=0)
 
 
 # ----------------------------------------------------------------------------- CEA
@@ -437,7 +434,7 @@ def evpi(nb, *, population=None, horizon=None, discount_rate: float = 0.0) -> fl
     .. [2] Briggs A, Claxton K, Sculpher M (2006). Decision Modelling for Health Economic
        Evaluation, ch. 6. Oxford University Press.
     """
-    x = _as_matrix(nb)
+    x = as_matrix(nb)
     value = float(x.max(axis=1).mean() - x.mean(axis=0).max())
     value = max(value, 0.0)
     return value * _population_factor(population, horizon, discount_rate)

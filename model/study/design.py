@@ -18,10 +18,9 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 
 from model.errors import ParamFileError
-from model.parameters import ParameterSet, short_description
-from model.regulation import build_model, evaluate
-from model.regulation.world import build_world, threshold_shares
-from model.sampling import Sampler, _entropy
+from model.inputs.parameters import ParameterSet, short_description
+from model.inputs.sampling import Sampler, seed_entropy
+from model.regulation import build_model, build_world, evaluate_at_threshold
 
 __all__ = ["ThresholdDesign", "optimise_threshold"]
 
@@ -88,59 +87,6 @@ class ThresholdDesign:
             f"each world."
         )
 
-    def figure(self):
-        """Plotly figure: the curve, the optimum and the EU rule marked."""
-        import plotly.graph_objects as go
-
-        fig = go.Figure()
-        band = 1.96 * self.mcse
-        fig.add_trace(
-            go.Scatter(
-                x=np.r_[self.thresholds, self.thresholds[::-1]],
-                y=np.r_[self.expected_net_benefit + band, (self.expected_net_benefit - band)[::-1]],
-                fill="toself",
-                line={"width": 0},
-                name="95% MC interval",
-                hoverinfo="skip",
-                opacity=0.3,
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=self.thresholds,
-                y=self.expected_net_benefit,
-                mode="lines+markers",
-                name=f"E[net benefit], {self.approach}",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[self.reference],
-                y=[self.reference_value],
-                mode="markers",
-                marker={"symbol": "diamond", "size": 12},
-                name="EU one-third rule",
-            )
-        )
-        if self.optimum is not None:
-            fig.add_trace(
-                go.Scatter(
-                    x=[self.optimum],
-                    y=[self.optimum_value],
-                    mode="markers",
-                    marker={"symbol": "star", "size": 14},
-                    name="optimum",
-                )
-            )
-        fig.update_xaxes(
-            type="log",
-            exponentformat="power",
-            title="threshold (share of base-model training compute)",
-        )
-        fig.update_yaxes(title="expected net benefit (present value)")
-        fig.update_layout(title="Where to draw the line", template="plotly_white")
-        return fig
-
 
 def _check(params: ParameterSet, approach: str, thresholds: np.ndarray):
     regulation = build_model(params)
@@ -202,7 +148,7 @@ def optimise_threshold(
     regulation = _check(params, approach, grid)
     if max_exceed_prob is not None and not 0 <= max_exceed_prob <= 1:
         raise ValueError(f"max_exceed_prob must lie in [0, 1]; got {max_exceed_prob}")
-    sampler = Sampler(params, int(n), design, _entropy(rng), int(chunk_size))
+    sampler = Sampler(params, int(n), design, seed_entropy(rng), int(chunk_size))
     chunks = [
         dict(zip(params.names, sampler.chunk(a, b).T, strict=True)) for a, b in sampler.bounds()
     ]
@@ -212,9 +158,7 @@ def optimise_threshold(
     def outcomes_at(tau: float):
         nb, exceeds = [], []
         for values, world in zip(chunks, worlds, strict=True):
-            values = {**values, THRESHOLD: np.full(world.harm.shape[-1], tau)}
-            share, risk = threshold_shares("compute", values, regulation.settings.horizon_years)
-            o = evaluate(regulation, values, replace(world, share_above=share, risk_above=risk))
+            o = evaluate_at_threshold(regulation, values, world, tau)
             nb.append(o.net_benefit[:, 0])
             exceeds.append(o.exceeds_acceptable[:, 0].any(axis=1))
         return np.concatenate(nb), np.concatenate(exceeds)
@@ -314,7 +258,7 @@ def _adaptive_table(results) -> pd.DataFrame:
 
 
 def _boxes(results, pairs: int) -> tuple:
-    from model.discovery import discover
+    from model.analysis.discovery import discover
 
     nb, names = results.net_benefit, results.approaches
     order = [names[k] for k in np.argsort(-nb.mean(axis=0)) if names[k] != "status_quo"]
@@ -346,7 +290,7 @@ def _readable(found, max_inputs: int = 3, min_coverage: float = 0.5):
 
 
 def _portfolio_tables(params, n: int, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from model.study import simulate
+    from model.study.simulate import simulate
 
     res = simulate(params, n=n, rng=rng, portfolios=True)
     summary = res.summary().sort_values("mean", ascending=False)

@@ -38,7 +38,7 @@ from scipy.linalg import cho_factor, cho_solve, solve
 from scipy.linalg.lapack import dpotri
 from threadpoolctl import threadpool_limits
 
-from model.decision import AnalysisInputError, _as_matrix, evpi
+from model.analysis.decision import AnalysisInputError, as_matrix, evpi
 
 __all__ = ["EVPPIWarning", "evppi", "research_priorities"]
 
@@ -461,7 +461,7 @@ def evppi(
     See the module docstring: Strong, Oakley & Brennan (2014); Strong & Oakley (2013);
     Sadatsafavi et al. (2013); Eilers & Marx (1996).
     """
-    x = _as_matrix(nb)
+    x = as_matrix(nb)
     n = x.shape[0]
     df = _inputs_frame(inputs, n)
     rng = np.random.default_rng(rng)
@@ -524,7 +524,7 @@ def research_priorities(
     nb, inputs, groups, **kwargs
         As :func:`evppi`.
     population, horizon, discount_rate
-        Scale to population values as :func:`model.decision.evpi`.
+        Scale to population values as :func:`model.analysis.decision.evpi`.
 
     Returns
     -------
@@ -532,7 +532,7 @@ def research_priorities(
         Sorted by decreasing EVPPI: ``evppi``, ``population_evppi`` (when population is
         given), ``share_of_evpi``, ``rank``.
     """
-    x = _as_matrix(nb)
+    x = as_matrix(nb)
     table = evppi(x, inputs, groups=groups, **kwargs)
     total = evpi(x)
     out = table[["evppi", "se", "method"]].copy()

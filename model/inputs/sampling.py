@@ -27,15 +27,15 @@ from functools import cached_property
 import numpy as np
 from scipy.stats import qmc
 
-from model.distributions import U_MAX, U_MIN
-from model.parameters import ParameterSet
+from model.inputs.distributions import U_MAX, U_MIN
+from model.inputs.parameters import ParameterSet
 
 __all__ = ["DESIGNS", "Draws", "Sampler", "sample"]
 
 DESIGNS = ("random", "lhs", "sobol")
 
 
-def _entropy(rng) -> int:
+def seed_entropy(rng) -> int:
     """An int entropy from an int seed, a SeedSequence or None (fresh entropy)."""
     if rng is None:
         return int(np.random.SeedSequence().entropy)
@@ -239,7 +239,7 @@ def sample(
     >>> import model  # doctest: +SKIP
     >>> draws = model.sample(params, n=4096, design="sobol", rng=1)  # doctest: +SKIP
     """
-    sampler = Sampler(params, int(n), design, _entropy(rng), int(chunk_size))
+    sampler = Sampler(params, int(n), design, seed_entropy(rng), int(chunk_size))
     # Stored column-major: each parameter's column is contiguous (fast ``draws[name]``).
     values_t = np.empty((len(params.names), sampler.n))
     for start, stop in sampler.bounds():

@@ -18,6 +18,10 @@ from model import decision, sensitivity, voi
 __all__ = ["Analysis", "analyse", "expert_evppi"]
 
 
+#: Default weights on risk reduction (1 = as valued) for the acceptability curve and frontier.
+WEIGHTS = np.round(np.linspace(0.0, 3.0, 61), 3)
+
+
 @dataclass(frozen=True)
 class Analysis:
     """Tables from :func:`analyse` (pandas DataFrames; None when a step was skipped).
@@ -31,7 +35,7 @@ class Analysis:
     ceaf : frontier over the same weights.
     icers : incremental table on means (costs vs effects).
     tornado, switching_values, sobol, evppi, convergence : see the functions in
-        :mod:`model.sensitivity` and :mod:`model.voi`.
+        :mod:`model.analysis.sensitivity` and :mod:`model.analysis.voi`.
     experts : per linearly pooled parameter (index ``parameter``): ``experts`` (names),
         ``weights``, ``evppi`` (value of learning which expert is right), ``share_of_evpi``,
         ``noise`` (what the estimator gives for an irrelevant indicator with the same group
@@ -81,7 +85,7 @@ def analyse(
         curve, default ``linspace(0, 3, 31)``: net benefit = weight * effects - costs.
     cvar_alpha : float
     evppi_method : str, optional
-        Passed to :func:`model.voi.evppi`.
+        Passed to :func:`model.analysis.voi.evppi`.
     one_way : bool
         Run tornado and switching values (they call ``results.evaluate``).
 
@@ -90,7 +94,7 @@ def analyse(
     Analysis
     """
     names = [str(a) for a in results.approaches]
-    nb = decision._as_matrix(results.net_benefit, "net_benefit")
+    nb = decision.as_matrix(results.net_benefit, "net_benefit")
     costs = np.asarray(results.costs, dtype=float)
     effects = np.asarray(results.effects, dtype=float)
     gen = np.random.default_rng(rng)
@@ -103,7 +107,7 @@ def analyse(
     summary["prob_negative"] = decision.prob_negative(nb)
     summary["max_regret"] = decision.minimax_regret(nb)
 
-    grid = np.linspace(0.0, 3.0, 31) if wtp is None else np.atleast_1d(np.asarray(wtp, float))
+    grid = WEIGHTS if wtp is None else np.atleast_1d(np.asarray(wtp, float))
     ceac = pd.DataFrame(
         decision.ceac(costs, effects, grid), index=pd.Index(grid, name="weight"), columns=names
     )
@@ -168,7 +172,7 @@ def analyse(
                 + ", ".join(missing)
             )
         else:
-            from model.parameters import expert_indicators
+            from model.inputs.parameters import expert_indicators
 
             seeds = gen.integers(2**63, size=2)  # drawn last: earlier results do not move
             idx = expert_indicators(params, inputs, rng=int(seeds[0]))
@@ -224,7 +228,7 @@ def expert_evppi(
 
     For an indicator ``e`` taking values 0..m-1 the EVPPI is
     ``sum_e P(e) max_a E[NB_a | e] - max_a E[NB_a]``, estimated from the group means of the
-    draws. A regression smoother (:func:`model.voi.evppi`) is built for continuous inputs;
+    draws. A regression smoother (:func:`model.analysis.voi.evppi`) is built for continuous inputs;
     on a discrete one the group means are the exact conditional expectations.
 
     Parameters
@@ -232,7 +236,7 @@ def expert_evppi(
     nb : array_like, (n, k)
         Net benefit draws, draws on axis 0.
     indicators : pandas.DataFrame, (n, p)
-        0-based expert index per draw (:func:`model.parameters.expert_indicators`).
+        0-based expert index per draw (:func:`model.inputs.parameters.expert_indicators`).
     names : sequence of str, optional
         Option names for ``best_by_expert`` (default ``0..k-1``).
     n_experts : dict, optional
@@ -254,7 +258,7 @@ def expert_evppi(
     Strong, M. and Oakley, J. E. (2013). An efficient method for computing single-parameter
     partial expected value of perfect information. Medical Decision Making 33(6), 755-766.
     """
-    x = decision._as_matrix(nb, "nb")
+    x = decision.as_matrix(nb, "nb")
     n, k = x.shape
     labels = [str(a) for a in (names if names is not None else range(k))]
     gen = np.random.default_rng(rng)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import platform
 import subprocess
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
@@ -18,12 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.executors import worker_count
-from model.parameters import ParameterSet
+from model.analysis.decision import prob_best
+from model.inputs.parameters import ParameterSet
+from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import PAYERS, Outcomes, RegulationModel, build_model, calibration, evaluate
-from model.runtime import tune_allocator
-from model.sampling import Sampler, _entropy
-from model.summaries import ALPHA, X_MIN, Moments, Summary, Tallies
+from model.study.executors import map_tasks, worker_count
+from model.study.runtime import tune_allocator
+from model.study.summaries import ALPHA, X_MIN, Moments, Summary, Tallies
 
 TASKS_PER_WORKER = 4
 KEEP = ("draws", "summary")
@@ -103,34 +102,6 @@ def run_task(
         moments.append(s.moments)
         tallies = s.tallies if tallies is None else tallies.merge(s.tallies)
     return moments, tallies
-
-
-def _map(task: Callable, args: list[tuple], executor, progress: bool) -> Iterator:
-    """Run tasks serially or on ``executor``, yielding results in submission order.
-
-    Each result is released as soon as it is consumed, so memory holds at most the results of
-    tasks that finished early, not of every task.
-    """
-    if executor is None:
-        results = (task(*a) for a in args)
-    else:
-        futures = deque(executor.submit(task, *a) for a in args)
-
-        def ordered():
-            try:
-                while futures:
-                    yield futures[0].result()
-                    futures.popleft()
-            finally:
-                for f in futures:
-                    f.cancel()
-
-        results = ordered()
-    if progress:
-        from tqdm.auto import tqdm
-
-        results = tqdm(results, total=len(args), desc="tasks", unit="task", leave=False)
-    return iter(results)
 
 
 def _task_bounds(n: int, chunk_size: int, executor, task_size: int | None) -> list[tuple]:
@@ -220,9 +191,9 @@ class Results:
 
     # -- tables -----------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
-        """One row per approach: net benefit mean, median, p05, p95, MC standard error, P(best)."""
+        """One row per approach: net benefit mean, median, p05, p95, MC standard error, P(best)
+        (ties split, :func:`model.decision.prob_best`)."""
         nb = self.net_benefit
-        best = np.bincount(nb.argmax(axis=1), minlength=nb.shape[1]) / self.n
         return pd.DataFrame(
             {
                 "approach": self.approaches,
@@ -231,7 +202,7 @@ class Results:
                 "p05": np.quantile(nb, 0.05, axis=0),
                 "p95": np.quantile(nb, 0.95, axis=0),
                 "mcse": nb.std(axis=0, ddof=1) / np.sqrt(self.n),
-                "prob_best": best,
+                "prob_best": prob_best(nb),
             }
         ).set_index("approach")
 
@@ -314,7 +285,7 @@ class SummaryResults:
     Same tables as :class:`Results` (``summary()``, ``components()``) without per-draw arrays.
     Means, MC standard errors, probabilities and the EVPI equal draws mode up to rounding;
     medians and 5/95% quantiles come from a sketch with relative accuracy
-    :data:`model.summaries.ALPHA` (0.5%; bound stated in :mod:`model.summaries`).
+    :data:`model.study.summaries.ALPHA` (0.5%; bound stated in :mod:`model.study.summaries`).
     """
 
     params: ParameterSet
@@ -411,7 +382,7 @@ def simulate(
         variances are merged, so it changes them in the last bits only (~1e-15 relative).
     executor : concurrent.futures.Executor, optional
         Runs tasks (processes, a Dask client's executor, ...; see
-        :func:`model.executors.executor_from_spec`); default serial. Results are bit-identical
+        :func:`model.study.executors.executor_from_spec`); default serial. Results are bit-identical
         whatever the executor and its number of workers.
     portfolios : bool
         Evaluate every combination of the declared instruments instead of the named approaches.
@@ -436,16 +407,16 @@ def simulate(
     regulation = build_model(params)
     if portfolios:
         regulation = regulation.with_portfolios()
-    sampler = Sampler(params, int(n), design, _entropy(rng), int(chunk_size))
+    sampler = Sampler(params, int(n), design, seed_entropy(rng), int(chunk_size))
     tasks = _task_bounds(sampler.n, int(chunk_size), executor, task_size)
     if executor is not None:
-        _warm(params)
+        warm_tables(params)
     into = None  # a run's tables, allocated once; serial chunks are written in place
     if keep == "draws":
         into = (np.empty((sampler.n, len(params.names)), order="F"), Outcomes.empty(regulation, n))
     in_place = keep == "draws" and executor is None
     args = [(sampler, regulation, a, b, keep, into if in_place else None) for a, b in tasks]
-    results = _map(run_task, args, executor, progress)
+    results = map_tasks(run_task, args, executor, progress)
     provenance = {
         "package_version": _version(),
         "git_commit": _git_commit(),
@@ -484,7 +455,7 @@ def simulate(
     return SummaryResults(params, regulation, stats, provenance)
 
 
-def _warm(params: ParameterSet) -> None:
+def warm_tables(params: ParameterSet) -> None:
     """Build the distributions' inverse-CDF tables here, once: they then travel with ``params``
     to every task instead of being rebuilt by each worker."""
     params.transform(np.full((1, len(params.uncertain_names)), 0.5))

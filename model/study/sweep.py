@@ -20,9 +20,11 @@ import numpy as np
 import pandas as pd
 
 from model.errors import ParamFileError
-from model.parameters import ParameterSet, load_params
-from model.sampling import _entropy
-from model.study import _map, _warm, simulate
+from model.inputs.parameters import ParameterSet
+from model.inputs.paramfiles import load_params
+from model.inputs.sampling import seed_entropy
+from model.study.executors import map_tasks
+from model.study.simulate import simulate, warm_tables
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -54,104 +56,6 @@ class SweepResult:
             columns={"approach": "preferred"}
         )
         return out.merge(self.points[["point", "evpi"]], on="point").reset_index(drop=True)
-
-    def figure(self):
-        """Plotly figure of the preferred approach across the sweep.
-
-        One numeric parameter: expected net benefit of each approach against it, the preferred
-        approach marked. Two parameters on a grid: a heatmap of the preferred approach. Else
-        (scenarios, zipped or larger sweeps): grouped bars per point, the preferred one marked.
-        """
-        import plotly.graph_objects as go
-
-        t, pref = self.table, self.preferred()
-        approaches = list(dict.fromkeys(t["approach"]))
-        numeric = all(pd.api.types.is_numeric_dtype(t[v]) for v in self.varied)
-        if len(self.varied) == 1 and numeric:
-            (x,) = self.varied
-            fig = go.Figure()
-            for a in approaches:
-                rows = t[t["approach"] == a]
-                fig.add_scatter(
-                    x=rows[x],
-                    y=rows["mean"],
-                    mode="lines+markers",
-                    name=a,
-                    error_y={"type": "data", "array": 1.96 * rows["mcse"], "visible": True},
-                )
-            fig.add_scatter(
-                x=pref[x],
-                y=pref["mean"],
-                mode="markers",
-                name="preferred",
-                text=pref["preferred"],
-                marker={"symbol": "star", "size": 14, "color": "black"},
-                hovertemplate="%{text}<br>%{x}: %{y:.3s}<extra>preferred</extra>",
-            )
-            values = t[x].to_numpy(dtype=float)
-            log = bool((values > 0).all() and values.max() / values.min() >= 20)
-            fig.update_layout(
-                title=f"Expected net benefit against {x}",
-                xaxis={"title": x, "type": "log" if log else "linear"},
-                yaxis={"title": "expected net benefit (present value)"},
-            )
-            return fig
-        if len(self.varied) == 2 and self.grid and numeric:
-            y, x = self.varied
-            codes = pref.assign(code=pref["preferred"].map(approaches.index))
-            z = codes.pivot(index=y, columns=x, values="code")
-            text = codes.pivot(index=y, columns=x, values="preferred")
-            k = len(approaches)
-            palette = [
-                "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-            ]  # fmt: skip
-            scale = []
-            for i in range(k):
-                c = palette[i % len(palette)]
-                scale += [[i / k, c], [(i + 1) / k, c]]
-            fig = go.Figure(
-                go.Heatmap(
-                    z=z.to_numpy(),
-                    x=[str(v) for v in z.columns],
-                    y=[str(v) for v in z.index],
-                    text=text.to_numpy(),
-                    texttemplate="%{text}",
-                    hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>%{{text}}<extra></extra>",
-                    colorscale=scale,
-                    zmin=-0.5,
-                    zmax=k - 0.5,
-                    showscale=False,
-                )
-            )
-            fig.update_layout(
-                title="Preferred approach (highest expected net benefit)",
-                xaxis={"title": x, "type": "category"},
-                yaxis={"title": y, "type": "category"},
-            )
-            return fig
-        labels = {
-            p: ", ".join(f"{v}={r[v]}" if v != "scenario" else str(r[v]) for v in self.varied)
-            for p, r in self.points.set_index("point").iterrows()
-        }
-        fig = go.Figure()
-        for a in approaches:
-            rows = t[t["approach"] == a]
-            fig.add_bar(x=[labels[p] for p in rows["point"]], y=rows["mean"], name=a)
-        fig.add_scatter(
-            x=[labels[p] for p in pref["point"]],
-            y=pref["mean"],
-            mode="markers",
-            name="preferred",
-            text=pref["preferred"],
-            marker={"symbol": "star", "size": 14, "color": "black"},
-        )
-        fig.update_layout(
-            barmode="group",
-            title="Expected net benefit per point; star: preferred approach",
-            yaxis={"title": "expected net benefit (present value)"},
-        )
-        return fig
 
 
 def _values(name: str, values) -> np.ndarray:
@@ -279,15 +183,15 @@ def sweep(
     points = _vary_points(params, vary, grid) if vary is not None else _scenario_points(
         params, scenarios
     )  # fmt: skip
-    seed = _entropy(rng)
+    seed = seed_entropy(rng)
     if executor is not None:  # build inverse-CDF tables once; they travel with each point
         for _, p in points:
-            _warm(p)
+            warm_tables(p)
     args = [(p, int(n), design, seed, int(chunk_size)) for _, p in points]
     varied = tuple(points[0][0])
     tables, rows = [], []
     for i, ((values, _), out) in enumerate(
-        zip(points, _map(_run_point, args, executor, progress), strict=True)
+        zip(points, map_tasks(_run_point, args, executor, progress), strict=True)
     ):
         tables.append(out["table"].assign(point=i, **values))
         rows.append({"point": i, **values, "evpi": out["evpi"]})

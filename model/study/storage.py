@@ -39,12 +39,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.distributions import from_spec
 from model.errors import ParamFileError
-from model.parameters import Correlation, Parameter, ParameterSet, _freeze
+from model.inputs.distributions import from_spec
+from model.inputs.parameters import Correlation, Parameter, ParameterSet, freeze
 from model.regulation import PAYERS, Outcomes, build_model
-from model.study import Results, SummaryResults
-from model.summaries import Moments, QuantileSketch, Summary, Tallies
+from model.study.simulate import Results, SummaryResults
+from model.study.summaries import Moments, QuantileSketch, Summary, Tallies
 
 __all__ = ["FORMAT", "VERSION", "load_results", "save_results"]
 
@@ -117,7 +117,7 @@ def _params_from_json(d: dict) -> ParameterSet:
         names=tuple(parameters),
         parameters=MappingProxyType(parameters),
         correlations=tuple(Correlation(**c) for c in d["correlations"]),
-        structure=_freeze(d["structure"]),
+        structure=freeze(d["structure"]),
         structure_files=MappingProxyType(dict(d["structure_files"])),
         files=tuple(d["files"]),
         file_hashes=MappingProxyType(dict(d["file_hashes"])),

@@ -42,9 +42,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.decision import AnalysisInputError
+from model.analysis.decision import AnalysisInputError
 
-__all__ = ["Box", "PrimResult", "discover", "prim", "tradeoff_figure"]
+__all__ = ["Box", "PrimResult", "discover", "prim"]
 
 
 # --------------------------------------------------------------------------- value objects
@@ -279,7 +279,7 @@ def _as_inputs(inputs, names: Sequence[str] | None = None) -> tuple[np.ndarray, 
                 "PRIM here peels real-valued inputs only: encode it as numbers or drop it"
             )
         x = inputs.to_numpy(dtype=float)
-    elif hasattr(inputs, "to_frame") and hasattr(inputs, "names"):  # model.sampling.Draws
+    elif hasattr(inputs, "to_frame") and hasattr(inputs, "names"):  # model.inputs.sampling.Draws
         return _as_inputs(inputs.to_frame(), names)
     else:
         try:
@@ -654,57 +654,3 @@ def discover(
     return dataclasses.replace(
         res, subject=f"{names[ia]} beats {names[ib]}", contrast=(names[ia], names[ib])
     )
-
-
-def tradeoff_figure(result: PrimResult):
-    """Plotly figure: coverage vs density along the peeling trajectory.
-
-    Points are coloured by the number of restricted inputs; the chosen box is ringed.
-    """
-    import plotly.graph_objects as go
-
-    steps = np.arange(result.n_steps)
-    hover = [
-        f"step {i}<br>coverage {c:.3f}<br>density {d:.3f}<br>mass {m:.3f}<br>restricted {r}"
-        for i, c, d, m, r in zip(
-            steps, result.coverage, result.density, result.mass, result.n_restricted, strict=True
-        )
-    ]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=result.coverage,
-            y=result.density,
-            mode="markers",
-            name="peeling trajectory",
-            text=hover,
-            hoverinfo="text",
-            marker={
-                "color": result.n_restricted,
-                "colorscale": "Viridis",
-                "showscale": True,
-                "colorbar": {"title": {"text": "restricted<br>inputs"}},
-                "size": 8,
-            },
-        )
-    )
-    c = result.chosen
-    fig.add_trace(
-        go.Scatter(
-            x=[c.coverage],
-            y=[c.density],
-            mode="markers",
-            name="chosen box (pasted)" if c.pasted else f"chosen box (step {c.step})",
-            marker={"symbol": "circle-open", "size": 18, "color": "crimson", "line": {"width": 3}},
-            hoverinfo="text",
-            text=[result.describe()],
-        )
-    )
-    fig.update_layout(
-        xaxis_title="coverage",
-        yaxis_title="density",
-        xaxis_range=[0, 1.02],
-        title="PRIM peeling trajectory",
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return fig

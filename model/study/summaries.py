@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.analysis.decision import best_counts
 from model.regulation import PAYERS, Outcomes
 
 __all__ = [
@@ -224,7 +225,7 @@ class Tallies:
 
     minimum: np.ndarray  # (C, k)
     maximum: np.ndarray  # (C, k)
-    best: np.ndarray  # (k,) draws where the approach has the highest net benefit
+    best: np.ndarray  # (k,) draws where the approach has the highest net benefit (ties split)
     negative: np.ndarray  # (k,) draws with net benefit < 0
     exceeds: np.ndarray  # (k, H) draws with residual harm above the acceptable level
     sketch: QuantileSketch  # series (C, k) flattened row-major
@@ -236,7 +237,7 @@ class Tallies:
         return cls(
             stack.min(axis=0),
             stack.max(axis=0),
-            np.bincount(nb.argmax(axis=1), minlength=k).astype(np.int64),
+            best_counts(nb),
             (nb < 0).sum(axis=0).astype(np.int64),
             o.exceeds_acceptable.sum(axis=0).astype(np.int64),
             QuantileSketch.of(stack.reshape(m, c * k), alpha),

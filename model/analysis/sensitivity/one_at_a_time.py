@@ -1,0 +1,204 @@
+"""One-at-a-time and two-way analyses: tornado, spider, two-way grids and switching values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+
+from model.analysis.decision import AnalysisInputError
+from model.analysis.sensitivity.problem import (
+    call_model,
+    marginal_ppf,
+    problem_names,
+    to_data_units,
+)
+
+
+def _base_row(problem, names) -> np.ndarray:
+    return to_data_units(problem, np.full((1, len(names)), 0.5))[0]
+
+
+def _select(names, which) -> list[int]:
+    if which is None:
+        return list(range(len(names)))
+    which = [which] if isinstance(which, str) else list(which)
+    bad = [w for w in which if w not in names]
+    if bad:
+        raise AnalysisInputError(f"unknown parameter '{bad[0]}'; known: {names}")
+    return [names.index(w) for w in which]
+
+
+def _reduce_output(y: np.ndarray, output, ref_row: np.ndarray | None = None) -> np.ndarray:
+    """One output column: the chosen one, or best minus second best at the base row."""
+    if y.shape[1] == 1:
+        return y[:, 0]
+    if output is not None:
+        if not 0 <= int(output) < y.shape[1]:
+            raise AnalysisInputError(f"output {output} out of range for {y.shape[1]} outputs")
+        return y[:, int(output)]
+    ref = y[0] if ref_row is None else ref_row
+    first, second = np.argsort(ref)[::-1][:2]
+    return y[:, first] - y[:, second]
+
+
+def tornado(func, problem, *, low=0.05, high=0.95, output=None, names=None) -> pd.DataFrame:
+    """One-way sensitivity on the marginals, sorted by swing.
+
+    The base case is the median row ``problem.transform(0.5, ..., 0.5)``; each parameter in
+    turn is set to its marginal ``low`` and ``high`` quantiles
+    (``problem.parameters[name].dist.ppf``) with the others at the base case. With
+    correlated inputs this is one-way on the marginals: the other inputs are *not* moved
+    to their conditional values.
+
+    Parameters
+    ----------
+    output : int, optional
+        Output column when func returns (m, k). Default: the preferred option's net benefit
+        minus the runner-up's at the base case (the decision-relevant difference).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``parameter, low_value, high_value, y_low, y_high, base, swing``.
+    """
+    pn = problem_names(problem)
+    cols = _select(pn, names)
+    base = _base_row(problem, pn)
+    rows = [base]
+    vals = []
+    for j in cols:
+        v = marginal_ppf(problem, pn[j], j, np.array([low, high]))
+        vals.append(v)
+        for vv in v:
+            r = base.copy()
+            r[j] = vv
+            rows.append(r)
+    y_all = call_model(func, np.array(rows))
+    y = _reduce_output(y_all, output)
+    out = pd.DataFrame(
+        {
+            "parameter": [pn[j] for j in cols],
+            "low_value": [v[0] for v in vals],
+            "high_value": [v[1] for v in vals],
+            "y_low": y[1::2],
+            "y_high": y[2::2],
+            "base": y[0],
+        }
+    )
+    out["swing"] = (out["y_high"] - out["y_low"]).abs()
+    return out.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def spider(func, problem, quantiles=None, *, output=None, names=None) -> pd.DataFrame:
+    """One-way curves: each parameter across marginal quantiles, the others at the base case.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table ``parameter, quantile, value, y``.
+    """
+    q = np.linspace(0.05, 0.95, 19) if quantiles is None else np.asarray(quantiles, float)
+    pn = problem_names(problem)
+    cols = _select(pn, names)
+    base = _base_row(problem, pn)
+    rows, recs = [base], []
+    for j in cols:
+        for qq, vv in zip(q, marginal_ppf(problem, pn[j], j, q), strict=True):
+            r = base.copy()
+            r[j] = vv
+            rows.append(r)
+            recs.append((pn[j], qq, vv))
+    y = _reduce_output(call_model(func, np.array(rows)), output)[1:]
+    out = pd.DataFrame(recs, columns=["parameter", "quantile", "value"])
+    out["y"] = y
+    return out
+
+
+def two_way(func, problem, a: str, b: str, grid=11, *, option_names=None) -> pd.DataFrame:
+    """Preferred option (argmax over the k outputs) on a grid of two parameters.
+
+    Both parameters move over marginal quantiles ``linspace(0.05, 0.95, grid)`` (or the
+    given quantiles); the others stay at the base case.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: values of ``a``; columns: values of ``b``; cells: the preferred option
+        (its name when ``option_names`` is given, else its index).
+    """
+    pn = problem_names(problem)
+    ia, ib = _select(pn, [a, b])
+    q = np.linspace(0.05, 0.95, grid) if np.isscalar(grid) else np.asarray(grid, float)
+    va = marginal_ppf(problem, a, ia, q)
+    vb = marginal_ppf(problem, b, ib, q)
+    base = _base_row(problem, pn)
+    x = np.tile(base, (q.size * q.size, 1))
+    x[:, ia] = np.repeat(va, q.size)
+    x[:, ib] = np.tile(vb, q.size)
+    y = call_model(func, x)
+    best = np.argmax(y, axis=1).reshape(q.size, q.size)
+    if option_names is not None:
+        best = np.asarray(list(option_names), dtype=object)[best]
+    return pd.DataFrame(best, index=pd.Index(va, name=a), columns=pd.Index(vb, name=b))
+
+
+def switching_values(
+    func, problem, names=None, *, n_grid: int = 41, q_range=(0.005, 0.995), option_names=None
+) -> pd.DataFrame:
+    """Values of each parameter at which the preferred option changes (one-way).
+
+    The preferred option is the argmax of ``func`` at the base case (medians). Each
+    parameter moves over a quantile grid in ``q_range``; where the preferred option's lead
+    over the best alternative changes sign, the switching quantile is found with
+    ``scipy.optimize.brentq`` and mapped to data units by the marginal inverse CDF.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter, switching_value`` (first one, or None), ``quantile``,
+        ``to_option`` and ``all_values`` (tuple of every switching value).
+    """
+    pn = problem_names(problem)
+    cols = _select(pn, names)
+    base = _base_row(problem, pn)
+    y0 = call_model(func, base[None, :])[0]
+    if y0.size < 2:
+        raise AnalysisInputError("switching values need func to return k >= 2 outputs")
+    star = int(np.argmax(y0))
+    label = (lambda i: list(option_names)[i]) if option_names is not None else (lambda i: i)
+    q = np.linspace(q_range[0], q_range[1], n_grid)
+
+    def rows_for(j, qs):
+        v = marginal_ppf(problem, pn[j], j, np.atleast_1d(qs))
+        x = np.tile(base, (v.size, 1))
+        x[:, j] = v
+        return x, v
+
+    def lead(y):
+        other = np.delete(y, star, axis=1).max(axis=1)
+        return y[:, star] - other
+
+    xs = np.concatenate([rows_for(j, q)[0] for j in cols])
+    y_all = call_model(func, xs).reshape(len(cols), n_grid, -1)
+    recs = []
+    for c, j in enumerate(cols):
+        h = lead(y_all[c])
+        found = []
+        for i in np.flatnonzero(np.sign(h[:-1]) * np.sign(h[1:]) < 0):
+            f = lambda qq, j=j: float(lead(call_model(func, rows_for(j, qq)[0]))[0])  # noqa: E731
+            qs = brentq(f, q[i], q[i + 1], xtol=1e-12)
+            v = rows_for(j, qs)[1]
+            found.append((float(v[0]), float(qs), label(int(np.argmax(y_all[c, i + 1])))))
+        recs.append(
+            (
+                pn[j],
+                found[0][0] if found else None,
+                found[0][1] if found else None,
+                found[0][2] if found else None,
+                tuple(f[0] for f in found),
+            )
+        )
+    return pd.DataFrame(
+        recs, columns=["parameter", "switching_value", "quantile", "to_option", "all_values"]
+    )

@@ -1,0 +1,1 @@
+"""Layers 1-2, inputs: distributions, parameter sets and their files, sampling designs."""

@@ -1,0 +1,2 @@
+"""Layer 5, orchestration: simulate, mergeable summaries, analyse, threshold design, sweeps,
+comparisons, storage and executors."""
