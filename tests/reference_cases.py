@@ -1,15 +1,19 @@
-"""Shared test settings: where the published reference cases live."""
+"""Where the published reference cases live: ``tests/data/reference`` inside the repository.
+
+Each case is a folder named as in the source collection (``05_dampack_herc_icers``, ...); see
+``tests/data/reference/README.md`` for each one's origin and licence. The larger tables are
+stored gzip-compressed (``*.csv.gz``); pandas and ``decision.load_psa`` read them as they are.
+Nothing here looks outside the repository: a missing file is an error, never a skip.
+"""
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
 
 
-def validation_dir() -> Path:
-    """``shared/validation`` beside the checkout (as CI lays it out), else the workplace copy."""
-    for candidate in (ROOT.parent / "shared" / "validation", Path("/work/shared/validation")):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(
-        f"reference cases not found beside {ROOT} (expected ../shared/validation)"
-    )
+def reference_case(name: str) -> Path:
+    """The folder of one reference case, e.g. ``reference_case("10_voi_chemo")``."""
+    folder = REFERENCE / name
+    if not folder.is_dir():
+        raise FileNotFoundError(f"reference case {name!r} not found in {REFERENCE}")
+    return folder

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from model.analysis import Analysis, analyse, expert_evppi
+from model.study.analyse import Analysis, analyse, expert_evppi
 
 
 def _results(n=4096, seed=0):
@@ -55,7 +55,7 @@ def test_analyse_linear_known_answers():
     assert out.summary["prob_best"].idxmax() == "one"
     np.testing.assert_allclose(out.summary["prob_best"].sum(), 1.0)
     np.testing.assert_allclose(out.evpi, out.summary["expected_loss"].min(), rtol=1e-12)
-    assert out.ceac.shape == (31, 3)
+    assert out.ceac.shape == (61, 3)  # the one weight grid, 0 to 3 in steps of 0.05
     np.testing.assert_allclose(out.ceac.loc[0.0, "status_quo"], 1.0)  # weight 0: costs only
     # leading pair: one - two = a - b - 0.1 - 0.1 c ; tornado swing a > b > c
     assert list(out.tornado["parameter"]) == ["a", "b", "c"]

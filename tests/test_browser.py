@@ -15,7 +15,6 @@ import pytest
 import model
 from model.report import write_report
 
-ROOT = Path(__file__).resolve().parents[1]
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -41,9 +40,8 @@ def _chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
-    params = model.load_params(ROOT / "params" / "baseline.toml")
-    res = model.simulate(params, n=1024, rng=3)
+def report(baseline_results_small, tmp_path_factory) -> Path:
+    res = baseline_results_small
     rule = model.design.design_rule(res, n=1024)  # the "Designing the rule" section too
     return write_report(res, tmp_path_factory.mktemp("browser") / "report.html", rule=rule)
 

@@ -1,17 +1,14 @@
-"""Known-answer tests for model.decision (dampack / BCEA / voi reference cases)."""
+"""Known-answer tests for model.analysis.decision (dampack / BCEA / voi reference cases)."""
 
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
-from reference_cases import validation_dir
+from reference_cases import reference_case
 from scipy.stats import norm
 
 from model import decision as dec
-
-VAL = validation_dir()
-needs_val = pytest.mark.skipif(not VAL.is_dir(), reason="validation data not available")
 
 
 def _check_icer_table(table, exp, rtol=1e-9):
@@ -28,26 +25,23 @@ def _check_icer_table(table, exp, rtol=1e-9):
         np.testing.assert_allclose(table[col].to_numpy(float), want, rtol=rtol, equal_nan=True)
 
 
-@needs_val
 def test_icers_herc_strong_and_extended_dominance():
-    d = VAL / "05_dampack_herc_icers"
+    d = reference_case("05_dampack_herc_icers")
     inp = pd.read_csv(d / "inputs.csv")
     exp = json.loads((d / "expected.json").read_text())["expected"]["icer_table"]
     table = dec.icers(inp["cost"], inp["effect"], inp["strategy"])
     _check_icer_table(table, exp)
 
 
-@needs_val
 def test_icers_ties_reference_is_cheapest_most_effective():
-    inp = pd.read_csv(VAL / "06_dampack_ties_reference" / "inputs.csv")
+    inp = pd.read_csv(reference_case("06_dampack_ties_reference") / "inputs.csv")
     table = dec.icers(inp["cost"], inp["effect"], inp["strategy"])
     assert table["strategy"].iloc[0] == "Test & treat"  # dampack test_calculate_icers.R
     assert list(table["status"]) == ["ND", "D", "D"]
 
 
-@needs_val
 def test_icers_hiv_screening_paltiel():
-    inp = pd.read_csv(VAL / "07_dampack_hiv_screening" / "inputs.csv")
+    inp = pd.read_csv(reference_case("07_dampack_hiv_screening") / "inputs.csv")
     table = dec.icers(inp["cost"], inp["effect"], inp["strategy"])
     assert list(table["strategy"]) == ["status quo", "one time", "5yr", "3yr", "annual"]
     assert list(table["status"]) == ["ND", "ND", "ND", "ND", "D"]
@@ -56,9 +50,8 @@ def test_icers_hiv_screening_paltiel():
     )
 
 
-@needs_val
 def test_icers_hundred_strategies_frontier_is_convex_hull():
-    inp = pd.read_csv(VAL / "13_dampack_hund_strat_frontier" / "inputs.csv")
+    inp = pd.read_csv(reference_case("13_dampack_hund_strat_frontier") / "inputs.csv")
     table = dec.icers(inp["Cost"], inp["QALYs"], inp["Strategy"])
     nd = table[table["status"] == "ND"]
     icer = nd["icer"].to_numpy()[1:]
@@ -75,10 +68,9 @@ def test_icers_hundred_strategies_frontier_is_convex_hull():
     assert list(inp["Strategy"].astype(str).iloc[idx]) == list(nd["strategy"])
 
 
-@needs_val
 def test_cdiff_icers_evpi_ceac():
-    d = VAL / "08_dampack_cdiff_psa"
-    cost, eff = pd.read_csv(d / "cost.csv"), pd.read_csv(d / "effect.csv")
+    d = reference_case("08_dampack_cdiff_psa")
+    cost, eff = pd.read_csv(d / "cost.csv.gz"), pd.read_csv(d / "effect.csv.gz")
     exp = json.loads((d / "expected.json").read_text())["expected"]
     table = dec.icers(cost.to_numpy(), eff.to_numpy(), cost.columns)
     _check_icer_table(table, exp["published"]["icer_table"], rtol=1e-9)
@@ -93,13 +85,12 @@ def test_cdiff_icers_evpi_ceac():
         assert frontier["option"].iloc[0] == ref["optimal_strategy"]
 
 
-@needs_val
 def test_example_psa_load_and_curves():
-    d = VAL / "09_dampack_example_psa"
+    d = reference_case("09_dampack_example_psa")
     psa = dec.load_psa(
-        cost=d / "cost.csv",
-        effect=d / "effect.csv",
-        parameters=d / "parameters.csv",
+        cost=d / "cost.csv.gz",
+        effect=d / "effect.csv.gz",
+        parameters=d / "parameters.csv.gz",
         wtp=d / "wtp.csv",
     )
     assert psa.names == ("Chemo", "Radio", "Surgery") and psa.n == 10000
@@ -112,14 +103,13 @@ def test_example_psa_load_and_curves():
         assert np.argmax(curve[i]) == np.argmax(dec.prob_best(nb))
 
 
-@needs_val
 def test_voi_chemo_evpi_by_wtp():
-    d = VAL / "10_voi_chemo"
+    d = reference_case("10_voi_chemo")
     exp = json.loads((d / "expected.json").read_text())["expected"]["published"]
-    nb = pd.read_csv(d / "chemo_nb.csv").to_numpy()
+    nb = pd.read_csv(d / "chemo_nb.csv.gz").to_numpy()
     np.testing.assert_allclose(dec.evpi(nb), 368.6050962259178, rtol=1e-9)
     np.testing.assert_allclose(dec.evpi(nb), exp["EVPI_chemo_nb_wtp20000"], atol=1e-4)
-    psa = dec.load_psa(cost=d / "cost.csv", effect=d / "effect.csv")
+    psa = dec.load_psa(cost=d / "cost.csv.gz", effect=d / "effect.csv.gz")
     for k, v in exp["EVPI_chemo_cea_by_k"].items():
         np.testing.assert_allclose(dec.evpi(psa.nb(float(k))), v, rtol=1e-9)
     np.testing.assert_allclose(dec.prob_best(nb), [0.5077, 0.4923], atol=1e-12)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,10 +10,9 @@ from scipy.special import ndtr
 from tiny_world import TINY_STRUCTURE, write_tiny
 
 import model
-from model.design import optimise_threshold
 from model.errors import ParamFileError
-
-ROOT = Path(__file__).resolve().parents[1]
+from model.report import figures
+from model.study.design import optimise_threshold
 
 COMPUTE = TINY_STRUCTURE.replace("horizon_years = 2", 'horizon_years = 1\nthreshold = "compute"')
 # NB(tau) = H e rho_T(tau) - N K s_T(tau) with full compliance and no entry response, so
@@ -70,8 +68,8 @@ def test_cap_on_exceedance_binds_at_the_boundary(tmp_path):
     assert np.all(d.prob_exceeds[d.feasible] == 0.0)
 
 
-def test_curve_agrees_with_simulate_on_common_random_numbers():
-    params = model.load_params(ROOT / "params" / "baseline.toml")
+def test_curve_agrees_with_simulate_on_common_random_numbers(baseline_params):
+    params = baseline_params
     d = optimise_threshold(params, thresholds=[0.01, 0.1, 1 / 3], n=2048, rng=4, refine=False)
     res = model.simulate(params.replace(threshold_compute=0.1), n=2048, rng=4)
     j = res.approaches.index("targeted_downstream")
@@ -79,7 +77,7 @@ def test_curve_agrees_with_simulate_on_common_random_numbers():
     assert d.draw_optima.shape == (2048,)
     assert set(np.unique(d.draw_optima)) <= set(d.thresholds)
     assert "EU rule" in d.describe()
-    assert len(d.figure().data) >= 3
+    assert len(figures.threshold_curve(d).data) >= 3
 
 
 def test_bad_input(tmp_path):

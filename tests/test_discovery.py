@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.discovery import PrimResult, _sig2, discover, prim, tradeoff_figure
+from model.analysis.discovery import PrimResult, _sig2, discover, prim
+from model.report import figures
 
 NAMES = [f"x{j}" for j in range(7)]
 
@@ -142,7 +143,7 @@ def test_paste_never_lowers_density_or_support():
 def test_tradeoff_figure():
     x, y = _planted(n=3000)
     res = prim(x, y)
-    fig = tradeoff_figure(res)
+    fig = figures.prim_tradeoff(res)
     assert len(fig.data) == 2
     np.testing.assert_array_equal(fig.data[0].x, res.coverage)
     assert list(fig.data[0].marker.color) == list(res.n_restricted)

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from model.distributions import FAMILIES, TABLE_RTOL, from_spec
 from model.errors import ParamFileError
+from model.inputs.distributions import FAMILIES, TABLE_RTOL, from_spec
 
 SPECS = {
     "fixed": {"dist": "fixed", "value": 3.0},

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.executors import ExecutorSpecError, executor_from_spec, worker_count
-from model.parameters import load_params
-from model.study import simulate
+from model.inputs.paramfiles import load_params
+from model.study.executors import ExecutorSpecError, executor_from_spec, worker_count
+from model.study.simulate import simulate
 
 PARAMS = load_params(Path(__file__).parents[1] / "params" / "baseline.toml")
 KW = {"n": 12_000, "rng": 11, "design": "sobol", "chunk_size": 2048}

@@ -1,10 +1,11 @@
 """Every notebook in notebooks/ executes top to bottom (kernel python3, cwd = notebooks/).
 
-Notebooks are committed without outputs; each runs in well under 30 s (small n)."""
+Notebooks are committed without outputs and use a small n. How long they take is not asserted
+here (a wall-clock limit fails under load): it is timed in tests/benchmarks/test_bench_notebooks.py.
+"""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,6 @@ def test_notebook_is_committed_without_outputs(path):
 def test_notebook_executes(path, tmp_path, monkeypatch):
     monkeypatch.setenv("HEADWATER_NOTEBOOK_OUT", str(tmp_path))  # the kernel inherits it
     nb = nbformat.read(path, as_version=4)
-    started = time.perf_counter()
     client = nbclient.NotebookClient(
         nb,
         kernel_name="python3",
@@ -40,7 +40,6 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    elapsed = time.perf_counter() - started
     errors = [
         o
         for c in nb.cells
@@ -49,4 +48,3 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
         if o.get("output_type") == "error"
     ]
     assert errors == []
-    assert elapsed < 60, f"{path.name} took {elapsed:.0f} s; keep notebooks under 30 s"

@@ -8,7 +8,8 @@ import pytest
 from scipy import stats
 
 from model.errors import ParamFileError, ParamFileErrors
-from model.parameters import ParameterSet, load_params, validate_files
+from model.inputs.parameters import ParameterSet
+from model.inputs.paramfiles import load_params, validate_files
 
 DATA = Path(__file__).parent / "data" / "params"
 BAD = DATA / "bad"

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
-from model.distributions import Pool, expert_index, from_spec
 from model.errors import ParamFileError
-from model.parameters import expert_indicators, load_params
-from model.sampling import sample
+from model.inputs.distributions import Pool, expert_index, from_spec
+from model.inputs.parameters import expert_indicators
+from model.inputs.paramfiles import load_params
+from model.inputs.sampling import sample
 
 DATA = Path(__file__).parent / "data" / "params"
 A = {"name": "Expert A", "weight": 0.6, "dist": "beta", "alpha": 2, "beta": 4}

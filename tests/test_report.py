@@ -35,9 +35,8 @@ SECTIONS = [
 
 
 @pytest.fixture(scope="module")
-def results():
-    params = model.load_params(ROOT / "params" / "baseline.toml")
-    return model.simulate(params, n=1024, rng=7)
+def results(baseline_results_small):
+    return baseline_results_small
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +187,7 @@ def test_share_and_number():
 
 
 def test_summary_says_what_designing_the_rule_found(results, analysis, html, tmp_path):
-    from model.design import design_rule
+    from model.study.design import design_rule
 
     rule = design_rule(results, n=512, pairs=1)
     page = write_report(results, tmp_path / "rule.html", analysis=analysis, rule=rule)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.parameters import load_params
-from model.sampling import Draws, Sampler, sample
+from model.inputs.paramfiles import load_params
+from model.inputs.sampling import Draws, Sampler, sample
 
 DATA = Path(__file__).parent / "data" / "params"
 

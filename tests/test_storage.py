@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from model.errors import ParamFileError
-from model.parameters import load_params
-from model.sampling import sample
-from model.storage import FORMAT, load_results, save_results
-from model.study import Results, SummaryResults, simulate
+from model.inputs.paramfiles import load_params
+from model.inputs.sampling import sample
+from model.study.simulate import Results, SummaryResults, simulate
+from model.study.storage import FORMAT, load_results, save_results
 
 PARAMS = load_params(Path(__file__).parents[1] / "params" / "baseline.toml")
 TABLES = (
@@ -120,7 +120,7 @@ def test_existing_directory(res, tmp_path):
 
 
 def test_failed_write_leaves_nothing(res, tmp_path, monkeypatch):
-    import model.storage as storage
+    import model.study.storage as storage
 
     calls = []
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from model import decision
-from model.parameters import load_params
+from model.inputs.paramfiles import load_params
 from model.regulation import Outcomes, evaluate
-from model.study import Results, SummaryResults, simulate
-from model.summaries import ALPHA, X_MIN
+from model.study.simulate import Results, SummaryResults, simulate
+from model.study.summaries import ALPHA, X_MIN
 
 PARAMS = load_params(Path(__file__).parents[1] / "params" / "baseline.toml")
 N = 20_000
@@ -23,7 +23,7 @@ def both():
 
 
 def _quantile_bound(x: np.ndarray, q: float) -> np.ndarray:
-    """Per column: ALPHA * max(|x_(k)|, |x_(k+1)|) + X_MIN (see model.summaries)."""
+    """Per column: ALPHA * max(|x_(k)|, |x_(k+1)|) + X_MIN (see model.study.summaries)."""
     s = np.sort(x, axis=0)
     k = int(np.floor(q * (s.shape[0] - 1)))
     return ALPHA * np.maximum(abs(s[k]), abs(s[min(k + 1, s.shape[0] - 1)])) + X_MIN

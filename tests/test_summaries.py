@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.summaries import ALPHA, X_MIN, Moments, QuantileSketch
+from model.study.summaries import ALPHA, X_MIN, Moments, QuantileSketch
 
 QS = (0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0)
 

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from model.errors import ParamFileError
-from model.parameters import load_params
-from model.study import simulate
-from model.sweep import SweepResult, sweep
+from model.inputs.paramfiles import load_params
+from model.report import figures
+from model.study.simulate import simulate
+from model.study.sweep import SweepResult, sweep
 
 ROOT = Path(__file__).parents[1]
 PARAMS = load_params(ROOT / "params" / "baseline.toml")
@@ -54,13 +55,13 @@ def test_grid_and_zip():
     g = sweep(PARAMS, vary=vary, n=512, rng=1)
     z = sweep(PARAMS, vary=vary, n=512, rng=1, grid=False)
     assert g.points.shape[0] == 4 and z.points.shape[0] == 2
-    fig = g.figure()
+    fig = figures.sweep_chart(g)
     assert fig.data[0].type == "heatmap"
-    assert z.figure().data  # zipped: grouped bars
+    assert figures.sweep_chart(z).data  # zipped: grouped bars
 
 
 def test_figure_one_parameter(threshold):
-    fig = threshold.figure()
+    fig = figures.sweep_chart(threshold)
     names = [d.name for d in fig.data]
     assert "preferred" in names and fig.layout.xaxis.type == "log"
 
@@ -69,7 +70,7 @@ def test_scenarios():
     files = [ROOT / "params" / "scenarios" / f for f in ("high_bio.toml", "fast_growth.toml")]
     res = sweep(PARAMS, scenarios=files, n=512, rng=1)
     assert list(res.points["scenario"]) == ["high_bio", "fast_growth"]
-    assert res.figure().data
+    assert figures.sweep_chart(res).data
     ref = simulate(load_params(PARAMS.files[0], scenarios=[files[0]]), n=512, rng=1, keep="summary")
     got = res.table[res.table["point"] == 0]
     np.testing.assert_array_equal(got["mean"], ref.summary()["mean"])

@@ -1,4 +1,4 @@
-"""Known-answer tests for model.voi (voi chemo case, BCEA vaccine, constructed PSAs)."""
+"""Known-answer tests for model.analysis.voi (voi chemo case, BCEA vaccine, constructed PSAs)."""
 
 import json
 import warnings
@@ -6,24 +6,21 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from reference_cases import validation_dir
+from reference_cases import reference_case
 
 from model import decision, voi
 
-VAL = validation_dir()
-needs_val = pytest.mark.skipif(not VAL.is_dir(), reason="validation data not available")
-CHEMO = VAL / "10_voi_chemo"
+CHEMO = reference_case("10_voi_chemo")
 
 
 @pytest.fixture(scope="module")
 def chemo():
-    nb = pd.read_csv(CHEMO / "chemo_nb.csv").to_numpy()
-    pars = pd.read_csv(CHEMO / "parameters.csv")
+    nb = pd.read_csv(CHEMO / "chemo_nb.csv.gz").to_numpy()
+    pars = pd.read_csv(CHEMO / "parameters.csv.gz")
     exp = json.loads((CHEMO / "expected.json").read_text())["expected"]
     return nb, pars, exp
 
 
-@needs_val
 def test_chemo_strong_oakley_and_sadatsafavi_exact(chemo):
     nb, pars, exp = chemo
     pub = exp["published"]["EVPPI_p_side_effects_t2"]
@@ -33,7 +30,7 @@ def test_chemo_strong_oakley_and_sadatsafavi_exact(chemo):
         np.testing.assert_allclose(got, pub[key], atol=1e-3)
     got = voi.evppi(nb, x, method="sadatsafavi")["evppi"].iloc[0]
     np.testing.assert_allclose(got, pub["sal"], atol=1e-3)
-    psa = decision.load_psa(cost=CHEMO / "cost.csv", effect=CHEMO / "effect.csv")
+    psa = decision.load_psa(cost=CHEMO / "cost.csv.gz", effect=CHEMO / "effect.csv.gz")
     cea = exp["published"]["EVPPI_p_side_effects_t2_cea_k30000"]
     got = voi.evppi(psa.nb(30000), x, method="strong_oakley", n_blocks=20)["evppi"].iloc[0]
     np.testing.assert_allclose(got, cea["so_nblocks20"], atol=1e-3)
@@ -42,7 +39,6 @@ def test_chemo_strong_oakley_and_sadatsafavi_exact(chemo):
         np.testing.assert_allclose(got, v, rtol=1e-9, atol=1e-9)
 
 
-@needs_val
 def test_chemo_gam_single_and_pair_within_two_percent(chemo):
     nb, pars, exp = chemo
     pub = exp["published"]
@@ -53,7 +49,6 @@ def test_chemo_gam_single_and_pair_within_two_percent(chemo):
     np.testing.assert_allclose(pair["evppi"].iloc[0], ref, rtol=0.02)
 
 
-@needs_val
 def test_chemo_all_parameters_bounded_by_evpi(chemo):
     nb, pars, _ = chemo
     table = voi.evppi(nb, pars, n_sim=50, rng=3)
@@ -66,13 +61,12 @@ def test_chemo_all_parameters_bounded_by_evpi(chemo):
     np.testing.assert_allclose(rp["share_of_evpi"], rp["evppi"] / total)
 
 
-@needs_val
 def test_bcea_vaccine_so_curve_matches_where_usable():
-    d = VAL / "11_bcea_vaccine"
+    d = reference_case("11_bcea_vaccine")
     psa = decision.load_psa(
         cost=d / "cost_pts.csv",
         effect=d / "effect_pts.csv",
-        parameters=d / "parameters_vaccine_mat.csv",
+        parameters=d / "parameters_vaccine_mat.csv.gz",
     )
     ref = pd.read_csv(d / "reference_evppi_curves.csv")
     # the EVPI column matches the row-aligned pts outputs
@@ -81,8 +75,8 @@ def test_bcea_vaccine_so_curve_matches_where_usable():
         np.testing.assert_allclose(decision.evpi(psa.nb(k)), row["evpi"], rtol=1e-6)
 
 
-VACCINE = VAL / "11_bcea_vaccine"
-SMOKING = VAL / "12_bcea_smoking"
+VACCINE = reference_case("11_bcea_vaccine")
+SMOKING = reference_case("12_bcea_smoking")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +84,7 @@ def vaccine():
     psa = decision.load_psa(
         cost=VACCINE / "cost_pts.csv",
         effect=VACCINE / "effect_pts.csv",
-        parameters=VACCINE / "parameters_vaccine_mat.csv",
+        parameters=VACCINE / "parameters_vaccine_mat.csv.gz",
     )
     return psa, pd.read_csv(VACCINE / "reference_evppi_curves.csv").set_index("k")
 
@@ -101,7 +95,6 @@ def _one(nb, inputs, **kw):
         return voi.evppi(nb, inputs, **kw)["evppi"].iloc[0]
 
 
-@needs_val
 def test_bcea_vaccine_so_and_sadatsafavi_curves_exact(vaccine):
     # BCEA method="so" (50 blocks) on beta.1. and method="sad" (one split) on beta.2.
     psa, ref = vaccine
@@ -113,7 +106,6 @@ def test_bcea_vaccine_so_and_sadatsafavi_curves_exact(vaccine):
         np.testing.assert_allclose(sad, ref.loc[k, "evppi_sad_beta2_nseps1"], rtol=1e-9, atol=1e-9)
 
 
-@needs_val
 def test_bcea_vaccine_gam_pair_beta1_beta2(vaccine):
     """Tensor P-spline on (beta.1., beta.2.) against BCEA's mgcv te() curve.
 
@@ -135,7 +127,6 @@ def test_bcea_vaccine_gam_pair_beta1_beta2(vaccine):
         assert abs(got - want) <= 0.04 * ref.loc[k, "evpi"], (k, got, want)
 
 
-@needs_val
 def test_bcea_vaccine_pair_n22_phi_near_zero(vaccine):
     # BCEA's GP curve for (n.2.2., phi) peaks at 7% of EVPI (k = 20000): compare the
     # default (tensor P-spline) estimate on an absolute scale, 2% of EVPI.
@@ -146,7 +137,6 @@ def test_bcea_vaccine_pair_n22_phi_near_zero(vaccine):
         assert abs(got - want) <= 0.02 * ref.loc[k, "evpi"], (k, got, want)
 
 
-@needs_val
 def test_bcea_smoking_reference_uses_misaligned_parameters():
     """BCEA's d[3], d[4] curve is regression noise: smoking_output is not row-aligned.
 
@@ -158,7 +148,7 @@ def test_bcea_smoking_reference_uses_misaligned_parameters():
     """
     psa = decision.load_psa(cost=SMOKING / "cost.csv", effect=SMOKING / "effect.csv")
     ref = pd.read_csv(SMOKING / "reference_evppi_curves.csv").set_index("k")
-    out = pd.read_csv(SMOKING / "parameters_smoking_output.csv")
+    out = pd.read_csv(SMOKING / "parameters_smoking_output.csv.gz")
     lo = np.log(pd.read_csv(SMOKING / "parameters_pi_post.csv").to_numpy())
     lo = lo - np.log1p(-np.exp(lo))
     aligned = pd.DataFrame({"d3": lo[:, 2] - lo[:, 0], "d4": lo[:, 3] - lo[:, 0]})
@@ -223,7 +213,6 @@ def test_bad_inputs():
         voi.evppi(nb, np.arange(10.0), method="magic")
 
 
-@needs_val
 @pytest.mark.slow
 def test_bcea_vaccine_gp_pairs_within_five_percent_of_evpi(vaccine):
     """Robust GP (ML-II with analytic gradients, restarts, standardised inputs, linear trend)

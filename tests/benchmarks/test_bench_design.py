@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import model
-from model.design import optimise_threshold
-from model.runtime import tune_allocator
+from model.study.design import optimise_threshold
+from model.study.runtime import tune_allocator
 
 SCENARIO = Path(__file__).resolve().parents[2] / "params" / "baseline.toml"
 

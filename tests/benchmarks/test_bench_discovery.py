@@ -6,7 +6,7 @@ Run with ``pytest tests/benchmarks/test_bench_discovery.py --benchmark-enable``.
 import numpy as np
 import pandas as pd
 
-from model.discovery import prim
+from model.analysis.discovery import prim
 
 
 def _data(n, p=50, seed=0):

@@ -16,7 +16,7 @@ import pytest
 
 import model
 from model.regulation import build_model, evaluate
-from model.runtime import tune_allocator
+from model.study.runtime import tune_allocator
 
 BASELINE = Path(__file__).resolve().parents[2] / "params" / "baseline.toml"
 CHUNK = 8192  # draws per evaluate call (one simulate chunk)

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.parameters import load_params
-from model.sampling import sample
+from model.inputs.paramfiles import load_params
+from model.inputs.sampling import sample
 
 PARAMS = load_params(Path(__file__).parents[1] / "data" / "params" / "bench50.toml")
 

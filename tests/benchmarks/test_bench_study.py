@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.executors import executor_from_spec
-from model.parameters import load_params
+from model.inputs.paramfiles import load_params
+from model.inputs.sampling import sample
 from model.regulation import build_model, evaluate
-from model.sampling import sample
-from model.study import simulate
+from model.study.executors import executor_from_spec
+from model.study.simulate import simulate
 
 BASELINE = Path(__file__).parents[2] / "params" / "baseline.toml"
 PARAMS = load_params(BASELINE)
@@ -69,9 +69,9 @@ def peak_mib(n: int, spec: str = "serial") -> float:
     """Peak resident memory (MiB) of a fresh process running a summary-mode simulate."""
     code = f"""
 import json
-from model.executors import executor_from_spec
-from model.parameters import load_params
-from model.study import simulate
+from model.study.executors import executor_from_spec
+from model.inputs.paramfiles import load_params
+from model.study.simulate import simulate
 p = load_params({str(BASELINE)!r})
 with executor_from_spec({spec!r}) as ex:
     simulate(p, n={n}, rng=1, keep="summary", executor=ex)
