@@ -175,7 +175,7 @@ class Sampler:
         its columns are contiguous, e.g. a slice of a Fortran-ordered array).
         """
         rows = None if out is None else out.T
-        return self.params._transform_rows(self.unit(start, stop), out=rows).T
+        return self.params.transform_rows(self.unit(start, stop), out=rows).T
 
 
 @dataclass(frozen=True)
