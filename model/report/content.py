@@ -2,8 +2,9 @@
 
 The report renders the :class:`~model.study.analyse.Analysis` it is given and recomputes no
 decision statistic: P(best), expected loss, CVaR and the acceptability curve come from
-:mod:`model.analysis.decision` through ``analyse``, once. ``ReportContent`` holds everything the template needs, in words and
-pandas tables, and is usable on its own (e.g. for ``headwater run --json``).
+:mod:`model.analysis.decision` through ``analyse``, once. ``ReportContent`` holds everything
+the template needs, in words and pandas tables, and is usable on its own (e.g. for
+``headwater run --json``).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 import platform
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
@@ -360,7 +361,7 @@ def simulate(
     design: str = "sobol",
     chunk_size: int = 8192,
     executor=None,
-    portfolios: bool = False,
+    portfolios: bool | Sequence[Sequence[str]] = False,
     progress: bool = False,
     keep: str = "draws",
     task_size: int | None = None,
@@ -384,8 +385,9 @@ def simulate(
         Runs tasks (processes, a Dask client's executor, ...; see
         :func:`model.study.executors.executor_from_spec`); default serial. Results are bit-identical
         whatever the executor and its number of workers.
-    portfolios : bool
-        Evaluate every combination of the declared instruments instead of the named approaches.
+    portfolios : bool or sequence of instrument-key tuples
+        True: evaluate every admissible combination of the declared instruments instead of the
+        named approaches; a sequence: evaluate those combinations (status quo included if given).
     progress : bool
         Show a progress bar over tasks.
     keep : {"draws", "summary"}
@@ -405,8 +407,10 @@ def simulate(
     if keep not in KEEP:
         raise ValueError(f"keep must be one of {KEEP}; got {keep!r}")
     regulation = build_model(params)
-    if portfolios:
+    if portfolios is True:
         regulation = regulation.with_portfolios()
+    elif portfolios:
+        regulation = regulation.with_portfolios([tuple(c) for c in portfolios])
     sampler = Sampler(params, int(n), design, seed_entropy(rng), int(chunk_size))
     tasks = _task_bounds(sampler.n, int(chunk_size), executor, task_size)
     if executor is not None:
@@ -427,7 +431,11 @@ def simulate(
         "design": design,
         "n": int(n),
         "chunk_size": int(chunk_size),
-        "portfolios": portfolios,
+        "portfolios": (
+            portfolios
+            if isinstance(portfolios, bool)
+            else [list(a.instruments) for a in regulation.approaches]
+        ),
         "keep": keep,
         "tasks": len(tasks),
         "executor": "serial" if executor is None else type(executor).__name__,

@@ -318,7 +318,7 @@ def save_results(
             "harms": list(results.harms),
             "payers": list(PAYERS),
             "parameter_names": list(results.params.names),
-            "portfolios": bool(results.provenance.get("portfolios", False)),
+            "portfolios": results.provenance.get("portfolios", False),
             "provenance": _plain(results.provenance),
             "parameter_set": _params_to_json(results.params),
             "parameter_files": _file_texts(results.params),
@@ -420,8 +420,11 @@ def load_results(directory: str | os.PathLike) -> Results | SummaryResults:
         regulation = build_model(params)
     except (KeyError, TypeError, ValueError) as e:
         raise _fail(d / MANIFEST, f"cannot rebuild the parameter set ({e})") from None
-    if m.get("portfolios"):
+    combos = m.get("portfolios")
+    if combos is True:
         regulation = regulation.with_portfolios()
+    elif combos:
+        regulation = regulation.with_portfolios([tuple(c) for c in combos])
     approaches, harms, n = tuple(m["approaches"]), tuple(m["harms"]), int(m["n"])
     if regulation.approach_names != approaches or regulation.harm_names != harms:
         raise _fail(d / MANIFEST, "approaches or harms differ from the stored parameter set")
