@@ -221,6 +221,7 @@ class RuleDesign:
     adaptive: pd.DataFrame  # adaptive approaches beside their static counterparts
     portfolios: pd.DataFrame  # best portfolios: mean net benefit and P(best)
     additions: pd.DataFrame  # each instrument's marginal net benefit over portfolios lacking it
+    portfolio_search: str = ""  # how the portfolios were searched (screened, then confirmed)
 
 
 def _static_counterparts(regulation) -> list[tuple[str, str]]:
@@ -289,15 +290,17 @@ def _readable(found, max_inputs: int = 3, min_coverage: float = 0.5):
     return found.select(int(ok.sort_values(["density", "coverage"]).iloc[-1]["step"]))
 
 
-def _portfolio_tables(params, n: int, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from model.study.simulate import simulate
+def _portfolio_tables(params, n: int, rng) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The best portfolios (searched: screened, then confirmed on all ``n`` draws), what each
+    instrument adds on average over the portfolios lacking it (on the screening draws), and
+    how the search was done."""
+    from model.study.portfolios import search_portfolios
 
-    res = simulate(params, n=n, rng=rng, portfolios=True)
-    summary = res.summary().sort_values("mean", ascending=False)
-    top = summary.head(8)[["mean", "p05", "p95", "prob_best"]]
-    marginal = res.marginal_values()
+    found = search_portfolios(params, n=n, rng=rng)
+    top = found.table.head(8)[["mean", "p05", "p95", "prob_best"]]
     additions = (
-        marginal.groupby("instrument")
+        found.screen.marginal_values()
+        .groupby("instrument")
         .agg(
             marginal_mean=("marginal_mean", "mean"),
             prob_positive=("prob_positive", "mean"),
@@ -305,8 +308,8 @@ def _portfolio_tables(params, n: int, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
         .sort_values("marginal_mean", ascending=False)
     )
-    additions["label"] = [res.regulation.instruments[i].label for i in additions.index]
-    return top, additions
+    additions["label"] = [found.results.regulation.instruments[i].label for i in additions.index]
+    return top, additions, found.describe()
 
 
 def design_rule(
@@ -342,7 +345,7 @@ def design_rule(
         means = dict(zip(results.approaches, results.net_benefit.mean(axis=0), strict=True))
         approach = max(best_targeted, key=means.get)
         threshold = optimise_threshold(results.params, approach=approach, n=n, rng=seed)
-    tables = (pd.DataFrame(), pd.DataFrame())
+    tables = (pd.DataFrame(), pd.DataFrame(), "")
     if portfolios:
         tables = _portfolio_tables(results.params, n, seed)
     return RuleDesign(threshold, note, _boxes(results, pairs), _adaptive_table(results), *tables)
