@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.analysis.discovery import PrimResult, two_significant, discover, prim
+from model.analysis.discovery import PrimResult, discover, prim, two_significant
 from model.report import figures
 
 NAMES = [f"x{j}" for j in range(7)]
