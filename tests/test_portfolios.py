@@ -58,3 +58,26 @@ def test_nesting_names_the_declared_approaches_inside_a_portfolio(searched):
         "upstream_mitigation",
     ]
     assert "screened on the first 512 draws" in searched.describe()
+
+
+def test_mix_of_names_the_papers_options():
+    from model.study.portfolios import mix_of
+
+    assert mix_of(()) == ""
+    assert mix_of(("liability", "upstream_controls")) == "B+C"
+    assert mix_of(("adaptive", "voluntary_guidance", "liability")) == "A+C"
+    with pytest.raises(ValueError, match="belongs to no option"):
+        mix_of(("teleportation",))
+
+
+def test_mixes_answer_the_papers_question_with_each_mix_best_portfolio(exact, searched):
+    mixes = searched.mixes()
+    # 3 options: 2**3 mixes, the status quo ("none") included, each with its best portfolio
+    assert sorted(mixes.index) == ["A", "A+B", "A+B+C", "A+C", "B", "B+C", "C", "none"]
+    np.testing.assert_allclose(mixes["prob_best"].sum(), 1.0)
+    for mix, row in mixes.iterrows():
+        same = exact.table[exact.table["mix"] == ("" if mix == "none" else mix)]
+        assert row["mean"] == same["mean"].max()  # the exact best of that mix, to the bit
+    assert mixes.loc["none", "mean"] == 0.0
+    evpi, top = searched.mix_voi(top=3)
+    assert evpi > 0 and len(top) == 3 and (top["evppi"] <= evpi * (1 + 1e-9)).all()

@@ -10,6 +10,13 @@ plus the ``keep_top`` best and every declared approach, and evaluates the kept o
 draws of the confirmation run itself (the same seed), so the two stages share their random
 numbers; the LHS design has no such prefix and screens on a design of its own.
 ``screen_n >= n`` evaluates the exact factorial on every draw.
+
+The seed paper asks which mix of its three options is warranted: (A) direct duties on
+downstream developers (on all of them or above a threshold), (B) duties on upstream developers
+to mitigate modification risk, (C) other tools such as clarified liability and voluntary
+guidance. Each portfolio belongs to one mix (the options its instruments come from); the best
+portfolio of each mix is always confirmed, and :meth:`PortfolioSearch.mixes` answers the
+paper's question on all draws, with its value of information in :meth:`PortfolioSearch.mix_voi`.
 """
 
 from __future__ import annotations
@@ -19,12 +26,42 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.analysis.decision import prob_best
+from model.analysis.decision import evpi, prob_best
+from model.analysis.voi import evppi
 from model.inputs.parameters import ParameterSet
 from model.regulation import build_model
 from model.study.simulate import Results, simulate
 
-__all__ = ["PortfolioSearch", "search_portfolios"]
+__all__ = ["OPTIONS", "OPTION_OF_TYPE", "PortfolioSearch", "mix_of", "search_portfolios"]
+
+#: The seed paper's three options.
+OPTIONS = {
+    "A": "direct duties on downstream developers",
+    "B": "duties on upstream developers",
+    "C": "other tools (liability, guidance)",
+}
+#: Which option each instrument type belongs to.
+OPTION_OF_TYPE = {
+    "downstream_obligation": "A",
+    "adaptive": "A",
+    "upstream_controls": "B",
+    "liability": "C",
+    "voluntary_guidance": "C",
+}
+
+
+def mix_of(instrument_types: list[str] | tuple[str, ...]) -> str:
+    """The mix of options a portfolio's instrument types make, e.g. ``"A+B"`` ("" = none)."""
+    unknown = [t for t in instrument_types if t not in OPTION_OF_TYPE]
+    if unknown:
+        raise ValueError(
+            f"instrument type {unknown[0]!r} belongs to no option; add it to OPTION_OF_TYPE"
+        )
+    return "+".join(sorted({OPTION_OF_TYPE[t] for t in instrument_types}))
+
+
+def _mix_words(mix: str) -> str:
+    return " + ".join(OPTIONS[o] for o in mix.split("+")) if mix else "status quo"
 
 
 @dataclass(frozen=True)
@@ -33,8 +70,8 @@ class PortfolioSearch:
 
     #: Confirmed portfolios on all draws, best first: ``instruments`` (labels), ``size``,
     #: ``mean``, ``mcse``, ``median``, ``p05``, ``p95``, ``prob_best`` (among the confirmed),
-    #: ``screen_mean`` and ``declared`` (the declared approach with exactly these
-    #: instruments, or "").
+    #: ``screen_mean``, ``declared`` (the declared approach with exactly these instruments,
+    #: or "") and ``mix`` (the paper's options it draws on, e.g. "A+B"; "" = none).
     table: pd.DataFrame
     #: Every portfolio on the screening draws: ``mean``, ``gap`` (leader minus it, paired),
     #: ``gap_se`` and ``kept``.
@@ -61,6 +98,39 @@ class PortfolioSearch:
         own = set(self.results.regulation.approaches[self._index(portfolio)].instruments)
         declared = build_model(self.results.params).approaches
         return [a.key for a in declared if a.instruments and set(a.instruments) <= own]
+
+    def mixes(self) -> pd.DataFrame:
+        """The paper's question on all draws: per mix of options, its best portfolio, with
+        mean, median, 90% interval and P(best) among the mixes (status quo included)."""
+        nb, keys = self.mix_net_benefit()
+        t = self.table.loc[keys]
+        return pd.DataFrame(
+            {
+                "options": [_mix_words(m) for m in t["mix"]],
+                "portfolio": keys,
+                "instruments": t["instruments"].to_numpy(),
+                "mean": t["mean"].to_numpy(),
+                "mcse": t["mcse"].to_numpy(),
+                "median": t["median"].to_numpy(),
+                "p05": t["p05"].to_numpy(),
+                "p95": t["p95"].to_numpy(),
+                "prob_best": prob_best(nb),
+            },
+            index=pd.Index([m or "none" for m in t["mix"]], name="mix"),
+        ).sort_values("mean", ascending=False, kind="stable")
+
+    def mix_net_benefit(self) -> tuple[np.ndarray, list[str]]:
+        """Net benefit (n, mixes) of each mix's best confirmed portfolio, and their keys."""
+        best = self.table.reset_index().groupby("mix", sort=False).first()["portfolio"]
+        keys = list(best)
+        cols = [self._index(k) for k in keys]
+        return self.results.net_benefit[:, cols], keys
+
+    def mix_voi(self, *, top: int = 10, rng: int = 0) -> tuple[float, pd.DataFrame]:
+        """EVPI of the choice between mixes, and the ``top`` inputs by EVPPI for that choice."""
+        nb, _ = self.mix_net_benefit()
+        ev = evppi(nb, self.results.inputs, rng=rng)
+        return float(evpi(nb)), ev.sort_values("evppi", ascending=False).head(top)
 
     def describe(self) -> str:
         """How the search was done, in one sentence for the report."""
@@ -118,6 +188,10 @@ def search_portfolios(
     declared = {frozenset(a.instruments): a.key for a in regulation.approaches}
     kept = (gap_mean <= z * gap_se) | np.isin(np.arange(len(combos)), order[:keep_top])
     kept |= np.array([frozenset(c) in declared for c in combos])
+    types = {k: i.type for k, i in regulation.instruments.items()}
+    mixes = np.array([mix_of([types[i] for i in c]) for c in combos])
+    for m in np.unique(mixes):  # the best screened portfolio of every mix
+        kept[np.flatnonzero(mixes == m)[np.argmax(nb.mean(axis=0)[mixes == m])]] = True
     kept |= exact
     screening = pd.DataFrame(
         {"mean": nb.mean(axis=0), "gap": gap_mean, "gap_se": gap_se, "kept": kept},
@@ -143,6 +217,7 @@ def search_portfolios(
             "prob_best": prob_best(full),
             "screen_mean": screening.loc[list(res.approaches), "mean"].to_numpy(),
             "declared": [declared.get(frozenset(c), "") for c in confirmed],
+            "mix": [m for m, k in zip(mixes, kept, strict=True) if k],
         },
         index=pd.Index(res.approaches, name="portfolio"),
     ).sort_values("mean", ascending=False, kind="stable")
