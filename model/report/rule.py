@@ -66,7 +66,7 @@ def rule_context(rule: RuleDesign, regulation, currency: str, labels: dict, fig_
             index=False,
         )
     out["additions"] = out["portfolios"] = None
-    out["portfolio_search"] = rule.portfolio_search
+    out["portfolio_search"] = rule.search.describe() if rule.search else ""
     if len(rule.additions):
         add = rule.additions[["label", "marginal_mean", "prob_positive", "portfolios"]].copy()
         add.columns = ["instrument", "mean gain from adding it", "P(gain > 0)", "portfolios"]

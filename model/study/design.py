@@ -21,6 +21,7 @@ from model.errors import ParamFileError
 from model.inputs.parameters import ParameterSet, short_description
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import build_model, build_world, evaluate_at_threshold
+from model.study.portfolios import PortfolioSearch, search_portfolios
 
 __all__ = ["ThresholdDesign", "optimise_threshold"]
 
@@ -221,7 +222,7 @@ class RuleDesign:
     adaptive: pd.DataFrame  # adaptive approaches beside their static counterparts
     portfolios: pd.DataFrame  # best portfolios: mean net benefit and P(best)
     additions: pd.DataFrame  # each instrument's marginal net benefit over portfolios lacking it
-    portfolio_search: str = ""  # how the portfolios were searched (screened, then confirmed)
+    search: PortfolioSearch | None = None  # the portfolio search: best portfolios and mixes
 
 
 def _static_counterparts(regulation) -> list[tuple[str, str]]:
@@ -290,12 +291,10 @@ def _readable(found, max_inputs: int = 3, min_coverage: float = 0.5):
     return found.select(int(ok.sort_values(["density", "coverage"]).iloc[-1]["step"]))
 
 
-def _portfolio_tables(params, n: int, rng) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+def _portfolio_tables(params, n: int, rng) -> tuple[pd.DataFrame, pd.DataFrame, PortfolioSearch]:
     """The best portfolios (searched: screened, then confirmed on all ``n`` draws), what each
     instrument adds on average over the portfolios lacking it (on the screening draws), and
-    how the search was done."""
-    from model.study.portfolios import search_portfolios
-
+    the search itself."""
     found = search_portfolios(params, n=n, rng=rng)
     top = found.table.head(8)[["mean", "p05", "p95", "prob_best"]]
     additions = (
@@ -309,7 +308,7 @@ def _portfolio_tables(params, n: int, rng) -> tuple[pd.DataFrame, pd.DataFrame, 
         .sort_values("marginal_mean", ascending=False)
     )
     additions["label"] = [found.results.regulation.instruments[i].label for i in additions.index]
-    return top, additions, found.describe()
+    return top, additions, found
 
 
 def design_rule(
@@ -345,7 +344,7 @@ def design_rule(
         means = dict(zip(results.approaches, results.net_benefit.mean(axis=0), strict=True))
         approach = max(best_targeted, key=means.get)
         threshold = optimise_threshold(results.params, approach=approach, n=n, rng=seed)
-    tables = (pd.DataFrame(), pd.DataFrame(), "")
+    tables = (pd.DataFrame(), pd.DataFrame(), None)
     if portfolios:
         tables = _portfolio_tables(results.params, n, seed)
     return RuleDesign(threshold, note, _boxes(results, pairs), _adaptive_table(results), *tables)
