@@ -105,11 +105,12 @@ def test_every_entry_is_cited_somewhere():
     assert set(SOURCES) - cited == set()
 
 
-def test_an_entry_a_parameter_rests_on_names_that_parameter():
+def test_the_entry_a_parameter_rests_on_supports_and_checks_it():
     for name, source in _parameter_sources().items():
         if not source.startswith(PREFIXES):
             first = _cited(source)[0]
             assert name in SOURCES[first]["supports"], f"{first} does not say it supports {name}"
+            assert name in SOURCES[first]["check"], f"{first} records no check of {name}"
 
 
 _BASE = load_params(PARAMS / "baseline.toml")
