@@ -270,4 +270,4 @@ def test_parameter_table_lists_pooled_experts_one_per_line():
     assert (
         "linear pool of 2 experts:<br>• Forecasters (FRI/GovAI 2025), weight 0.5: lognormal" in row
     )
-    assert "<br>• Red team (RAND 2024): D10" in row
+    assert "<br>• Red team (RAND 2024): [rand-red-team-bio-2024]" in row
