@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model.inputs.evidence import find_register
 from model.report import figures
 from model.report.content import NEGLIGIBLE, ReportContent, analysis_for, build_content
+from model.report.evidence import link_citations, register_html
 from model.report.rule import rule_context
 from model.report.wording import money, number
 
@@ -82,7 +84,7 @@ def _pool_cell(p) -> str:
     return _BREAK.join(lines)
 
 
-def _param_table(params, cur: str) -> str:
+def _param_table(params, cur: str, register) -> str:
     frame = params.to_frame()
     for i, name in enumerate(frame["name"]):
         p = params[name]
@@ -93,8 +95,15 @@ def _param_table(params, cur: str) -> str:
     fmt = lambda v: number(v, 3) if isinstance(v, (int, float, np.floating)) else str(v)  # noqa: E731
     frame = frame[["name", "description", "distribution", "p05", "median", "p95", "unit", "source"]]
     out = _frame_html(frame, {c: fmt for c in ("p05", "median", "p95")}, index=False)
-    out = out.replace(_BREAK, "<br>")
+    out = link_citations(out.replace(_BREAK, "<br>"), register)
     return out.replace('class="dataframe data"', 'class="dataframe data params"', 1)
+
+
+def _sources(params) -> list[str]:
+    """Every source of a parameter set, experts' included, in parameter order."""
+    return [
+        s for n in params.names for s in (params[n].source, *(e.source for e in params[n].experts))
+    ]
 
 
 def _provenance_rows(results, run_seconds: float | None) -> list[tuple[str, str]]:
@@ -354,6 +363,7 @@ def render(
                 s[k] = Markup(s[k])
     template = _environment().get_template("report.html.j2")
     scen = list(results.params.scenarios)
+    register = find_register(results.params.files)
     return template.generate(
         c=c,
         prov=results.provenance,
@@ -362,7 +372,8 @@ def render(
         params_summary=results.params.summary(),
         plotlyjs=Markup(get_plotlyjs()),
         figures=sections,
-        param_table=Markup(_param_table(results.params, c.currency)),
+        param_table=Markup(_param_table(results.params, c.currency, register)),
+        evidence_table=Markup(register_html(register, _sources(results.params))),
         equations=Markup(_equations_html(equations)),
         prov_rows=_provenance_rows(results, run_seconds),
         rule=rule_ctx,
