@@ -26,7 +26,7 @@ from model.report.wording import (
     signed_money,
 )
 
-__all__ = ["ReportContent", "analysis_for", "build_content"]
+__all__ = ["ReportContent", "analysis_for", "build_content", "design_lines", "expert_lines"]
 
 NEGLIGIBLE = 1e-6  # EVPPI below this share of EVPI (or $1) is estimation noise
 
@@ -35,7 +35,7 @@ NEGLIGIBLE = 1e-6  # EVPPI below this share of EVPI (or $1) is estimation noise
 
 
 def analysis_for(results, **kwargs):
-    """:func:`model.analysis.analyse` with the report's defaults (``sobol_n=512``)."""
+    """:func:`model.study.analyse.analyse` with the report's defaults (``sobol_n=512``)."""
     from model.study.analyse import analyse
 
     kwargs.setdefault("sobol_n", 512)
@@ -320,7 +320,7 @@ def param_label(params, name, limit: int = 70) -> str:
     return f"{short} ({name})" if short else name
 
 
-def _expert_lines(experts, params, lab, cur: str, evpi: float) -> list[str]:
+def expert_lines(experts, params, lab, cur: str, evpi: float) -> list[str]:
     """One plain sentence per linearly pooled parameter: does the disagreement matter?"""
     if not isinstance(experts, pd.DataFrame) or not len(experts):
         return []
@@ -360,7 +360,7 @@ def _expert_lines(experts, params, lab, cur: str, evpi: float) -> list[str]:
     return out
 
 
-def _design_lines(rule, lab, cur: str) -> list[tuple[str, str]]:
+def design_lines(rule, lab, cur: str) -> list[tuple[str, str]]:
     """What the "Designing the rule" section found, one (topic, finding) per part."""
     if rule is None:
         return []
@@ -510,8 +510,8 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
                 f"{money(evpi, cur)}. The choice is robust to any one piece of new evidence."
             )
     experts = _get(analysis, "experts")
-    expert_lines = _expert_lines(experts, results.params, lab, cur, evpi)
-    evidence += expert_lines
+    expert_text = expert_lines(experts, results.params, lab, cur, evpi)
+    evidence += expert_text
     caveats = _caveats(_get(analysis, "warnings", default=()) or ())
     calib = results.calibration()
     outside = [
@@ -555,7 +555,7 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         convergence=convergence,
         calibration=calib,
         evpi=evpi,
-        design=_design_lines(rule, lab, cur),
-        expert_lines=expert_lines,
+        design=design_lines(rule, lab, cur),
+        expert_lines=expert_text,
         experts=experts if isinstance(experts, pd.DataFrame) else None,
     )
