@@ -258,10 +258,10 @@ def _compliance(c: np.ndarray) -> tuple[str, str]:
     return share(float(ok.mean())), f"{share(lo)} to {share(hi)}"
 
 
-def _value_judgement(results, weights, best: str, lab) -> str:
-    """Where along the weight on risk reduction the expected-value choice changes."""
-    enb = weights[:, None] * results.effects.mean(axis=0) - results.costs.mean(axis=0)
-    choice = [results.approaches[int(i)] for i in enb.argmax(axis=1)]
+def _value_judgement(ceaf: pd.DataFrame, best: str, lab) -> str:
+    """Where along the weight on risk reduction the expected-value choice changes (the
+    analysis' acceptability frontier)."""
+    weights, choice = ceaf["wtp"].to_numpy(), list(ceaf["option"])
     below = [(w, c) for w, c in zip(weights, choice, strict=True) if w < 1 and c != best]
     above = [(w, c) for w, c in zip(weights, choice, strict=True) if w > 1 and c != best]
     parts = []
@@ -449,7 +449,6 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
     labels = dict(results.labels)
     lab = lambda k: labels.get(k, k)  # noqa: E731
     table = _decision_table(results, analysis)
-    weights = analysis.ceac.index.to_numpy()
     best = str(table["mean"].idxmax())
     runner = str(table.drop(index=best)["mean"].idxmax())
     tb = table.loc[best]
@@ -472,7 +471,7 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         f"Tail risk: in {share(tb['prob_negative'])} of draws it does more harm than good "
         f"(net benefit below zero); the average of the worst 5% of draws (CVaR) is "
         f"{money(tb['cvar05'], cur)}.",
-        _value_judgement(results, weights, best, lab),
+        _value_judgement(analysis.ceaf, best, lab),
     ]
     switching = _get(analysis, "switching_values", "switching")
     line = _switching_line(switching, results.params, lab)
