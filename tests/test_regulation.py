@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,35 +27,47 @@ def tiny_outcomes(tmp_path: Path, **overrides):
 
 
 D = np.array([1.0, 1 / 1.1])  # discount factors, years 0 and 1
+# Tiny targeted duty: annualised cost 100 + 300/3 = 200 against value per covered developer
+# 1e6 x 0.5 x 0.1 / 5 = 1e4, a cost share x = 0.02. Saturating entry response with elasticity 1,
+# bound 0.5, calibrated at x0 = 0.025: d = 0.5 (1 - (1 - 1 x 0.025 / 0.5) ** (x / x0)).
+D_SAT = 0.5 * (1 - 0.95**0.8)
+# everyone staying complies (caught for sure, penalty 1000 >= cost 100); the 0.2 voluntary
+# compliers are in the status quo, so 0.8 of those staying comply because of the duty
+PAYING = 0.8 * (1 - D_SAT)
 
 
 def test_tiny_targeted_obligation_by_hand(tmp_path):
     o = tiny_outcomes(tmp_path)
     j = o.approaches.index("targeted")
-    # covered: 1000 x (1 - 0.5) x 0.01 = 5; value per covered developer 1e6 x 0.5 x 0.1 / 5 = 1e4
-    # deterred = 1 x (100 + 300/3) / 1e4 = 0.02; active 4.9; caught (p = 1), 1000/100 >= 1: rate 1
-    # removed above threshold 1 x 0.98 x 0.5 = 0.49; reachable 0.5 x 0.8 = 0.4; rho_T = 0.1
-    removed = 0.4 * 0.1 * 0.49
+    # removed above threshold 0.8 (1 - d) x 0.5; reachable 0.5 x 0.8 = 0.4; rho_T = 0.1
+    removed = 0.4 * 0.1 * PAYING * 0.5
     assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * D.sum(), rel=1e-12)
-    downstream = (4.9 * 100 + 4.9 * 300) * D[0] + 4.9 * 100 * D[1]
-    regulator = (4.9 * 1 + 100 * 10) * D.sum()
+    # the 5 covered pay annual costs, and in year 0 (all newly covered) one-off costs
+    downstream = PAYING * ((5 * 100 + 5 * 300) * D[0] + 5 * 100 * D[1])
+    # 4.9 active entities: registry 1 each, and audits at most one per entity (not 100)
+    active = 5 * (1 - D_SAT)
+    regulator = (active * 1 + active * 10) * D.sum()
     np.testing.assert_allclose(o.burden[0, j], [0.0, downstream, regulator], rtol=1e-12)
-    assert o.innovation_cost[0, j] == pytest.approx(0.02 * 0.05 * 1e6 * D.sum(), rel=1e-12)
-    assert o.entities[0, j] == pytest.approx(4.9)
+    # deterred developers relocate: their value share 0.05 is kept less the 0.2 relocation loss
+    innovation = D_SAT * 0.05 * 0.2 * 1e6 * D.sum()
+    assert o.innovation_cost[0, j] == pytest.approx(innovation, rel=1e-12)
+    assert o.entities[0, j] == pytest.approx(active)
     assert o.compliance[0, j] == pytest.approx(1.0)
     assert o.residual_harm[0, j, 0] == pytest.approx(1e6 * (1 - removed))
     assert bool(o.exceeds_acceptable[0, j, 0])
-    net = 1e6 * removed * D.sum() - downstream - regulator - 0.001 * 1e6 * D.sum()
+    net = 1e6 * removed * D.sum() - downstream - regulator - innovation
     assert o.net_benefit[0, j] == pytest.approx(net, rel=1e-12)
 
 
 def test_tiny_upstream_controls_by_hand(tmp_path):
     o = tiny_outcomes(tmp_path)
     j = o.approaches.index("upstream")
-    # kept after substitution 0.75: closed 0.4 x 0.8 x 0.75; domestic open 0.6 x 0.5 x 0.3 x 0.75
-    removed = 0.4 * 0.6 + 0.3 * 0.225
+    # all comply (caught for sure); beyond the 0.5 voluntary, 0.5 of firms comply because of
+    # the rule; kept after substitution 0.5 x 0.75 = 0.375:
+    # closed 0.4 x 0.8 x 0.375; domestic open 0.6 x 0.5 x 0.3 x 0.375
+    removed = 0.4 * 0.8 * 0.375 + 0.3 * 0.3 * 0.375
     assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * D.sum(), rel=1e-12)
-    upstream = 10 * (500 + 1000) * D[0] + 10 * 500 * D[1]
+    upstream = 10 * 0.5 * ((500 + 1000) * D[0] + 500 * D[1])
     np.testing.assert_allclose(o.burden[0, j], [upstream, 0.0, 10 * 50 * D.sum()], rtol=1e-12)
     assert o.innovation_cost[0, j] == pytest.approx(0.01 * 1e6 * D.sum(), rel=1e-12)
     assert o.transfers[0, j] == 0.0
@@ -80,14 +93,15 @@ def test_tiny_liability_by_hand_damages_are_transfers(tmp_path):
 def test_tiny_combination_multiplies_residuals_within_segments(tmp_path):
     o = tiny_outcomes(tmp_path)
     j = o.approaches.index("combined")
-    reach_removed = 0.1 * (1 - (1 - 0.49) * (1 - 0.2)) + 0.9 * 0.2
-    removed = 1 - (1 - 0.4 * reach_removed) * (1 - (0.4 * 0.6 + 0.3 * 0.225))
+    reach_removed = 0.1 * (1 - (1 - PAYING * 0.5) * (1 - 0.2)) + 0.9 * 0.2
+    upstream = 0.4 * 0.8 * 0.375 + 0.3 * 0.3 * 0.375
+    removed = 1 - (1 - 0.4 * reach_removed) * (1 - upstream)
     assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * D.sum(), rel=1e-12)
     # liability's claims shrink with the risk the other instruments remove
-    left = 1e6 * 0.4 * (1 - reach_removed) * (1 - 0.3075)
+    left = 1e6 * 0.4 * (1 - reach_removed) * (1 - upstream)
     assert o.transfers[0, j] == pytest.approx(0.1 * left * D.sum(), rel=1e-12)
     # costs add (liability's depend on its claims); value losses combine as 1 - prod(1 - loss)
-    loss = 1 - (1 - 0.001) * (1 - 0.01) * (1 - 0.002)
+    loss = 1 - (1 - D_SAT * 0.05 * 0.2) * (1 - 0.01) * (1 - 0.002)
     assert o.innovation_cost[0, j] == pytest.approx(loss * 1e6 * D.sum(), rel=1e-12)
 
 
@@ -111,10 +125,10 @@ def test_adaptive_switches_on_after_the_lag(tmp_path):
     # harm 1e6 a year from year 0, lag 0.5 -> ceil -> year 1: only year 1 is regulated
     o = tiny_outcomes(tmp_path, lag=0.5)
     static, j = o.approaches.index("targeted"), o.approaches.index("adaptive")
-    removed = 0.4 * 0.1 * 0.49
+    removed = 0.4 * 0.1 * PAYING * 0.5
     assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * D[1], rel=1e-12)
     # everyone covered complies once at switch-on: one-off cost in year 1
-    downstream = (4.9 * 100 + 4.9 * 300) * D[1]
+    downstream = PAYING * (5 * 100 + 5 * 300) * D[1]
     assert o.burden[0, j, 1] == pytest.approx(downstream, rel=1e-12)
     assert o.risk_reduction[0, j, 0] < o.risk_reduction[0, static, 0]
 
@@ -260,9 +274,11 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
         f /= 1 + s.discount_rates[t]
     cap, n0, g = v["n_downstream_cap"], v["n_downstream"], v["downstream_growth"]
     n_down = [cap / (1 + (cap / n0 - 1) * (1 + g) ** -t) for t in years]
-    entrants = [n_down[0]] + [max(n_down[t] - n_down[t - 1], 0.0) for t in years if t > 0]
     value = [v["ecosystem_value"] * (1 + v["ecosystem_value_growth"]) ** t for t in years]
     leak = v["leakage"]
+    inside = s.standing == "jurisdiction"
+    value_counted = v["value_jurisdiction_share"] if inside else 1.0
+    upstream_counted = v["upstream_jurisdiction_share"] if inside else 1.0
     if s.threshold == "share":
         share_above = [v["share_above_threshold"]] * len(value)
         rho = [v["share_above_threshold"] ** v["concentration"]] * len(value)
@@ -278,14 +294,14 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
         tilt = v["compute_risk_correlation"] * v["risk_dispersion"]
         share_above = [_phi(-x) for x in k]
         rho = [_phi(tilt - x) for x in k]
-    paths = {}
+    paths, world_paths = {}, {}
     for h in regulation.harms:
         r = h.roles
         base = math.prod(v[name] for name in h.harm)
-        if s.standing == "jurisdiction":
-            base *= v[r["jurisdiction_share"]]
         xs = [(1 + v[r["growth"]]) ** t for t in years]
-        paths[h.key] = [base * x / (1 + (x - 1) / v[r["growth_cap"]]) for x in xs]
+        world_paths[h.key] = [base * x / (1 + (x - 1) / v[r["growth_cap"]]) for x in xs]
+        counted = v[r["jurisdiction_share"]] if inside else 1.0
+        paths[h.key] = [counted * x for x in world_paths[h.key]]
 
     def p(inst, role, harm=None):
         mapping = dict(inst.parameters)
@@ -296,36 +312,60 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
     def complying(inst, cost, n_active):
         c0 = p(inst, "voluntary_compliance")
         caught = min(1.0, p(inst, "capacity") / max(n_active, 1e-12))
-        return c0 + (1 - c0) * min(1.0, caught * p(inst, "penalty") / cost)
+        c = c0 + (1 - c0) * min(1.0, caught * p(inst, "penalty") / cost)
+        return c, (c if s.additionality == "full_credit" else c - c0)
+
+    def deterred(elasticity, x):
+        if s.entry_response == "linear_capped":
+            return min(1.0, elasticity * x)
+        d_max, x0 = v["entry_deterred_max"], v["entry_reference_shock"]
+        return d_max * (1 - (1 - elasticity * x0 / d_max) ** (x / x0))
+
+    def fate(harm):
+        """(share of a deterred developer's value lost, share of its risk of harm gone)."""
+        if s.deterred == "relocate":
+            return v["relocation_loss"], 0.0
+        if s.deterred == "value_lost_risk_stays":
+            return 1.0, 0.0
+        if s.deterred == "exit" and not inside:
+            return v["value_jurisdiction_share"], v[harm.roles["jurisdiction_share"]]
+        return 1.0, 1.0
 
     def start(inst):
         """Year an obligation applies from: 0, or for an adaptive one trigger + lag."""
         if inst.type != "adaptive":
             return 0
-        total = [sum(path[t] for path in paths.values()) for t in years]
+        total = [sum(path[t] for path in world_paths.values()) for t in years]
         crossed = [t for t in years if total[t] >= p(inst, "trigger_level")]
         first = crossed[0] if crossed else len(total)
         return first + math.ceil(p(inst, "detection_lag"))
 
+    def covered(inst, t):
+        return (1 - leak) * (1 if inst.scope == "all" else share_above[t]) * n_down[t]
+
     def obligation(inst, t):
-        """(removed share before efficacy, value share lost, annual social cost) in year t."""
+        """(share of covered risk removed per unit efficacy, deterred share, value share lost,
+        annual social cost) in year t."""
         if t < start(inst):
-            return 0.0, 0.0, 0.0
+            return 0.0, 0.0, 0.0, 0.0
         every = inst.scope == "all"
-        count = (1 - leak) * (1 if every else share_above[t])
         share_v = (1 - leak) * (1 if every else rho[t])
         annual = p(inst, "hours_annual") * p(inst, "tariff") + p(inst, "cost_annual")
         oneoff = p(inst, "hours_oneoff") * p(inst, "tariff") + p(inst, "cost_oneoff")
-        per_dev = share_v * value[t] / (count * n_down[t])
+        per_dev = share_v * value[t] / covered(inst, t)
         yearly = annual + oneoff / p(inst, "amortisation_years")
-        d = min(1.0, p(inst, "entry_elasticity") * yearly / per_dev)
-        active = count * n_down[t] * (1 - d)
-        c = complying(inst, annual, active)
-        new = n_down[t] if t == start(inst) else entrants[t]
-        cost = active * c * (annual + new / n_down[t] * oneoff)
+        d = deterred(p(inst, "entry_elasticity"), yearly / per_dev)
+        active = covered(inst, t) * (1 - d)
+        _, paying = complying(inst, annual, active)
+        paying *= 1 - d
+        if t == start(inst):
+            new = covered(inst, t)
+        else:
+            new = max(covered(inst, t) - covered(inst, t - 1), 0.0)
+        cost = paying * (covered(inst, t) * annual + new * oneoff)
         cost += active * p(inst, "regulator_cost_per_entity")
-        cost += p(inst, "capacity") * p(inst, "cost_per_audit")
-        return c * (1 - d), d * share_v, cost
+        cost += min(p(inst, "capacity"), active) * p(inst, "cost_per_audit")
+        return paying, d, d * share_v, cost
 
     out = {}
     for a in regulation.approaches:
@@ -335,13 +375,14 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
             kept_value, cost = 1.0, 0.0
             for inst in insts:
                 if inst.type in ("downstream_obligation", "adaptive"):
-                    _, lost, c = obligation(inst, t)
+                    _, _, lost, c = obligation(inst, t)
+                    lost *= fate(regulation.harms[0])[0]
                     if inst.type == "adaptive":
                         c += p(inst, "monitoring_cost")
                 elif inst.type == "upstream_controls":
-                    rate = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
+                    _, paying = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
                     first = p(inst, "cost_oneoff") if t == 0 else 0.0
-                    per_firm = rate * (p(inst, "cost_annual") + first)
+                    per_firm = paying * (p(inst, "cost_annual") + first) * upstream_counted
                     c = v["n_upstream"] * (per_firm + p(inst, "regulator_cost_per_entity"))
                     lost = p(inst, "value_blocked")
                 elif inst.type == "liability":
@@ -362,12 +403,13 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                 above = below = closed = open_ = 1.0
                 for inst in insts:
                     if inst.type in ("downstream_obligation", "adaptive"):
-                        e = obligation(inst, t)[0] * p(inst, "efficacy", h.key)
+                        paying, d, _, _ = obligation(inst, t)
+                        e = paying * p(inst, "efficacy", h.key) + d * fate(h)[1]
                         above *= 1 - e
                         below *= 1 - e if inst.scope == "all" else 1.0
                     elif inst.type == "upstream_controls":
-                        rate = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
-                        keep = rate * (1 - p(inst, "substitution"))
+                        _, paying = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
+                        keep = paying * (1 - p(inst, "substitution"))
                         closed *= 1 - keep * p(inst, "efficacy_closed", h.key)
                         open_ *= 1 - keep * p(inst, "efficacy_open", h.key)
                     else:
@@ -388,15 +430,28 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                         dt = p(inst, "deterrence")
                         cost += p(inst, "transaction_cost") * p(inst, "claim_share") * left
                         cost += p(inst, "precaution_ratio") * left * dt / (1 - dt)
-            total += disc[t] * (averted - cost - value[t] * (1 - kept_value))
+            lost_value = value[t] * (1 - kept_value) * value_counted
+            total += disc[t] * (averted - cost - lost_value)
         out[a.key] = total
     return out
 
 
+VARIANTS = [
+    {},
+    {"standing": "jurisdiction"},
+    {"deterred": "exit"},
+    {"deterred": "exit", "standing": "jurisdiction"},
+    {"deterred": "abandon", "additionality": "full_credit"},
+    {"deterred": "value_lost_risk_stays", "entry_response": "linear_capped"},
+]
+
+
 @pytest.mark.parametrize("path", [BASELINE, SCENARIOS / "share_threshold.toml"])
-def test_vectorised_model_equals_a_plain_per_draw_loop(path):
+@pytest.mark.parametrize("settings", VARIANTS, ids=lambda x: "-".join(x.values()) or "default")
+def test_vectorised_model_equals_a_plain_per_draw_loop(path, settings):
     params = model.load_params(path)
     regulation = build_model(params)
+    regulation = replace(regulation, settings=replace(regulation.settings, **settings))
     draws = model.sample(params, n=100, design="random", rng=9)
     values = {n: draws[n] for n in params.names}
     fast = evaluate(regulation, values).net_benefit

@@ -15,6 +15,11 @@ TINY_VALUES = {
     "share_above_threshold": 0.01,
     "concentration": 0.5,  # rho_T = 0.01 ** 0.5 = 0.1
     "foreign_base_share": 0.5,
+    "relocation_loss": 0.2,
+    "entry_deterred_max": 0.5,
+    "entry_reference_shock": 0.025,
+    "value_jurisdiction_share": 0.3,
+    "upstream_jurisdiction_share": 0.1,
     "h_base": 1e6,
     "h_ref": 1e6,
     "h_growth": 0.0,
@@ -62,6 +67,11 @@ TINY_VALUES = {
 SHARES = {
     "leakage",
     "foreign_base_share",
+    "relocation_loss",
+    "entry_deterred_max",
+    "entry_reference_shock",
+    "value_jurisdiction_share",
+    "upstream_jurisdiction_share",
     "h_malicious",
     "h_open",
     "h_jurisdiction",

@@ -326,6 +326,7 @@ def evaluate(
     h, t, n = world.harm.shape
     harm_pv = _present_value(world, world.harm)  # (H, n)
     value_pv = _present_value(world, world.value)  # (1, n)
+    value_counted = np.reshape(world.value_counted, (-1,))  # (1,) or (n,): standing
     used = {k: model.instruments[k] for a in model.approaches for k in a.instruments}
     params = {k: instrument_parameters(model, i, values) for k, i in used.items()}
     effects = _effects(model, world, params, used)
@@ -367,7 +368,7 @@ def evaluate(
             costs = TYPES[inst.type].costs(world, params[i], inst.scope, effects[i], res)
             costs_pv += _costs_pv(world, costs)
         burden[j], transfers[j] = costs_pv[: len(PAYERS)], costs_pv[len(PAYERS)]
-        innovation[j] = _innovation_cost(world, value_pv, acting)
+        innovation[j] = _innovation_cost(world, value_pv, acting) * value_counted
         net[j] = rr[j].sum(axis=0) - burden[j].sum(axis=0) - innovation[j]
         entities[j], compliance[j] = _final_regulated(acting, t, n)
 

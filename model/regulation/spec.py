@@ -17,7 +17,22 @@ from model.errors import ParamFileError
 from model.regulation.instruments import TYPES
 from model.regulation.world import HARM_ROLES, THRESHOLD_PARAMETERS, WORLD_PARAMETERS
 
-STANDINGS = ("world", "jurisdiction")
+#: Structural settings of ``[settings]``: name -> its declared alternatives (the first is the
+#: default when a file does not set it). Each is a modelling choice that evidence does not
+#: settle; ``model.structural`` evaluates every alternative on the same draws.
+STRUCTURAL = {
+    # whose costs and benefits count: the world's, or those borne inside the jurisdiction
+    "standing": ("world", "jurisdiction"),
+    # what happens to a developer deterred by a duty (docs/model.md, section 6)
+    "deterred": ("relocate", "exit", "abandon", "value_lost_risk_stays"),
+    # how the deterred share responds to the cost share: bounded, or linear up to 1
+    "entry_response": ("saturating", "linear_capped"),
+    # mandates credited only beyond the voluntary compliers, or for every complier
+    "additionality": ("beyond_voluntary", "full_credit"),
+    # years appraised (no terminal value: see docs/model.md, section 1)
+    "horizon_years": (10, 20),
+}
+STANDINGS = STRUCTURAL["standing"]
 
 
 @dataclass(frozen=True)
@@ -59,12 +74,22 @@ class Settings:
     standing: str
     currency: str
     threshold: str  # "share" or "compute": see world.threshold_shares
-    discount_rates: np.ndarray  # (T,) rate applying in each year
+    schedule: tuple[tuple[int, float], ...]  # [from_year, rate] rows of [discounting]
     discount_source: str
+    deterred: str = STRUCTURAL["deterred"][0]
+    entry_response: str = STRUCTURAL["entry_response"][0]
+    additionality: str = STRUCTURAL["additionality"][0]
 
     @property
     def years(self) -> np.ndarray:
         return np.arange(self.horizon_years, dtype=float)
+
+    @property
+    def discount_rates(self) -> np.ndarray:
+        """(T,) discount rate applying in each year, from the schedule."""
+        starts = [row[0] for row in self.schedule]
+        rates = np.asarray([row[1] for row in self.schedule], float)
+        return rates[np.searchsorted(starts, np.arange(self.horizon_years), side="right") - 1]
 
     @property
     def discount(self) -> np.ndarray:
@@ -289,7 +314,8 @@ def _approaches(r: _Reader, instruments: Mapping[str, Instrument]) -> tuple[Appr
 
 def _settings(r: _Reader) -> Settings:
     s = r.table("settings")
-    r.keys("settings", None, s, ("horizon_years", "standing", "currency"), ("threshold",))
+    optional = ("threshold", "deterred", "entry_response", "additionality")
+    r.keys("settings", None, s, ("horizon_years", "standing", "currency"), optional)
     threshold = s.get("threshold", "share")
     if threshold not in THRESHOLD_PARAMETERS:
         r.fail(
@@ -302,14 +328,18 @@ def _settings(r: _Reader) -> Settings:
     horizon = s["horizon_years"]
     if not isinstance(horizon, int) or not 1 <= horizon <= 200:
         r.fail("settings", "horizon_years", "must be an integer from 1 to 200", got=horizon)
-    if s["standing"] not in STANDINGS:
-        r.fail(
-            "settings",
-            "standing",
-            "unknown standing",
-            got=s["standing"],
-            fix="use 'world' or 'jurisdiction'",
-        )
+    chosen = {}
+    for name in ("standing", "deterred", "entry_response", "additionality"):
+        alternatives = STRUCTURAL[name]
+        chosen[name] = s.get(name, alternatives[0])
+        if chosen[name] not in alternatives:
+            r.fail(
+                "settings",
+                name,
+                f"unknown {name.replace('_', ' ')}",
+                got=chosen[name],
+                fix="use " + " or ".join(f"'{a}'" for a in alternatives),
+            )
     d = r.table("discounting")
     r.keys("discounting", None, d, ("schedule", "source"))
     schedule = d["schedule"]
@@ -335,9 +365,15 @@ def _settings(r: _Reader) -> Settings:
             "years must increase and rates lie in (-0.5, 1)",
             got=schedule,
         )
-    years = np.arange(horizon)
-    per_year = np.asarray(rates, float)[np.searchsorted(starts, years, side="right") - 1]
-    return Settings(horizon, s["standing"], s["currency"], threshold, per_year, d["source"])
+    rows = tuple((int(a), float(b)) for a, b in schedule)
+    return Settings(
+        horizon,
+        currency=s["currency"],
+        threshold=threshold,
+        schedule=rows,
+        discount_source=d["source"],
+        **chosen,
+    )
 
 
 def build_model(params) -> RegulationModel:

@@ -26,6 +26,11 @@ WORLD_PARAMETERS = (
     "ecosystem_value_growth",
     "leakage",
     "foreign_base_share",
+    "relocation_loss",
+    "entry_deterred_max",
+    "entry_reference_shock",
+    "value_jurisdiction_share",
+    "upstream_jurisdiction_share",
 )
 
 #: How the threshold is set ([settings] threshold) and the parameters each way reads.
@@ -87,13 +92,13 @@ def saturating(growth: Array, cap: Array, horizon: int) -> Array:
 
 @dataclass(frozen=True)
 class World:
-    """Actors, value and harms in the status quo."""
+    """Actors, value and harms in the status quo, and the settings the instruments read."""
 
+    settings: object  # spec.Settings (its structural choices)
     years: Array  # (1, T, 1)
     discount: Array  # (T,)
     n_upstream: Array  # (1, 1, n)
     n_downstream: Array  # (1, T, n)
-    entrants: Array  # (1, T, n): new downstream developers in year t (all of them at t = 0)
     value: Array  # (1, T, n): annual value of the downstream ecosystem
     leak: Array  # (1, 1, n): share of downstream activity outside the jurisdiction
     share_above: Array  # (1, 1 or T, n): s_T, share of downstream developers above the threshold
@@ -102,16 +107,36 @@ class World:
     harm: Array  # (H, T, n): annual expected harm through downstream modification
     malicious: Array  # (H, 1, n)
     open_share: Array  # (H, 1, n)
-    acceptable: Array  # (H, 1, n): acceptable annual harm
+    acceptable: Array  # (H, 1, n): acceptable annual harm, in the run's standing
+    jurisdiction_share: Array  # (H, 1, n): share of each harm borne in the jurisdiction
+    value_inside: Array  # (1, 1, n): share of the ecosystem's value received in the jurisdiction
+    upstream_inside: Array  # (1, 1, n): share of upstream firms' costs borne in the jurisdiction
+    relocation_loss: Array  # (1, 1, n): share of a relocating developer's value lost
+    entry_deterred_max: Array  # (1, 1, n): most developers any duty deters
+    entry_reference_shock: Array  # (1, 1, n): cost share the entry elasticity was measured at
 
     @property
     def reachable(self) -> Array:
         """Share of each harm's risk in the jurisdiction and not malicious, (H, 1, n)."""
         return (1.0 - self.leak) * (1.0 - self.malicious)
 
+    @property
+    def value_counted(self) -> Array | float:
+        """Share of value losses that count in the run's standing."""
+        return self.value_inside if self.settings.standing == "jurisdiction" else 1.0
+
+    @property
+    def upstream_counted(self) -> Array | float:
+        """Share of upstream firms' compliance costs that count in the run's standing."""
+        return self.upstream_inside if self.settings.standing == "jurisdiction" else 1.0
+
     @cached_property
     def total_harm(self) -> Array:
-        """Annual harm summed over harms, (1, T, n) (what an adaptive trigger monitors)."""
+        """Annual harm in the world summed over harms, (1, T, n): what an adaptive trigger
+        monitors, whatever the standing (standing changes what counts, not what a regulator
+        does)."""
+        if self.settings.standing == "jurisdiction":
+            return (self.harm / self.jurisdiction_share).sum(axis=0, keepdims=True)
         return self.harm.sum(axis=0, keepdims=True)
 
 
@@ -166,10 +191,6 @@ def build_world(model, values: Mapping[str, Array]) -> World:
     g = column(values, "downstream_growth")
     n0 = column(values, "n_downstream")
     n_down = logistic(n0, column(values, "n_downstream_cap"), g, horizon)
-    entrants = np.empty_like(n_down)
-    entrants[:, 0] = n_down[:, 0]
-    net_new = np.subtract(n_down[:, 1:], n_down[:, :-1], out=entrants[:, 1:])
-    np.maximum(net_new, 0.0, out=net_new)
     value = column(values, "ecosystem_value") * compound(
         1.0 + column(values, "ecosystem_value_growth"), horizon
     )
@@ -179,16 +200,19 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         return stack_harms(values, [h.roles[r] for h in model.harms])
 
     base = np.stack([product(values, h.harm) for h in model.harms])[:, None, :]
+    acceptable = role("acceptable")
+    inside = role("jurisdiction_share")
     if model.settings.standing == "jurisdiction":
-        base = base * role("jurisdiction_share")
+        base = base * inside
+        acceptable = acceptable * inside
     harm = saturating(role("growth"), role("growth_cap"), horizon)
     harm *= base
     return World(
+        settings=model.settings,
         years=model.settings.years[None, :, None],
         discount=model.settings.discount,
         n_upstream=column(values, "n_upstream"),
         n_downstream=n_down,
-        entrants=entrants,
         value=value,
         leak=column(values, "leakage"),
         share_above=share_above,
@@ -197,7 +221,13 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         harm=harm,
         malicious=role("malicious_share"),
         open_share=role("open_weight_share"),
-        acceptable=role("acceptable"),
+        acceptable=acceptable,
+        jurisdiction_share=inside,
+        value_inside=column(values, "value_jurisdiction_share"),
+        upstream_inside=column(values, "upstream_jurisdiction_share"),
+        relocation_loss=column(values, "relocation_loss"),
+        entry_deterred_max=column(values, "entry_deterred_max"),
+        entry_reference_shock=column(values, "entry_reference_shock"),
     )
 
 
