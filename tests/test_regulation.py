@@ -20,8 +20,14 @@ BASELINE = ROOT / "params" / "baseline.toml"
 SCENARIOS = ROOT / "params" / "scenarios"
 
 
-def tiny_outcomes(tmp_path: Path, **overrides):
-    params = model.load_params(write_tiny(tmp_path, **overrides))
+def tiny_outcomes(
+    tmp_path: Path, settings: dict | None = None, structure=TINY_STRUCTURE, **overrides
+):
+    """The tiny world's outcomes, with ``settings`` added to its [settings] table."""
+    settings = {"standing": "world", **(settings or {})}
+    lines = "".join(f'\n{k} = "{v}"' for k, v in settings.items())
+    structure = structure.replace('standing = "world"', lines.strip(), 1)
+    params = model.load_params(write_tiny(tmp_path, structure, **overrides))
     values = {name: np.array([params[name].dist.ppf(np.array([0.5]))[0]]) for name in params}
     return evaluate(build_model(params), values)
 
@@ -71,6 +77,179 @@ def test_tiny_upstream_controls_by_hand(tmp_path):
     np.testing.assert_allclose(o.burden[0, j], [upstream, 0.0, 10 * 50 * D.sum()], rtol=1e-12)
     assert o.innovation_cost[0, j] == pytest.approx(0.01 * 1e6 * D.sum(), rel=1e-12)
     assert o.transfers[0, j] == 0.0
+
+
+# ---- issue 12: each accounting defect, worked by hand in the tiny world -------------------------
+
+
+@pytest.mark.parametrize(
+    ("form", "cost_share", "expected"),
+    [
+        # calibrated: at the measured shock x0 = 0.025 it deters elasticity x x0
+        ("saturating", 0.025, 1.0 * 0.025),
+        # bounded: a duty costing 40x the value per developer deters at most d_max = 0.5
+        ("saturating", 40.0, 0.5 * (1 - 0.95**1600)),
+        ("linear_capped", 0.02, 0.02),
+        ("linear_capped", 40.0, 1.0),
+    ],
+)
+def test_entry_response_is_bounded_and_calibrated_at_the_measured_shock(
+    tmp_path, form, cost_share, expected
+):
+    # the tiny targeted duty costs 200 a year against 1e4 of value per covered developer:
+    # scale the one-off and annual costs to reach the wanted cost share
+    scale = cost_share / 0.02
+    o = tiny_outcomes(
+        tmp_path,
+        {"entry_response": form, "deterred": "value_lost_risk_stays"},
+        cost_annual=100 * scale,
+        cost_oneoff=300 * scale,
+        penalty=1e12,
+    )
+    j = o.approaches.index("targeted")
+    # value lost = d x 0.05 of the value (risk stays under this reading)
+    assert o.innovation_cost[0, j] == pytest.approx(expected * 0.05 * 1e6 * D.sum(), rel=1e-12)
+    assert o.entities[0, j] == pytest.approx(5 * (1 - expected), rel=1e-12)
+
+
+#: (value share lost, risk share gone) per deterred developer, world and jurisdiction standing;
+#: the tiny world's jurisdiction bears 0.5 of the harm and receives 0.3 of the value
+READINGS = {
+    "relocate": ((0.2, 0.0), (0.2, 0.0)),
+    "exit": ((0.3, 0.5), (1.0, 1.0)),
+    "abandon": ((1.0, 1.0), (1.0, 1.0)),
+    "value_lost_risk_stays": ((1.0, 0.0), (1.0, 0.0)),
+}
+
+
+@pytest.mark.parametrize("standing", ["world", "jurisdiction"])
+@pytest.mark.parametrize("reading", list(READINGS))
+def test_deterred_developers_are_accounted_consistently(tmp_path, reading, standing):
+    """Deterred developers pay nothing; their value and risk go where the reading says, in the
+    run's standing (v1.1 lost their value while keeping their risk: 'value_lost_risk_stays')."""
+    o = tiny_outcomes(tmp_path, {"deterred": reading, "standing": standing}, h_jurisdiction=0.5)
+    j = o.approaches.index("targeted")
+    lost, gone = READINGS[reading][standing == "jurisdiction"]
+    counted_harm = 1e6 * (0.5 if standing == "jurisdiction" else 1.0)
+    counted_value = 0.3 if standing == "jurisdiction" else 1.0
+    # removed above the threshold: compliers' safeguards plus the deterred's risk that is gone
+    removed = 0.4 * 0.1 * (PAYING * 0.5 + D_SAT * gone)
+    assert o.risk_reduction[0, j, 0] == pytest.approx(counted_harm * removed * D.sum(), rel=1e-12)
+    innovation = D_SAT * 0.05 * lost * 1e6 * counted_value * D.sum()
+    assert o.innovation_cost[0, j] == pytest.approx(innovation, rel=1e-12)
+    # the deterred pay no compliance cost whatever the reading
+    downstream = PAYING * ((5 * 100 + 5 * 300) * D[0] + 5 * 100 * D[1])
+    assert o.burden[0, j, 1] == pytest.approx(downstream, rel=1e-12)
+
+
+def test_exit_counts_the_same_money_under_either_standing(tmp_path):
+    """Exit moves the jurisdiction's share of value and risk: the same absolute amounts whether
+    the world's or the jurisdiction's accounts are kept."""
+    world = tiny_outcomes(tmp_path, {"deterred": "exit"}, h_jurisdiction=0.5)
+    inside = tiny_outcomes(
+        tmp_path, {"deterred": "exit", "standing": "jurisdiction"}, h_jurisdiction=0.5
+    )
+    j = world.approaches.index("targeted")
+    assert inside.innovation_cost[0, j] == pytest.approx(world.innovation_cost[0, j], rel=1e-12)
+
+
+def test_jurisdiction_standing_counts_only_costs_and_value_inside(tmp_path):
+    """Defect 1: under jurisdiction standing foreign upstream firms' compliance costs and value
+    lost outside the jurisdiction do not count; the regulator and domestic developers pay
+    inside; acceptable levels are restated in the same standing."""
+    world = tiny_outcomes(tmp_path, h_jurisdiction=0.5)
+    inside = tiny_outcomes(tmp_path, {"standing": "jurisdiction"}, h_jurisdiction=0.5)
+    up, tgt = world.approaches.index("upstream"), world.approaches.index("targeted")
+    # upstream firms: 0.1 of their compliance costs borne inside; the regulator's all inside
+    np.testing.assert_allclose(
+        inside.burden[0, up], world.burden[0, up] * [0.1, 1.0, 1.0], rtol=1e-12
+    )
+    # value lost: 0.3 of it was received inside
+    for j in (up, tgt):
+        assert inside.innovation_cost[0, j] == pytest.approx(
+            0.3 * world.innovation_cost[0, j], rel=1e-12
+        )
+    # domestic developers' compliance costs are all inside
+    assert inside.burden[0, tgt, 1] == pytest.approx(world.burden[0, tgt, 1], rel=1e-12)
+    # harm 1e6 x 0.5 inside; residual 0.5 x world residual against 0.5 x the acceptable 5e5
+    np.testing.assert_allclose(inside.residual_harm, 0.5 * world.residual_harm, rtol=1e-12)
+    np.testing.assert_array_equal(inside.exceeds_acceptable, world.exceeds_acceptable)
+
+
+def test_adaptive_trigger_does_not_move_with_standing(tmp_path):
+    """The trigger watches the world's harm (1e6 a year): a 7e5 trigger is crossed under either
+    standing, though the jurisdiction's counted harm (5e5) is below it."""
+    for standing in ("world", "jurisdiction"):
+        o = tiny_outcomes(tmp_path, {"standing": standing}, h_jurisdiction=0.5, trigger=7e5)
+        static, adaptive = o.approaches.index("targeted"), o.approaches.index("adaptive")
+        np.testing.assert_array_equal(o.net_benefit[:, adaptive], o.net_benefit[:, static])
+
+
+def test_audits_are_charged_only_up_to_the_active_entities(tmp_path):
+    """Defect 3: 4.9 active entities cannot absorb 100 audits: the regulator pays for 4.9."""
+    o = tiny_outcomes(tmp_path)
+    j = o.approaches.index("targeted")
+    active = 5 * (1 - D_SAT)
+    assert o.burden[0, j, 2] == pytest.approx(active * (1 + 10) * D.sum(), rel=1e-12)
+    few = tiny_outcomes(tmp_path, capacity=2.0, penalty=1e6)
+    # 2 audits for 4.9 entities: all 2 are charged
+    assert few.burden[0, j, 2] == pytest.approx((active + 2 * 10) * D.sum(), rel=1e-12)
+
+
+COMPUTE_THRESHOLD = """
+[parameters.threshold_compute]
+description = "t"
+unit = "u"
+kind = "real"
+source = "test"
+dist = "fixed"
+value = 0.01
+""" + "".join(
+    f'[parameters.{k}]\ndescription = "t"\nunit = "u"\nkind = "real"\nsource = "test"\n'
+    f'dist = "fixed"\nvalue = {v!r}\n'
+    for k, v in {
+        "compute_median": 0.01,
+        "compute_gsd": math.e,
+        "compute_drift": math.e - 1,
+        "risk_dispersion": 1.0,
+        "compute_risk_correlation": 0.0,
+    }.items()
+)
+
+
+def test_developers_crossing_a_drifting_threshold_pay_one_off_costs(tmp_path):
+    """Defect 3: with the median compute at the threshold in year 0 and one log-sd above it in
+    year 1, s_T goes from 0.5 to Phi(1): 500 (Phi(1) - 0.5) developers newly cross and pay the
+    one-off cost in year 1, though no developer enters (the count stays at 1000)."""
+    structure = TINY_STRUCTURE.replace(
+        'currency = "USD"', 'currency = "USD"\nthreshold = "compute"'
+    )
+    o = tiny_outcomes(
+        tmp_path,
+        {"entry_response": "linear_capped"},
+        structure + COMPUTE_THRESHOLD,
+        elasticity=0.0,
+        penalty=1e12,
+    )
+    j = o.approaches.index("targeted")
+    covered = 500 * np.array([0.5, _phi(1.0)])
+    new = np.array([covered[0], covered[1] - covered[0]])
+    downstream = 0.8 * (covered * 100 + new * 300) @ D
+    assert o.burden[0, j, 1] == pytest.approx(downstream, rel=1e-12)
+
+
+def test_mandates_are_credited_only_beyond_voluntary_compliance(tmp_path):
+    """Defect 4: the 0.2 of covered developers (0.5 of upstream firms) who comply voluntarily
+    would have anyway: neither their risk reduction nor their compliance cost is the rule's."""
+    full = tiny_outcomes(tmp_path, {"additionality": "full_credit"})
+    extra = tiny_outcomes(tmp_path)
+    tgt, up = full.approaches.index("targeted"), full.approaches.index("upstream")
+    ratio = extra.risk_reduction[0, tgt, 0] / full.risk_reduction[0, tgt, 0]
+    assert ratio == pytest.approx((1.0 - 0.2) / 1.0, rel=1e-12)
+    assert extra.burden[0, tgt, 1] / full.burden[0, tgt, 1] == pytest.approx(0.8, rel=1e-12)
+    ratio = extra.risk_reduction[0, up, 0] / full.risk_reduction[0, up, 0]
+    assert ratio == pytest.approx(0.5, rel=1e-12)
+    assert extra.burden[0, up, 0] / full.burden[0, up, 0] == pytest.approx(0.5, rel=1e-12)
 
 
 def test_tiny_liability_by_hand_damages_are_transfers(tmp_path):
@@ -500,6 +679,18 @@ def test_vectorised_model_equals_a_plain_per_draw_loop(path, settings):
             'standing = "world"',
             'standing = "planet"',
             r"\[settings\.standing\]: unknown standing; got planet; use 'world' or 'jurisdiction'",
+        ),
+        (
+            'standing = "world"',
+            'standing = "world"\ndeterred = "leave"',
+            r"tiny\.toml \[settings\.deterred\]: unknown deterred; got leave; "
+            r"use 'relocate' or 'exit' or 'abandon' or 'value_lost_risk_stays'",
+        ),
+        (
+            'standing = "world"',
+            'standing = "world"\nentry_response = "linear"',
+            r"\[settings\.entry_response\]: unknown entry response; got linear; "
+            r"use 'saturating' or 'linear_capped'",
         ),
         (
             "schedule = [[0, 0.1]]",
