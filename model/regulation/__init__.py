@@ -4,7 +4,15 @@ Pure and vectorised over draws (axis 0), broadcasting over harms and years; no I
 """
 
 from model.regulation.evaluate import PAYERS, Outcomes, evaluate
-from model.regulation.spec import RegulationModel, build_model
+from model.regulation.spec import STRUCTURAL, RegulationModel, build_model
 from model.regulation.world import calibration
 
-__all__ = ["PAYERS", "Outcomes", "RegulationModel", "build_model", "calibration", "evaluate"]
+__all__ = [
+    "PAYERS",
+    "STRUCTURAL",
+    "Outcomes",
+    "RegulationModel",
+    "build_model",
+    "calibration",
+    "evaluate",
+]
