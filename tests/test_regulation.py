@@ -453,7 +453,8 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
         f /= 1 + s.discount_rates[t]
     cap, n0, g = v["n_downstream_cap"], v["n_downstream"], v["downstream_growth"]
     n_down = [cap / (1 + (cap / n0 - 1) * (1 + g) ** -t) for t in years]
-    value = [v["ecosystem_value"] * (1 + v["ecosystem_value_growth"]) ** t for t in years]
+    xs = [(1 + v["ecosystem_value_growth"]) ** t for t in years]
+    value = [v["ecosystem_value"] * x / (1 + (x - 1) / v["ecosystem_value_cap"]) for x in xs]
     leak = v["leakage"]
     inside = s.standing == "jurisdiction"
     value_counted = v["value_jurisdiction_share"] if inside else 1.0

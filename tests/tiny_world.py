@@ -11,6 +11,7 @@ TINY_VALUES = {
     "downstream_growth": 0.5,
     "ecosystem_value": 1e6,
     "ecosystem_value_growth": 0.0,
+    "ecosystem_value_cap": 4.0,
     "leakage": 0.5,
     "share_above_threshold": 0.01,
     "concentration": 0.5,  # rho_T = 0.01 ** 0.5 = 0.1

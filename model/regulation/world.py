@@ -24,6 +24,7 @@ WORLD_PARAMETERS = (
     "downstream_growth",
     "ecosystem_value",
     "ecosystem_value_growth",
+    "ecosystem_value_cap",
     "leakage",
     "foreign_base_share",
     "relocation_loss",
@@ -191,9 +192,10 @@ def build_world(model, values: Mapping[str, Array]) -> World:
     g = column(values, "downstream_growth")
     n0 = column(values, "n_downstream")
     n_down = logistic(n0, column(values, "n_downstream_cap"), g, horizon)
-    value = column(values, "ecosystem_value") * compound(
-        1.0 + column(values, "ecosystem_value_growth"), horizon
+    value = saturating(
+        column(values, "ecosystem_value_growth"), column(values, "ecosystem_value_cap"), horizon
     )
+    value *= column(values, "ecosystem_value")
     share_above, risk_above = threshold_shares(model.settings.threshold, values, horizon)
 
     def role(r: str) -> Array:
