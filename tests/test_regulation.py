@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +26,7 @@ def tiny_outcomes(
 ):
     """The tiny world's outcomes, with ``settings`` added to its [settings] table."""
     settings = {"standing": "world", **(settings or {})}
-    lines = "".join(f'\n{k} = "{v}"' for k, v in settings.items())
+    lines = "".join(f"\n{k} = {json.dumps(v)}" for k, v in settings.items())
     structure = structure.replace('standing = "world"', lines.strip(), 1)
     params = model.load_params(write_tiny(tmp_path, structure, **overrides))
     values = {name: np.array([params[name].dist.ppf(np.array([0.5]))[0]]) for name in params}
@@ -250,6 +251,25 @@ def test_mandates_are_credited_only_beyond_voluntary_compliance(tmp_path):
     ratio = extra.risk_reduction[0, up, 0] / full.risk_reduction[0, up, 0]
     assert ratio == pytest.approx(0.5, rel=1e-12)
     assert extra.burden[0, up, 0] / full.burden[0, up, 0] == pytest.approx(0.5, rel=1e-12)
+
+
+def test_outcomes_are_increments_on_the_rules_in_force(tmp_path):
+    """With the targeted duty already law (the EU's one-third rule), the status quo holds it:
+    re-adopting it, or switching it on by a trigger, adds nothing, and upstream controls are
+    credited only for the risk the duty leaves."""
+    o = tiny_outcomes(tmp_path, {"in_force": ["targeted"]})
+    removed_by_duty = 0.4 * 0.1 * PAYING * 0.5
+    np.testing.assert_allclose(o.status_quo_harm[0], [1e6 * (1 - removed_by_duty) * D.sum()])
+    for name in ("status_quo", "targeted", "adaptive"):
+        j = o.approaches.index(name)
+        assert o.net_benefit[0, j] == 0.0
+        assert np.all(o.burden[0, j] == 0.0)
+    j = o.approaches.index("upstream")
+    upstream = 0.4 * 0.8 * 0.375 + 0.3 * 0.3 * 0.375
+    increment = (1 - removed_by_duty) * upstream
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * increment * D.sum(), rel=1e-9)
+    costs = [10 * 0.5 * ((500 + 1000) * D[0] + 500 * D[1]), 0.0, 10 * 50 * D.sum()]
+    np.testing.assert_allclose(o.burden[0, j], costs, rtol=1e-9, atol=1e-9)
 
 
 def test_tiny_liability_by_hand_damages_are_transfers(tmp_path):
@@ -549,7 +569,7 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
 
     out = {}
     for a in regulation.approaches:
-        insts = [regulation.instruments[name] for name in a.instruments]
+        insts = [regulation.instruments[name] for name in regulation.acting(a)]
         total = 0.0
         for t in years:
             kept_value, cost = 1.0, 0.0
@@ -613,7 +633,7 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
             lost_value = value[t] * (1 - kept_value) * value_counted
             total += disc[t] * (averted - cost - lost_value)
         out[a.key] = total
-    return out
+    return {a: x - out["status_quo"] for a, x in out.items()}  # increments on rules in force
 
 
 VARIANTS = [
@@ -623,11 +643,14 @@ VARIANTS = [
     {"deterred": "exit", "standing": "jurisdiction"},
     {"deterred": "abandon", "additionality": "full_credit"},
     {"deterred": "value_lost_risk_stays", "entry_response": "linear_capped"},
+    {"in_force": ("targeted_obligation",), "standing": "jurisdiction"},
 ]
 
 
 @pytest.mark.parametrize("path", [BASELINE, SCENARIOS / "share_threshold.toml"])
-@pytest.mark.parametrize("settings", VARIANTS, ids=lambda x: "-".join(x.values()) or "default")
+@pytest.mark.parametrize(
+    "settings", VARIANTS, ids=lambda x: "-".join(map(str, x.values())) or "base"
+)
 def test_vectorised_model_equals_a_plain_per_draw_loop(path, settings):
     params = model.load_params(path)
     regulation = build_model(params)
@@ -692,6 +715,11 @@ def test_vectorised_model_equals_a_plain_per_draw_loop(path, settings):
             'standing = "world"\nentry_response = "linear"',
             r"\[settings\.entry_response\]: unknown entry response; got linear; "
             r"use 'saturating' or 'linear_capped'",
+        ),
+        (
+            'standing = "world"',
+            'standing = "world"\nin_force = ["targetted"]',
+            r"\[settings\.in_force\]: unknown instrument 'targetted'; did you mean 'targeted'\?",
         ),
         (
             "schedule = [[0, 0.1]]",

@@ -327,7 +327,8 @@ def evaluate(
     harm_pv = _present_value(world, world.harm)  # (H, n)
     value_pv = _present_value(world, world.value)  # (1, n)
     value_counted = np.reshape(world.value_counted, (-1,))  # (1,) or (n,): standing
-    used = {k: model.instruments[k] for a in model.approaches for k in a.instruments}
+    acting_keys = [model.acting(a) for a in model.approaches]
+    used = {k: model.instruments[k] for keys in acting_keys for k in keys}
     params = {k: instrument_parameters(model, i, values) for k, i in used.items()}
     effects = _effects(model, world, params, used)
     fixed_costs_pv = {
@@ -349,18 +350,18 @@ def evaluate(
     open_dom = world.open_share * (1.0 - world.foreign_base)
     closed = 1.0 - world.open_share
 
-    for j, approach in enumerate(model.approaches):
-        acting = [effects[i] for i in approach.instruments]
+    for j, keys in enumerate(acting_keys):
+        acting = [effects[i] for i in keys]
         removed_reach = _reach_removed(acting, world.risk_above)
         removed_up = _upstream_removed(acting, closed, open_dom)
         # costs that depend on the residual (liability) read removed_reach before
         # _total_removed overwrites it
-        if any(i not in fixed_costs_pv for i in approach.instruments):
+        if any(i not in fixed_costs_pv for i in keys):
             res = _reachable_harm(world, reach, removed_reach, removed_up)
         removed = _total_removed(reach, removed_reach, removed_up)
         rr[j], rr_by_year[j], residual[j] = _risk_outcomes(world, harm_pv, removed)
         costs_pv = np.zeros((len(COST_ROWS), n))
-        for i in approach.instruments:
+        for i in keys:
             inst = model.instruments[i]
             if i in fixed_costs_pv:
                 costs_pv += fixed_costs_pv[i]
@@ -371,6 +372,10 @@ def evaluate(
         innovation[j] = _innovation_cost(world, value_pv, acting) * value_counted
         net[j] = rr[j].sum(axis=0) - burden[j].sum(axis=0) - innovation[j]
         entities[j], compliance[j] = _final_regulated(acting, t, n)
+    if model.settings.in_force:  # outcomes are increments on the rules in force
+        harm_pv = harm_pv - rr[0]  # the status quo's harm is what the rules in force leave
+        for table in (rr, burden, transfers, innovation, net, rr_by_year):
+            table -= table[:1].copy()
 
     tables = {
         "risk_reduction": rr,

@@ -79,6 +79,7 @@ class Settings:
     deterred: str = STRUCTURAL["deterred"][0]
     entry_response: str = STRUCTURAL["entry_response"][0]
     additionality: str = STRUCTURAL["additionality"][0]
+    in_force: tuple[str, ...] = ()  # instruments already law: the status quo's counterfactual
 
     @property
     def years(self) -> np.ndarray:
@@ -115,6 +116,17 @@ class RegulationModel:
     @property
     def harm_names(self) -> tuple[str, ...]:
         return tuple(h.key for h in self.harms)
+
+    def acting(self, approach: Approach) -> tuple[str, ...]:
+        """The instruments acting under ``approach``: the rules in force plus its own. An
+        adaptive duty whose base is already in force adds nothing (the duty applies already)."""
+        in_force = self.settings.in_force
+        own = tuple(
+            k
+            for k in approach.instruments
+            if k not in in_force and self.instruments[k].base not in in_force
+        )
+        return (*in_force, *own)
 
     def resolve(self, name: str, harm: str) -> str:
         """Per-harm parameter: ``name_harm`` when declared, else the shared ``name``."""
@@ -314,7 +326,7 @@ def _approaches(r: _Reader, instruments: Mapping[str, Instrument]) -> tuple[Appr
 
 def _settings(r: _Reader) -> Settings:
     s = r.table("settings")
-    optional = ("threshold", "deterred", "entry_response", "additionality")
+    optional = ("threshold", "deterred", "entry_response", "additionality", "in_force")
     r.keys("settings", None, s, ("horizon_years", "standing", "currency"), optional)
     threshold = s.get("threshold", "share")
     if threshold not in THRESHOLD_PARAMETERS:
@@ -366,12 +378,16 @@ def _settings(r: _Reader) -> Settings:
             got=schedule,
         )
     rows = tuple((int(a), float(b)) for a, b in schedule)
+    in_force = s.get("in_force", [])
+    if not isinstance(in_force, (list, tuple)) or not all(isinstance(k, str) for k in in_force):
+        r.fail("settings", "in_force", "must be a list of instrument keys", got=in_force)
     return Settings(
         horizon,
         currency=s["currency"],
         threshold=threshold,
         schedule=rows,
         discount_source=d["source"],
+        in_force=tuple(in_force),
         **chosen,
     )
 
@@ -390,4 +406,13 @@ def build_model(params) -> RegulationModel:
             )
     harms = _harms(r)
     instruments = _instruments(r, harms)
+    for key in settings.in_force:
+        if key not in instruments:
+            close = difflib.get_close_matches(key, instruments, n=1)
+            r.fail(
+                "settings",
+                "in_force",
+                f"unknown instrument '{key}'",
+                fix=f"did you mean '{close[0]}'?" if close else "name keys of [instruments]",
+            )
     return RegulationModel(harms, instruments, _approaches(r, instruments), settings, r.names)
