@@ -272,6 +272,24 @@ def test_outcomes_are_increments_on_the_rules_in_force(tmp_path):
     np.testing.assert_allclose(o.burden[0, j], costs, rtol=1e-9, atol=1e-9)
 
 
+def test_health_harms_are_discounted_at_the_health_rate(tmp_path):
+    """Defect 8: a harm valued in QALYs or lives is discounted on the health schedule (here 0%),
+    while costs stay on the standard one (10%)."""
+    structure = TINY_STRUCTURE.replace(
+        'source = "test"', 'source = "test"\nhealth_schedule = [[0, 0.0]]\nhealth_source = "t"', 1
+    ).replace(
+        'jurisdiction_share = "h_jurisdiction"',
+        'jurisdiction_share = "h_jurisdiction"\nvalued_as = "health"',
+    )
+    o = tiny_outcomes(tmp_path, structure=structure)
+    j = o.approaches.index("upstream")
+    assert o.status_quo_harm[0, 0] == pytest.approx(1e6 * 2, rel=1e-12)
+    removed = 0.4 * 0.8 * 0.375 + 0.3 * 0.3 * 0.375
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * 2, rel=1e-12)
+    upstream = 10 * 0.5 * ((500 + 1000) * D[0] + 500 * D[1])
+    assert o.burden[0, j, 0] == pytest.approx(upstream, rel=1e-12)
+
+
 def test_tiny_liability_by_hand_damages_are_transfers(tmp_path):
     o = tiny_outcomes(tmp_path)
     j = o.approaches.index("liability")
@@ -467,10 +485,12 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
     """Scalar re-statement of docs/model.md for one draw (no numpy), approach -> net benefit."""
     s = regulation.settings
     years = range(s.horizon_years)
-    disc, f = [], 1.0
-    for t in years:
-        disc.append(f)
-        f /= 1 + s.discount_rates[t]
+
+    def factors(rates):
+        return [math.prod(1 / (1 + r) for r in rates[:t]) for t in years]
+
+    disc = factors(list(s.discount_rates))
+    health = factors(list(s.rates(s.health_schedule or s.schedule)))
     cap, n0, g = v["n_downstream_cap"], v["n_downstream"], v["downstream_growth"]
     n_down = [cap / (1 + (cap / n0 - 1) * (1 + g) ** -t) for t in years]
     xs = [(1 + v["ecosystem_value_growth"]) ** t for t in years]
@@ -623,7 +643,8 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                 removed_reach = rho[t] * (1 - above) + (1 - rho[t]) * (1 - below)
                 open_dom = open_share * (1 - v["foreign_base_share"])
                 removed_up = (1 - open_share) * (1 - closed) + open_dom * (1 - open_)
-                averted += harm * (1 - (1 - reach * removed_reach) * (1 - removed_up))
+                weight = (health if h.valued_as == "health" else disc)[t] / disc[t]
+                averted += weight * harm * (1 - (1 - reach * removed_reach) * (1 - removed_up))
                 for inst in insts:
                     if inst.type == "liability":
                         left = harm * reach * (1 - removed_reach) * (1 - removed_up)

@@ -206,6 +206,12 @@ def _present_value(world: World, annual: Array) -> Array:
     return np.matmul(world.discount, annual)
 
 
+def _harm_present_value(world: World, annual: Array) -> Array:
+    """Discounted sum over years of a per-harm quantity, each harm at its own rate:
+    (H, T, n) -> (H, n)."""
+    return np.matmul(world.harm_discount, annual)[:, 0]
+
+
 def _risk_outcomes(world: World, harm_pv: Array, removed: Array | float):
     """(PV of harm averted (H, n), harm averted by year summed over draws (H, T), residual
     annual harm in the final year (H, n)) for one approach's ``removed`` share.
@@ -222,7 +228,7 @@ def _risk_outcomes(world: World, harm_pv: Array, removed: Array | float):
         return share * harm_pv, by_year, world.harm[:, -1] * (1.0 - share)
     residual = world.harm[:, -1] * (1.0 - removed[:, -1])
     averted = np.multiply(world.harm, removed, out=removed)
-    return _present_value(world, averted), averted.sum(axis=2), residual
+    return _harm_present_value(world, averted), averted.sum(axis=2), residual
 
 
 def _reachable_harm(
@@ -324,7 +330,7 @@ def evaluate(
     """
     world = build_world(model, values) if world is None else world
     h, t, n = world.harm.shape
-    harm_pv = _present_value(world, world.harm)  # (H, n)
+    harm_pv = _harm_present_value(world, world.harm)  # (H, n)
     value_pv = _present_value(world, world.value)  # (1, n)
     value_counted = np.reshape(world.value_counted, (-1,))  # (1,) or (n,): standing
     acting_keys = [model.acting(a) for a in model.approaches]

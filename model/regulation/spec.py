@@ -45,6 +45,7 @@ class Harm:
     harm: tuple[str, ...]
     reference: tuple[str, ...]  # top-down calibration product
     roles: Mapping[str, str]
+    valued_as: str = "money"  # "health" (QALYs, lives): discounted at the health rate
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Settings:
     threshold: str  # "share" or "compute": see world.threshold_shares
     schedule: tuple[tuple[int, float], ...]  # [from_year, rate] rows of [discounting]
     discount_source: str
+    health_schedule: tuple[tuple[int, float], ...] | None = None  # for harms valued as health
     deterred: str = STRUCTURAL["deterred"][0]
     entry_response: str = STRUCTURAL["entry_response"][0]
     additionality: str = STRUCTURAL["additionality"][0]
@@ -85,18 +87,31 @@ class Settings:
     def years(self) -> np.ndarray:
         return np.arange(self.horizon_years, dtype=float)
 
+    def rates(self, schedule: tuple[tuple[int, float], ...]) -> np.ndarray:
+        """(T,) discount rate applying in each year, from a [from_year, rate] schedule."""
+        starts = [row[0] for row in schedule]
+        rates = np.asarray([row[1] for row in schedule], float)
+        return rates[np.searchsorted(starts, np.arange(self.horizon_years), side="right") - 1]
+
+    def factors(self, schedule: tuple[tuple[int, float], ...]) -> np.ndarray:
+        """Discount factor of each year: prod over earlier years of 1/(1+r_s); 1 in year 0."""
+        rates = self.rates(schedule)
+        return np.cumprod(np.concatenate([[1.0], 1.0 / (1.0 + rates[:-1])]))
+
     @property
     def discount_rates(self) -> np.ndarray:
-        """(T,) discount rate applying in each year, from the schedule."""
-        starts = [row[0] for row in self.schedule]
-        rates = np.asarray([row[1] for row in self.schedule], float)
-        return rates[np.searchsorted(starts, np.arange(self.horizon_years), side="right") - 1]
+        return self.rates(self.schedule)
 
     @property
     def discount(self) -> np.ndarray:
-        """Discount factor of each year: prod over earlier years of 1/(1+r_s); 1 in year 0."""
-        factors = np.concatenate([[1.0], 1.0 / (1.0 + self.discount_rates[:-1])])
-        return np.cumprod(factors)
+        """Discount factors of money (costs, value, harms valued in money), (T,)."""
+        return self.factors(self.schedule)
+
+    @property
+    def health_discount(self) -> np.ndarray:
+        """Discount factors of harms valued as health (QALYs, lives): the health schedule where
+        the guidance has one (Green Book: 1.5%), else the standard one, (T,)."""
+        return self.factors(self.health_schedule or self.schedule)
 
 
 @dataclass(frozen=True)
@@ -197,7 +212,17 @@ class _Reader:
 def _harms(r: _Reader) -> tuple[Harm, ...]:
     harms = []
     for key, entry in r.table("harms").items():
-        r.keys("harms", key, entry, ("label", "reading", "harm", "reference", *HARM_ROLES))
+        required = ("label", "reading", "harm", "reference", *HARM_ROLES)
+        r.keys("harms", key, entry, required, ("valued_as",))
+        valued_as = entry.get("valued_as", "money")
+        if valued_as not in ("money", "health"):
+            r.fail(
+                "harms",
+                key,
+                "unknown valued_as",
+                got=valued_as,
+                fix="use 'health' (QALYs or lives, discounted at the health rate) or 'money'",
+            )
         for list_key in ("harm", "reference"):
             names = entry[list_key]
             if not isinstance(names, (list, tuple)) or not names:
@@ -213,6 +238,7 @@ def _harms(r: _Reader) -> tuple[Harm, ...]:
                 tuple(entry["harm"]),
                 tuple(entry["reference"]),
                 roles,
+                valued_as,
             )
         )
     return tuple(harms)
@@ -353,31 +379,13 @@ def _settings(r: _Reader) -> Settings:
                 fix="use " + " or ".join(f"'{a}'" for a in alternatives),
             )
     d = r.table("discounting")
-    r.keys("discounting", None, d, ("schedule", "source"))
-    schedule = d["schedule"]
-    ok = (
-        isinstance(schedule, (list, tuple))
-        and schedule
-        and all(isinstance(row, (list, tuple)) and len(row) == 2 for row in schedule)
-    )
-    if not ok or schedule[0][0] != 0:
-        r.fail(
-            "discounting",
-            "schedule",
-            "must be a list of [from_year, rate] starting at year 0",
-            got=schedule,
-            fix="e.g. schedule = [[0, 0.035], [31, 0.03]]",
-        )
-    starts = [row[0] for row in schedule]
-    rates = [row[1] for row in schedule]
-    if starts != sorted(starts) or not all(-0.5 < x < 1 for x in rates):
-        r.fail(
-            "discounting",
-            "schedule",
-            "years must increase and rates lie in (-0.5, 1)",
-            got=schedule,
-        )
-    rows = tuple((int(a), float(b)) for a, b in schedule)
+    r.keys("discounting", None, d, ("schedule", "source"), ("health_schedule", "health_source"))
+    rows = _schedule(r, "schedule", d["schedule"])
+    health = None
+    if "health_schedule" in d:
+        health = _schedule(r, "health_schedule", d["health_schedule"])
+        if "health_source" not in d:
+            r.fail("discounting", "health_source", "missing", fix="cite the health schedule")
     in_force = s.get("in_force", [])
     if not isinstance(in_force, (list, tuple)) or not all(isinstance(k, str) for k in in_force):
         r.fail("settings", "in_force", "must be a list of instrument keys", got=in_force)
@@ -386,10 +394,33 @@ def _settings(r: _Reader) -> Settings:
         currency=s["currency"],
         threshold=threshold,
         schedule=rows,
+        health_schedule=health,
         discount_source=d["source"],
         in_force=tuple(in_force),
         **chosen,
     )
+
+
+def _schedule(r: _Reader, key: str, schedule) -> tuple[tuple[int, float], ...]:
+    """A [discounting] schedule checked: [from_year, rate] rows from year 0, years increasing."""
+    ok = (
+        isinstance(schedule, (list, tuple))
+        and schedule
+        and all(isinstance(row, (list, tuple)) and len(row) == 2 for row in schedule)
+    )
+    if not ok or schedule[0][0] != 0:
+        r.fail(
+            "discounting",
+            key,
+            "must be a list of [from_year, rate] starting at year 0",
+            got=schedule,
+            fix=f"e.g. {key} = [[0, 0.035], [31, 0.03]]",
+        )
+    starts = [row[0] for row in schedule]
+    rates = [row[1] for row in schedule]
+    if starts != sorted(starts) or not all(-0.5 < x < 1 for x in rates):
+        r.fail("discounting", key, "years must increase and rates lie in (-0.5, 1)", got=schedule)
+    return tuple((int(a), float(b)) for a, b in schedule)
 
 
 def build_model(params) -> RegulationModel:

@@ -97,7 +97,8 @@ class World:
 
     settings: object  # spec.Settings (its structural choices)
     years: Array  # (1, T, 1)
-    discount: Array  # (T,)
+    discount: Array  # (T,): discount factors of money
+    harm_discount: Array  # (H, 1, T): each harm's discount factors (health or money)
     n_upstream: Array  # (1, 1, n)
     n_downstream: Array  # (1, T, n)
     value: Array  # (1, T, n): annual value of the downstream ecosystem
@@ -213,6 +214,14 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         settings=model.settings,
         years=model.settings.years[None, :, None],
         discount=model.settings.discount,
+        harm_discount=np.stack(
+            [
+                model.settings.health_discount
+                if h.valued_as == "health"
+                else model.settings.discount
+                for h in model.harms
+            ]
+        )[:, None, :],
         n_upstream=column(values, "n_upstream"),
         n_downstream=n_down,
         value=value,
