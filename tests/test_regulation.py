@@ -789,3 +789,29 @@ def test_missing_world_parameter_is_named(tmp_path):
     path.write_text("\n".join(lines))
     with pytest.raises(ParamFileError, match=r"tiny\.toml \[leakage\]: the world needs this"):
         build_model(model.load_params(path))
+
+
+# ---- jurisdiction presets -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("preset", "name"), [("eu", "EU"), ("uk", "UK"), ("us", "US")])
+def test_presets_are_coherent_jurisdictions(preset, name):
+    """Each preset names its jurisdiction and standing, counts the jurisdiction's costs and
+    benefits only, and its per-draw outcomes equal the plain loop's."""
+    params = model.load_params(BASELINE, scenarios=[SCENARIOS / f"{preset}.toml"])
+    assert name in params.title and "jurisdiction standing" in params.title
+    regulation = build_model(params)
+    assert regulation.settings.standing == "jurisdiction"
+    assert regulation.settings.in_force == (("targeted_obligation",) if preset == "eu" else ())
+    draws = model.sample(params, n=20, design="random", rng=4)
+    fast = evaluate(regulation, {n: draws[n] for n in params.names}).net_benefit
+    for i in range(20):
+        slow = _reference_net_benefit(regulation, {n: float(draws[n][i]) for n in params.names})
+        np.testing.assert_allclose(
+            fast[i], [slow[a] for a in regulation.approach_names], rtol=1e-9, atol=1e-3
+        )
+
+
+def test_baseline_names_its_jurisdiction_and_standing():
+    title = model.load_params(BASELINE).title
+    assert "EU-like jurisdiction" in title and "world standing" in title
