@@ -172,7 +172,8 @@ def test_jurisdiction_standing_counts_only_costs_and_value_inside(tmp_path):
         )
     # domestic developers' compliance costs are all inside
     assert inside.burden[0, tgt, 1] == pytest.approx(world.burden[0, tgt, 1], rel=1e-12)
-    # harm 1e6 x 0.5 inside; residual 0.5 x world residual against 0.5 x the acceptable 5e5
+    # harm 1e6 x 0.5 inside: residual 0.5 x the world's; acceptable is a share of the status
+    # quo's, so the same draws exceed it
     np.testing.assert_allclose(inside.residual_harm, 0.5 * world.residual_harm, rtol=1e-12)
     np.testing.assert_array_equal(inside.exceeds_acceptable, world.exceeds_acceptable)
 
@@ -288,6 +289,16 @@ def test_health_harms_are_discounted_at_the_health_rate(tmp_path):
     assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * 2, rel=1e-12)
     upstream = 10 * 0.5 * ((500 + 1000) * D[0] + 500 * D[1])
     assert o.burden[0, j, 0] == pytest.approx(upstream, rel=1e-12)
+
+
+def test_acceptable_levels_discriminate_between_approaches(tmp_path):
+    """Defect 7: acceptable = 0.9 x the status quo's final-year harm (a declared value
+    judgement). The status quo (1.0) and the targeted duty (1 - 0.0157) exceed it; upstream
+    controls (1 - 0.154) do not."""
+    o = tiny_outcomes(tmp_path)
+    exceeds = dict(zip(o.approaches, o.exceeds_acceptable[0, :, 0], strict=True))
+    assert exceeds["status_quo"] and exceeds["targeted"]
+    assert not exceeds["upstream"] and not exceeds["combined"]
 
 
 def test_tiny_liability_by_hand_damages_are_transfers(tmp_path):

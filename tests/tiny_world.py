@@ -27,7 +27,7 @@ TINY_VALUES = {
     "h_cap": 2.0,
     "h_malicious": 0.2,
     "h_open": 0.6,
-    "h_acceptable": 5e5,
+    "h_acceptable": 0.9,  # a share of the status quo's final-year harm
     "h_jurisdiction": 1.0,
     # targeted obligation
     "efficacy": 0.5,
@@ -76,6 +76,7 @@ SHARES = {
     "h_malicious",
     "h_open",
     "h_jurisdiction",
+    "h_acceptable",
     "efficacy",
     "voluntary",
     "up_closed",

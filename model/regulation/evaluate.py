@@ -34,7 +34,8 @@ class Outcomes:
     transfers: Array  # (n, k): damages paid under liability, not netted
     net_benefit: Array  # (n, k)
     residual_harm: Array  # (n, k, H): annual harm left in the final year
-    exceeds_acceptable: Array  # (n, k, H) bool: residual_harm > the harm's acceptable level
+    exceeds_acceptable: Array  # (n, k, H) bool: residual_harm > the harm's acceptable level,
+    # a declared share of the status quo's residual harm
     entities: Array  # (n, k): regulated entities in the final year
     compliance: Array  # (n, k): entity-weighted compliance in the final year (nan: nobody
     # regulated, e.g. every covered developer deterred)
@@ -390,7 +391,9 @@ def evaluate(
         "transfers": transfers,
         "net_benefit": net,
         "residual_harm": residual,
-        "exceeds_acceptable": residual > world.acceptable[None, :, 0],
+        # acceptable: a declared share of the status quo's final-year harm (the same in
+        # either standing)
+        "exceeds_acceptable": residual > world.acceptable[None, :, 0] * residual[:1],
         "entities": entities,
         "compliance": compliance,
         "status_quo_harm": harm_pv,

@@ -109,7 +109,7 @@ class World:
     harm: Array  # (H, T, n): annual expected harm through downstream modification
     malicious: Array  # (H, 1, n)
     open_share: Array  # (H, 1, n)
-    acceptable: Array  # (H, 1, n): acceptable annual harm, in the run's standing
+    acceptable: Array  # (H, 1, n): acceptable final-year harm, a share of the status quo's
     jurisdiction_share: Array  # (H, 1, n): share of each harm borne in the jurisdiction
     value_inside: Array  # (1, 1, n): share of the ecosystem's value received in the jurisdiction
     upstream_inside: Array  # (1, 1, n): share of upstream firms' costs borne in the jurisdiction
@@ -203,11 +203,9 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         return stack_harms(values, [h.roles[r] for h in model.harms])
 
     base = np.stack([product(values, h.harm) for h in model.harms])[:, None, :]
-    acceptable = role("acceptable")
     inside = role("jurisdiction_share")
     if model.settings.standing == "jurisdiction":
         base = base * inside
-        acceptable = acceptable * inside
     harm = saturating(role("growth"), role("growth_cap"), horizon)
     harm *= base
     return World(
@@ -232,7 +230,7 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         harm=harm,
         malicious=role("malicious_share"),
         open_share=role("open_weight_share"),
-        acceptable=acceptable,
+        acceptable=role("acceptable"),
         jurisdiction_share=inside,
         value_inside=column(values, "value_jurisdiction_share"),
         upstream_inside=column(values, "upstream_jurisdiction_share"),
