@@ -301,6 +301,28 @@ def test_acceptable_levels_discriminate_between_approaches(tmp_path):
     assert not exceeds["upstream"] and not exceeds["combined"]
 
 
+@pytest.mark.parametrize("in_force", [[], ["upstream"]])
+def test_an_approach_alone_is_measured_against_the_status_quo(tmp_path, in_force):
+    """Threshold design evaluates one approach without the status quo row: its increments and
+    its exceedance of the acceptable level are still measured against the status quo."""
+    params = model.load_params(write_tiny(tmp_path))
+    regulation = build_model(params)
+    regulation = replace(regulation, settings=replace(regulation.settings, in_force=in_force))
+    values = {name: np.array([params[name].dist.ppf(np.array([0.5]))[0]]) for name in params}
+    full = evaluate(regulation, values)
+    j = full.approaches.index("combined")
+    alone = evaluate(replace(regulation, approaches=(regulation.approaches[j],)), values)
+    for name in (
+        "net_benefit",
+        "risk_reduction",
+        "burden",
+        "exceeds_acceptable",
+        "status_quo_harm",
+    ):
+        expected = full[name] if name == "status_quo_harm" else full[name][:, j : j + 1]
+        np.testing.assert_allclose(alone[name], expected, rtol=1e-12)
+
+
 def test_tiny_liability_by_hand_damages_are_transfers(tmp_path):
     o = tiny_outcomes(tmp_path)
     j = o.approaches.index("liability")

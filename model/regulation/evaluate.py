@@ -334,7 +334,11 @@ def evaluate(
     harm_pv = _harm_present_value(world, world.harm)  # (H, n)
     value_pv = _present_value(world, world.value)  # (1, n)
     value_counted = np.reshape(world.value_counted, (-1,))  # (1,) or (n,): standing
-    acting_keys = [model.acting(a) for a in model.approaches]
+    # row 0 is the status quo (the rules in force), the reference of increments and of
+    # acceptable levels; a model without one (threshold design evaluates a single approach)
+    # gets a hidden one, dropped from the outcomes
+    hidden = int(bool(model.approaches[0].instruments))
+    acting_keys = [model.settings.in_force] * hidden + [model.acting(a) for a in model.approaches]
     used = {k: model.instruments[k] for keys in acting_keys for k in keys}
     params = {k: instrument_parameters(model, i, values) for k, i in used.items()}
     effects = _effects(model, world, params, used)
@@ -343,7 +347,7 @@ def evaluate(
         for k, i in used.items()
         if not TYPES[i.type].needs_residual
     }
-    k_approaches = len(model.approaches)
+    k_approaches = len(acting_keys)
     rr = np.empty((k_approaches, h, n))
     burden = np.empty((k_approaches, len(PAYERS), n))
     transfers = np.empty((k_approaches, n))
@@ -384,6 +388,8 @@ def evaluate(
         for table in (rr, burden, transfers, innovation, net, rr_by_year):
             table -= table[:1].copy()
 
+    # acceptable: a declared share of the status quo's final-year harm (either standing)
+    exceeds = residual > world.acceptable[None, :, 0] * residual[:1]
     tables = {
         "risk_reduction": rr,
         "burden": burden,
@@ -391,13 +397,14 @@ def evaluate(
         "transfers": transfers,
         "net_benefit": net,
         "residual_harm": residual,
-        # acceptable: a declared share of the status quo's final-year harm (the same in
-        # either standing)
-        "exceeds_acceptable": residual > world.acceptable[None, :, 0] * residual[:1],
+        "exceeds_acceptable": exceeds,
         "entities": entities,
         "compliance": compliance,
         "status_quo_harm": harm_pv,
     }
+    if hidden:
+        tables = {k: v if k == "status_quo_harm" else v[hidden:] for k, v in tables.items()}
+        rr_by_year = rr_by_year[hidden:]
     if out is None:
         return Outcomes(
             approaches=model.approach_names,
