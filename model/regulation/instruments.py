@@ -195,11 +195,13 @@ class DownstreamObligation(InstrumentType):
         """
         count_share, value_share = self._coverage(world, scope)
         n_covered = count_share * world.n_downstream
-        value_per_developer = value_share * world.value
-        value_per_developer /= np.maximum(n_covered, 1e-12)
         annualised = self.annual_cost(p) + self.oneoff_cost(p) / p["amortisation_years"]
+        # cost share = annualised cost / value per covered developer
+        #            = annualised x (count share / value share) x N(t) / V(t)
+        if scope != "all":
+            annualised = annualised * count_share / np.maximum(value_share, 1e-300)
         deterred = deterred_share(
-            world, p["entry_elasticity"], np.divide(annualised, value_per_developer)
+            world, p["entry_elasticity"], np.multiply(annualised, world.developers_per_value)
         )
         staying = 1.0 - deterred
         n_active = n_covered * staying
@@ -208,7 +210,7 @@ class DownstreamObligation(InstrumentType):
         )
         paying = credited(world, rate, p["voluntary_compliance"]) * staying
         value_lost, risk_gone = deterred_fate(world)
-        value_loss = deterred * value_share * value_lost
+        value_loss = np.multiply(deterred, value_share * value_lost)
         gone = 0.0 if np.isscalar(risk_gone) and risk_gone == 0.0 else deterred * risk_gone
         if active is not None:
             paying, value_loss, n_active = paying * active, value_loss * active, n_active * active
@@ -225,27 +227,31 @@ class DownstreamObligation(InstrumentType):
             paying=paying,
         )
 
-    def newly_covered(self, world: World, scope: str | None, start: Array | None = None):
-        """Developers who first fall under the duty in year t, (1, T, n): everyone covered in
-        the first year it applies (0, or ``start``), then the growth of the covered count
-        (entrants and developers whose compute crosses a drifting threshold)."""
-        covered = self._coverage(world, scope)[0] * world.n_downstream
-        new = np.empty_like(covered)
-        new[:, 0] = covered[:, 0]
-        np.subtract(covered[:, 1:], covered[:, :-1], out=new[:, 1:])
-        np.maximum(new[:, 1:], 0.0, out=new[:, 1:])
-        if start is None:
-            return new
-        return np.where(world.years == start, covered, np.where(world.years > start, new, 0.0))
+    def payers(self, world: World, scope: str | None, start: Array | None = None):
+        """(covered developers, newly covered developers), each (1, T, n). The newly covered
+        pay the one-off cost: everyone covered in the first year the duty applies (0, or
+        ``start``), then the growth of the covered count (entrants, and developers whose
+        compute crosses a drifting threshold)."""
+        count_share = self._coverage(world, scope)[0]
+        covered = count_share * world.n_downstream
+        if np.shape(count_share)[1:2] != (1,):  # a coverage that drifts over the years
+            new = np.empty_like(covered)
+            new[:, 0] = covered[:, 0]
+            np.subtract(covered[:, 1:], covered[:, :-1], out=new[:, 1:])
+            np.maximum(new[:, 1:], 0.0, out=new[:, 1:])
+        else:
+            new = count_share * world.entrants
+        if start is not None:
+            new = np.where(world.years == start, covered, np.where(world.years > start, new, 0.0))
+        return covered, new
 
     def costs(self, world, p, scope, effect, res):
-        return self.costs_with(world, p, scope, effect, self.newly_covered(world, scope))
+        return self.costs_with(p, effect, *self.payers(world, scope))
 
-    def costs_with(self, world, p, scope, effect, newly_covered: Array) -> Costs:
-        """Costs when ``newly_covered`` developers pay the one-off costs: the paying share of
-        the covered pays annual costs, the paying share of the newly covered one-off costs;
-        the regulator pays per active entity and for audits, at most one per active entity."""
-        covered = self._coverage(world, scope)[0] * world.n_downstream
+    def costs_with(self, p, effect: Effect, covered: Array, newly_covered: Array) -> Costs:
+        """Costs when ``covered`` developers pay annual costs and ``newly_covered`` ones the
+        one-off cost, each as far as they pay (``effect.paying``); the regulator pays per active
+        entity and for audits, at most one per active entity."""
         downstream = covered * self.annual_cost(p)
         downstream += newly_covered * self.oneoff_cost(p)
         downstream *= effect.paying
@@ -403,9 +409,7 @@ class Adaptive(InstrumentType):
 
     def costs(self, world, p, scope, effect, res):
         start = self.start(world, p)
-        c = self.base.costs_with(
-            world, p, scope, effect, self.base.newly_covered(world, scope, start)
-        )
+        c = self.base.costs_with(p, effect, *self.base.payers(world, scope, start))
         # payers and active entities are counted only while active
         return Costs(downstream=c.downstream, regulator=c.regulator + p["monitoring_cost"])
 

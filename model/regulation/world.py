@@ -101,6 +101,7 @@ class World:
     harm_discount: Array  # (H, 1, T): each harm's discount factors (health or money)
     n_upstream: Array  # (1, 1, n)
     n_downstream: Array  # (1, T, n)
+    entrants: Array  # (1, T, n): new downstream developers in year t (all of them at t = 0)
     value: Array  # (1, T, n): annual value of the downstream ecosystem
     leak: Array  # (1, 1, n): share of downstream activity outside the jurisdiction
     share_above: Array  # (1, 1 or T, n): s_T, share of downstream developers above the threshold
@@ -121,6 +122,11 @@ class World:
     def reachable(self) -> Array:
         """Share of each harm's risk in the jurisdiction and not malicious, (H, 1, n)."""
         return (1.0 - self.leak) * (1.0 - self.malicious)
+
+    @cached_property
+    def developers_per_value(self) -> Array:
+        """N(t) / V(t), (1, T, n): a duty's cost share is its annual cost times this (scope all)."""
+        return self.n_downstream / self.value
 
     @property
     def value_counted(self) -> Array | float:
@@ -193,6 +199,10 @@ def build_world(model, values: Mapping[str, Array]) -> World:
     g = column(values, "downstream_growth")
     n0 = column(values, "n_downstream")
     n_down = logistic(n0, column(values, "n_downstream_cap"), g, horizon)
+    entrants = np.empty_like(n_down)
+    entrants[:, 0] = n_down[:, 0]
+    net_new = np.subtract(n_down[:, 1:], n_down[:, :-1], out=entrants[:, 1:])
+    np.maximum(net_new, 0.0, out=net_new)
     value = saturating(
         column(values, "ecosystem_value_growth"), column(values, "ecosystem_value_cap"), horizon
     )
@@ -222,6 +232,7 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         )[:, None, :],
         n_upstream=column(values, "n_upstream"),
         n_downstream=n_down,
+        entrants=entrants,
         value=value,
         leak=column(values, "leakage"),
         share_above=share_above,
