@@ -323,6 +323,25 @@ def test_an_approach_alone_is_measured_against_the_status_quo(tmp_path, in_force
         np.testing.assert_allclose(alone[name], expected, rtol=1e-12)
 
 
+def test_terminal_value_continues_the_final_year_for_ever(tmp_path):
+    """At 10% the final year (t = 1) counts (1 + 0.1) / 0.1 = 11 times its discount factor."""
+    o = tiny_outcomes(tmp_path, {"terminal_value": "perpetuity"})
+    j = o.approaches.index("upstream")
+    factors = np.array([1.0, 1 / 1.1 * 11])
+    removed = 0.4 * 0.8 * 0.375 + 0.3 * 0.3 * 0.375
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * factors.sum(), rel=1e-12)
+    upstream = 10 * 0.5 * ((500 + 1000) * factors[0] + 500 * factors[1])
+    assert o.burden[0, j, 0] == pytest.approx(upstream, rel=1e-12)
+
+
+def test_malicious_reach_lets_every_rule_reach_malicious_modifiers(tmp_path):
+    """With malicious_reach = all_rules, liability deters 0.2 of all in-jurisdiction risk
+    (0.5), not only of its non-malicious part (0.5 x 0.8)."""
+    o = tiny_outcomes(tmp_path, {"malicious_reach": "all_rules"})
+    j = o.approaches.index("liability")
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * 0.5 * 0.2 * D.sum(), rel=1e-12)
+
+
 def test_tiny_liability_by_hand_damages_are_transfers(tmp_path):
     o = tiny_outcomes(tmp_path)
     j = o.approaches.index("liability")
@@ -520,7 +539,10 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
     years = range(s.horizon_years)
 
     def factors(rates):
-        return [math.prod(1 / (1 + r) for r in rates[:t]) for t in years]
+        out = [math.prod(1 / (1 + r) for r in rates[:t]) for t in years]
+        if s.terminal_value == "perpetuity":  # the final year's flows for ever after
+            out[-1] *= sum((1 + rates[-1]) ** -k for k in range(5000))
+        return out
 
     disc = factors(list(s.discount_rates))
     health = factors(list(s.rates(s.health_schedule or s.schedule)))
@@ -652,6 +674,8 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                 r = h.roles
                 harm = paths[h.key][t]
                 reach = (1 - leak) * (1 - v[r["malicious_share"]])
+                if s.malicious_reach == "all_rules":
+                    reach = 1 - leak
                 open_share = v[r["open_weight_share"]]
                 above = below = closed = open_ = 1.0
                 for inst in insts:
@@ -698,6 +722,7 @@ VARIANTS = [
     {"deterred": "abandon", "additionality": "full_credit"},
     {"deterred": "value_lost_risk_stays", "entry_response": "linear_capped"},
     {"in_force": ("targeted_obligation",), "standing": "jurisdiction"},
+    {"terminal_value": "perpetuity", "malicious_reach": "all_rules"},
 ]
 
 

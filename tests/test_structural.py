@@ -39,7 +39,9 @@ def test_variants_share_the_same_draws(result, params):
     alternative equals evaluating that variant on the same draws directly."""
     base = result.variants[result.variants["is_file_choice"]]
     per_setting = base.pivot(index="approach", columns="setting", values="expected_net_benefit")
-    np.testing.assert_allclose(per_setting.to_numpy(), per_setting.to_numpy()[:, :1].repeat(5, 1))
+    np.testing.assert_allclose(
+        per_setting.to_numpy(), per_setting.to_numpy()[:, :1].repeat(per_setting.shape[1], 1)
+    )
     regulation = build_model(params)
     draws = model.sample(params, 256, design="sobol", rng=3)
     values = {name: draws[name] for name in params.names}

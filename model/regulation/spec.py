@@ -29,8 +29,12 @@ STRUCTURAL = {
     "entry_response": ("saturating", "linear_capped"),
     # mandates credited only beyond the voluntary compliers, or for every complier
     "additionality": ("beyond_voluntary", "full_credit"),
-    # years appraised (no terminal value: see docs/model.md, section 1)
+    # years appraised, and whether final-year flows continue as a perpetuity after them
     "horizon_years": (10, 20),
+    "terminal_value": ("none", "perpetuity"),
+    # which rules reach malicious modifiers: technical upstream controls only, or every rule
+    # (as far as it reaches anyone in the jurisdiction)
+    "malicious_reach": ("upstream_only", "all_rules"),
 }
 STANDINGS = STRUCTURAL["standing"]
 
@@ -81,6 +85,8 @@ class Settings:
     deterred: str = STRUCTURAL["deterred"][0]
     entry_response: str = STRUCTURAL["entry_response"][0]
     additionality: str = STRUCTURAL["additionality"][0]
+    terminal_value: str = STRUCTURAL["terminal_value"][0]
+    malicious_reach: str = STRUCTURAL["malicious_reach"][0]
     in_force: tuple[str, ...] = ()  # instruments already law: the status quo's counterfactual
 
     @property
@@ -94,9 +100,16 @@ class Settings:
         return rates[np.searchsorted(starts, np.arange(self.horizon_years), side="right") - 1]
 
     def factors(self, schedule: tuple[tuple[int, float], ...]) -> np.ndarray:
-        """Discount factor of each year: prod over earlier years of 1/(1+r_s); 1 in year 0."""
+        """Discount factor of each year: prod over earlier years of 1/(1+r_s); 1 in year 0.
+
+        With ``terminal_value = "perpetuity"`` the final year's flows continue for ever at the
+        final year's rate r: its factor is multiplied by sum_s (1+r)^-s = (1 + r) / r.
+        """
         rates = self.rates(schedule)
-        return np.cumprod(np.concatenate([[1.0], 1.0 / (1.0 + rates[:-1])]))
+        out = np.cumprod(np.concatenate([[1.0], 1.0 / (1.0 + rates[:-1])]))
+        if self.terminal_value == "perpetuity":
+            out[-1] *= (1.0 + rates[-1]) / rates[-1]
+        return out
 
     @property
     def discount_rates(self) -> np.ndarray:
@@ -352,7 +365,8 @@ def _approaches(r: _Reader, instruments: Mapping[str, Instrument]) -> tuple[Appr
 
 def _settings(r: _Reader) -> Settings:
     s = r.table("settings")
-    optional = ("threshold", "deterred", "entry_response", "additionality", "in_force")
+    choices = ("deterred", "entry_response", "additionality", "terminal_value", "malicious_reach")
+    optional = ("threshold", *choices, "in_force")
     r.keys("settings", None, s, ("horizon_years", "standing", "currency"), optional)
     threshold = s.get("threshold", "share")
     if threshold not in THRESHOLD_PARAMETERS:
@@ -367,7 +381,7 @@ def _settings(r: _Reader) -> Settings:
     if not isinstance(horizon, int) or not 1 <= horizon <= 200:
         r.fail("settings", "horizon_years", "must be an integer from 1 to 200", got=horizon)
     chosen = {}
-    for name in ("standing", "deterred", "entry_response", "additionality"):
+    for name in ("standing", *choices):
         alternatives = STRUCTURAL[name]
         chosen[name] = s.get(name, alternatives[0])
         if chosen[name] not in alternatives:
@@ -381,6 +395,8 @@ def _settings(r: _Reader) -> Settings:
     d = r.table("discounting")
     r.keys("discounting", None, d, ("schedule", "source"), ("health_schedule", "health_source"))
     rows = _schedule(r, "schedule", d["schedule"])
+    if chosen["terminal_value"] == "perpetuity" and rows[-1][1] <= 0:
+        r.fail("discounting", "schedule", "a perpetuity needs a positive final rate", got=rows)
     health = None
     if "health_schedule" in d:
         health = _schedule(r, "health_schedule", d["health_schedule"])

@@ -120,7 +120,11 @@ class World:
 
     @property
     def reachable(self) -> Array:
-        """Share of each harm's risk in the jurisdiction and not malicious, (H, 1, n)."""
+        """Share of each harm's risk that rules on developers reach, (H, 1, n): in the
+        jurisdiction and not malicious, or in the jurisdiction when ``malicious_reach`` says
+        every rule reaches malicious modifiers too."""
+        if self.settings.malicious_reach == "all_rules":
+            return np.broadcast_to(1.0 - self.leak, self.malicious.shape)
         return (1.0 - self.leak) * (1.0 - self.malicious)
 
     @cached_property
