@@ -342,6 +342,23 @@ def test_malicious_reach_lets_every_rule_reach_malicious_modifiers(tmp_path):
     assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * 0.5 * 0.2 * D.sum(), rel=1e-12)
 
 
+def test_derived_liability_deters_through_expected_liability(tmp_path):
+    """Defect 6: with liability = derived, developers whose care costs (median 0.25 per dollar
+    averted, log-sd 1) are below the damages they expect (0.1 per dollar of harm) take care:
+    Phi(ln 0.4) of them, averting 0.5 of their risk; more claims deter more."""
+    z = math.log(0.1 / 0.25)
+    deterred = 0.5 * _phi(z)
+    care = 0.25 * math.exp(0.5) * _phi(z - 1) / _phi(z)
+    o = tiny_outcomes(tmp_path, {"liability": "derived"})
+    j = o.approaches.index("liability")
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * 0.4 * deterred * D.sum(), rel=1e-12)
+    left = 1e6 * 0.4 * (1 - deterred)
+    social = 0.5 * 0.1 * left + care * left * deterred / (1 - deterred)
+    assert o.burden[0, j, 1] == pytest.approx(social * D.sum(), rel=1e-12)
+    more = tiny_outcomes(tmp_path, {"liability": "derived"}, claims=0.2)
+    assert more.risk_reduction[0, j, 0] > o.risk_reduction[0, j, 0]
+
+
 def test_tiny_liability_by_hand_damages_are_transfers(tmp_path):
     o = tiny_outcomes(tmp_path)
     j = o.approaches.index("liability")
@@ -606,6 +623,15 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
             return v["value_jurisdiction_share"], v[harm.roles["jurisdiction_share"]]
         return 1.0, 1.0
 
+    def liability(inst):
+        """(share deterred, care cost per dollar of harm averted)."""
+        if s.liability == "declared":
+            return p(inst, "deterrence"), p(inst, "precaution_ratio")
+        rho, sigma = p(inst, "precaution_ratio"), p(inst, "care_dispersion")
+        z = math.log(p(inst, "claim_share") / rho) / sigma
+        care = rho * math.exp(sigma**2 / 2) * _phi(z - sigma) / _phi(z)
+        return p(inst, "care_avoidable") * _phi(z), care
+
     def start(inst):
         """Year an obligation applies from: 0, or for an adaptive one trigger + lag."""
         if inst.type != "adaptive":
@@ -691,7 +717,7 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                         open_ *= 1 - keep * p(inst, "efficacy_open", h.key)
                     else:
                         if inst.type == "liability":
-                            e = p(inst, "deterrence")
+                            e = liability(inst)[0]
                         else:
                             e = p(inst, "adoption") * p(inst, "self_selection")
                             e *= p(inst, "efficacy", h.key)
@@ -705,9 +731,9 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                 for inst in insts:
                     if inst.type == "liability":
                         left = harm * reach * (1 - removed_reach) * (1 - removed_up)
-                        dt = p(inst, "deterrence")
+                        dt, care = liability(inst)
                         cost += p(inst, "transaction_cost") * p(inst, "claim_share") * left
-                        cost += p(inst, "precaution_ratio") * left * dt / (1 - dt)
+                        cost += care * left * dt / (1 - dt)
             lost_value = value[t] * (1 - kept_value) * value_counted
             total += disc[t] * (averted - cost - lost_value)
         out[a.key] = total
@@ -722,7 +748,7 @@ VARIANTS = [
     {"deterred": "abandon", "additionality": "full_credit"},
     {"deterred": "value_lost_risk_stays", "entry_response": "linear_capped"},
     {"in_force": ("targeted_obligation",), "standing": "jurisdiction"},
-    {"terminal_value": "perpetuity", "malicious_reach": "all_rules"},
+    {"terminal_value": "perpetuity", "malicious_reach": "all_rules", "liability": "derived"},
 ]
 
 

@@ -59,6 +59,8 @@ TINY_VALUES = {
     "transaction": 0.5,
     "precaution": 0.25,
     "chill": 0.004,
+    "avoidable": 0.5,
+    "dispersion": 1.0,
     # adaptive: the trigger is crossed at once, no lag, no monitoring cost -> the static rule
     "trigger": 0.0,
     "lag": 0.0,
@@ -87,6 +89,7 @@ SHARES = {
     "deterrence",
     "claims",
     "chill",
+    "avoidable",
 }
 
 TINY_STRUCTURE = """
@@ -154,6 +157,8 @@ claim_share = "claims"
 transaction_cost = "transaction"
 precaution_ratio = "precaution"
 chill = "chill"
+care_avoidable = "avoidable"
+care_dispersion = "dispersion"
 
 [instruments.adaptive]
 type = "adaptive"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
+from scipy.special import ndtr
 
 from model.regulation.world import World
 
@@ -311,23 +312,56 @@ class UpstreamControls(InstrumentType):
 
 
 class Liability(InstrumentType):
-    """Clarified tort liability: deters negligent risk; damages paid are transfers."""
+    """Clarified tort liability: deters negligent risk; damages paid are transfers.
+
+    ``[settings] liability``: ``declared`` takes the share deterred as a parameter (its link to
+    claims declared as a correlation); ``derived`` derives it from expected liability. A
+    developer takes care when the damages it expects per dollar of harm it causes
+    (``claim_share``, s) exceed its cost of care per dollar of harm averted, lognormal across
+    developers with median ``precaution_ratio`` (rho) and log-sd ``care_dispersion`` (sigma):
+    a share F = Phi(z), z = ln(s / rho) / sigma, takes care and averts ``care_avoidable`` of its
+    risk; their care costs E[rho_i | rho_i < s] = rho exp(sigma^2 / 2) Phi(z - sigma) / Phi(z)
+    per dollar averted.
+    """
 
     name = "liability"
     needs_residual = True
-    roles = ("deterrence", "claim_share", "transaction_cost", "precaution_ratio", "chill")
+    roles = (
+        "deterrence",
+        "claim_share",
+        "transaction_cost",
+        "precaution_ratio",
+        "chill",
+        "care_avoidable",
+        "care_dispersion",
+    )
+
+    @staticmethod
+    def deterrence(world: World, p: dict[str, Array]) -> tuple[Array, Array]:
+        """(share of reachable risk deterred, care cost per dollar of harm averted)."""
+        if world.settings.liability == "declared":
+            return p["deterrence"], p["precaution_ratio"]
+        sigma = p["care_dispersion"]
+        z = np.log(p["claim_share"] / p["precaution_ratio"]) / sigma
+        taking_care = ndtr(z)
+        with np.errstate(invalid="ignore", divide="ignore"):  # nobody takes care: rho
+            ratio = np.where(taking_care > 0, ndtr(z - sigma) / taking_care, np.exp(-(sigma**2)))
+        cost = p["precaution_ratio"] * np.exp(sigma**2 / 2) * ratio
+        return p["care_avoidable"] * taking_care, cost
 
     def effect(self, world, p, scope):
+        deterred = self.deterrence(world, p)[0]
         return Effect(
-            above=p["deterrence"],
-            below=p["deterrence"],
+            above=deterred,
+            below=deterred,
             value_loss=p["chill"] * (1.0 - world.leak),
         )
 
     def costs(self, world, p, scope, effect, res):
+        deterred, care_cost = self.deterrence(world, p)
         damages = p["claim_share"] * res.reachable_harm
-        averted = res.reachable_harm * p["deterrence"] / np.maximum(1.0 - p["deterrence"], 1e-12)
-        precaution = p["precaution_ratio"] * averted
+        averted = res.reachable_harm * deterred / np.maximum(1.0 - deterred, 1e-12)
+        precaution = care_cost * averted
         return Costs(
             downstream=p["transaction_cost"] * damages + precaution,
             transfers=damages,

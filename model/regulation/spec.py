@@ -35,6 +35,9 @@ STRUCTURAL = {
     # which rules reach malicious modifiers: technical upstream controls only, or every rule
     # (as far as it reaches anyone in the jurisdiction)
     "malicious_reach": ("upstream_only", "all_rules"),
+    # liability's deterrence: a parameter (correlated with claims), or derived from expected
+    # liability against the cost of care
+    "liability": ("declared", "derived"),
 }
 STANDINGS = STRUCTURAL["standing"]
 
@@ -87,6 +90,7 @@ class Settings:
     additionality: str = STRUCTURAL["additionality"][0]
     terminal_value: str = STRUCTURAL["terminal_value"][0]
     malicious_reach: str = STRUCTURAL["malicious_reach"][0]
+    liability: str = STRUCTURAL["liability"][0]
     in_force: tuple[str, ...] = ()  # instruments already law: the status quo's counterfactual
 
     @property
@@ -365,7 +369,14 @@ def _approaches(r: _Reader, instruments: Mapping[str, Instrument]) -> tuple[Appr
 
 def _settings(r: _Reader) -> Settings:
     s = r.table("settings")
-    choices = ("deterred", "entry_response", "additionality", "terminal_value", "malicious_reach")
+    choices = (
+        "deterred",
+        "entry_response",
+        "additionality",
+        "terminal_value",
+        "malicious_reach",
+        "liability",
+    )
     optional = ("threshold", *choices, "in_force")
     r.keys("settings", None, s, ("horizon_years", "standing", "currency"), optional)
     threshold = s.get("threshold", "share")
