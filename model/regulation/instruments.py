@@ -344,8 +344,8 @@ class Liability(InstrumentType):
         sigma = p["care_dispersion"]
         z = np.log(p["claim_share"] / p["precaution_ratio"]) / sigma
         taking_care = ndtr(z)
-        with np.errstate(invalid="ignore", divide="ignore"):  # nobody takes care: rho
-            ratio = np.where(taking_care > 0, ndtr(z - sigma) / taking_care, np.exp(-(sigma**2)))
+        with np.errstate(invalid="ignore", divide="ignore"):  # nobody takes care: no cost
+            ratio = np.where(taking_care > 0, ndtr(z - sigma) / taking_care, 0.0)
         cost = p["precaution_ratio"] * np.exp(sigma**2 / 2) * ratio
         return p["care_avoidable"] * taking_care, cost
 
