@@ -39,7 +39,6 @@ STRUCTURAL = {
     # liability against the cost of care
     "liability": ("declared", "derived"),
 }
-STANDINGS = STRUCTURAL["standing"]
 
 
 @dataclass(frozen=True)
