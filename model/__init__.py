@@ -40,6 +40,7 @@ PUBLIC = {
     "save_results": ("model.study.storage", "save_results"),
     "sensitivity": ("model.analysis.sensitivity", None),
     "simulate": ("model.study.simulate", "simulate"),
+    "structural_uncertainty": ("model.study.structural", "structural_uncertainty"),
     "sweep": ("model.study.sweep", "sweep"),
     "voi": ("model.analysis.voi", None),
     "write_report": ("model.report", "write_report"),
@@ -67,6 +68,7 @@ __all__ = [
     "save_results",
     "sensitivity",
     "simulate",
+    "structural_uncertainty",
     "sweep",
     "voi",
     "write_report",
@@ -104,4 +106,5 @@ if TYPE_CHECKING:  # what editors and type checkers see
     from model.study.executors import executor_from_spec
     from model.study.simulate import Results, SummaryResults, simulate
     from model.study.storage import load_results, save_results
+    from model.study.structural import structural_uncertainty
     from model.study.sweep import SweepResult, sweep

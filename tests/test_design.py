@@ -27,6 +27,7 @@ ANALYTIC = {
     "cost_per_audit": 0.0,
     "reg_per_entity": 0.0,
     "penalty": 1e9,
+    "voluntary": 0.0,  # every complier is the rule's (additionality)
     "threshold_compute": 1 / 3,
     "compute_median": 1e-3,
     "compute_gsd": math.e**2,
@@ -58,8 +59,9 @@ def test_optimum_matches_the_closed_form(tmp_path):
 
 
 def test_cap_on_exceedance_binds_at_the_boundary(tmp_path):
-    # residual 1e6 (1 - 0.5 rho_T) <= 515,000 needs rho_T >= 0.97, i.e. k <= A - ndtri(0.97)
-    params = analytic_params(tmp_path, h_acceptable=515_000.0)
+    # residual 1e6 (1 - 0.5 rho_T) <= 0.515 x the status quo's 1e6 needs rho_T >= 0.97,
+    # i.e. k <= A - ndtri(0.97)
+    params = analytic_params(tmp_path, h_acceptable=0.515)
     d = optimise_threshold(params, approach="targeted", n=64, rng=1, max_exceed_prob=0.0)
     from scipy.special import ndtri
 

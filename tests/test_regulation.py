@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,45 +21,342 @@ BASELINE = ROOT / "params" / "baseline.toml"
 SCENARIOS = ROOT / "params" / "scenarios"
 
 
-def tiny_outcomes(tmp_path: Path, **overrides):
-    params = model.load_params(write_tiny(tmp_path, **overrides))
+def tiny_outcomes(
+    tmp_path: Path, settings: dict | None = None, structure=TINY_STRUCTURE, **overrides
+):
+    """The tiny world's outcomes, with ``settings`` added to its [settings] table."""
+    settings = {"standing": "world", **(settings or {})}
+    lines = "".join(f"\n{k} = {json.dumps(v)}" for k, v in settings.items())
+    structure = structure.replace('standing = "world"', lines.strip(), 1)
+    params = model.load_params(write_tiny(tmp_path, structure, **overrides))
     values = {name: np.array([params[name].dist.ppf(np.array([0.5]))[0]]) for name in params}
     return evaluate(build_model(params), values)
 
 
 D = np.array([1.0, 1 / 1.1])  # discount factors, years 0 and 1
+# Tiny targeted duty: annualised cost 100 + 300/3 = 200 against value per covered developer
+# 1e6 x 0.5 x 0.1 / 5 = 1e4, a cost share x = 0.02. Saturating entry response with elasticity 1,
+# bound 0.5, calibrated at x0 = 0.025: d = 0.5 (1 - (1 - 1 x 0.025 / 0.5) ** (x / x0)).
+D_SAT = 0.5 * (1 - 0.95**0.8)
+# everyone staying complies (caught for sure, penalty 1000 >= cost 100); the 0.2 voluntary
+# compliers are in the status quo, so 0.8 of those staying comply because of the duty
+PAYING = 0.8 * (1 - D_SAT)
 
 
 def test_tiny_targeted_obligation_by_hand(tmp_path):
     o = tiny_outcomes(tmp_path)
     j = o.approaches.index("targeted")
-    # covered: 1000 x (1 - 0.5) x 0.01 = 5; value per covered developer 1e6 x 0.5 x 0.1 / 5 = 1e4
-    # deterred = 1 x (100 + 300/3) / 1e4 = 0.02; active 4.9; caught (p = 1), 1000/100 >= 1: rate 1
-    # removed above threshold 1 x 0.98 x 0.5 = 0.49; reachable 0.5 x 0.8 = 0.4; rho_T = 0.1
-    removed = 0.4 * 0.1 * 0.49
+    # removed above threshold 0.8 (1 - d) x 0.5; reachable 0.5 x 0.8 = 0.4; rho_T = 0.1
+    removed = 0.4 * 0.1 * PAYING * 0.5
     assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * D.sum(), rel=1e-12)
-    downstream = (4.9 * 100 + 4.9 * 300) * D[0] + 4.9 * 100 * D[1]
-    regulator = (4.9 * 1 + 100 * 10) * D.sum()
+    # the 5 covered pay annual costs, and in year 0 (all newly covered) one-off costs
+    downstream = PAYING * ((5 * 100 + 5 * 300) * D[0] + 5 * 100 * D[1])
+    # 4.9 active entities: registry 1 each, and audits at most one per entity (not 100)
+    active = 5 * (1 - D_SAT)
+    regulator = (active * 1 + active * 10) * D.sum()
     np.testing.assert_allclose(o.burden[0, j], [0.0, downstream, regulator], rtol=1e-12)
-    assert o.innovation_cost[0, j] == pytest.approx(0.02 * 0.05 * 1e6 * D.sum(), rel=1e-12)
-    assert o.entities[0, j] == pytest.approx(4.9)
+    # deterred developers relocate: their value share 0.05 is kept less the 0.2 relocation loss
+    innovation = D_SAT * 0.05 * 0.2 * 1e6 * D.sum()
+    assert o.innovation_cost[0, j] == pytest.approx(innovation, rel=1e-12)
+    assert o.entities[0, j] == pytest.approx(active)
     assert o.compliance[0, j] == pytest.approx(1.0)
     assert o.residual_harm[0, j, 0] == pytest.approx(1e6 * (1 - removed))
     assert bool(o.exceeds_acceptable[0, j, 0])
-    net = 1e6 * removed * D.sum() - downstream - regulator - 0.001 * 1e6 * D.sum()
+    net = 1e6 * removed * D.sum() - downstream - regulator - innovation
     assert o.net_benefit[0, j] == pytest.approx(net, rel=1e-12)
 
 
 def test_tiny_upstream_controls_by_hand(tmp_path):
     o = tiny_outcomes(tmp_path)
     j = o.approaches.index("upstream")
-    # kept after substitution 0.75: closed 0.4 x 0.8 x 0.75; domestic open 0.6 x 0.5 x 0.3 x 0.75
-    removed = 0.4 * 0.6 + 0.3 * 0.225
+    # all comply (caught for sure); beyond the 0.5 voluntary, 0.5 of firms comply because of
+    # the rule; kept after substitution 0.5 x 0.75 = 0.375:
+    # closed 0.4 x 0.8 x 0.375; domestic open 0.6 x 0.5 x 0.3 x 0.375
+    removed = 0.4 * 0.8 * 0.375 + 0.3 * 0.3 * 0.375
     assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * D.sum(), rel=1e-12)
-    upstream = 10 * (500 + 1000) * D[0] + 10 * 500 * D[1]
+    upstream = 10 * 0.5 * ((500 + 1000) * D[0] + 500 * D[1])
     np.testing.assert_allclose(o.burden[0, j], [upstream, 0.0, 10 * 50 * D.sum()], rtol=1e-12)
     assert o.innovation_cost[0, j] == pytest.approx(0.01 * 1e6 * D.sum(), rel=1e-12)
     assert o.transfers[0, j] == 0.0
+
+
+# ---- issue 12: each accounting defect, worked by hand in the tiny world -------------------------
+
+
+@pytest.mark.parametrize(
+    ("form", "cost_share", "expected"),
+    [
+        # calibrated: at the measured shock x0 = 0.025 it deters elasticity x x0
+        ("saturating", 0.025, 1.0 * 0.025),
+        # bounded: a duty costing 40x the value per developer deters at most d_max = 0.5
+        ("saturating", 40.0, 0.5 * (1 - 0.95**1600)),
+        ("linear_capped", 0.02, 0.02),
+        ("linear_capped", 40.0, 1.0),
+    ],
+)
+def test_entry_response_is_bounded_and_calibrated_at_the_measured_shock(
+    tmp_path, form, cost_share, expected
+):
+    # the tiny targeted duty costs 200 a year against 1e4 of value per covered developer:
+    # scale the one-off and annual costs to reach the wanted cost share
+    scale = cost_share / 0.02
+    o = tiny_outcomes(
+        tmp_path,
+        {"entry_response": form, "deterred": "value_lost_risk_stays"},
+        cost_annual=100 * scale,
+        cost_oneoff=300 * scale,
+        penalty=1e12,
+    )
+    j = o.approaches.index("targeted")
+    # value lost = d x 0.05 of the value (risk stays under this reading)
+    assert o.innovation_cost[0, j] == pytest.approx(expected * 0.05 * 1e6 * D.sum(), rel=1e-12)
+    assert o.entities[0, j] == pytest.approx(5 * (1 - expected), rel=1e-12)
+
+
+#: (value share lost, risk share gone) per deterred developer, world and jurisdiction standing;
+#: the tiny world's jurisdiction bears 0.5 of the harm and receives 0.3 of the value
+READINGS = {
+    "relocate": ((0.2, 0.0), (0.2, 0.0)),
+    "exit": ((0.3, 0.5), (1.0, 1.0)),
+    "abandon": ((1.0, 1.0), (1.0, 1.0)),
+    "value_lost_risk_stays": ((1.0, 0.0), (1.0, 0.0)),
+}
+
+
+@pytest.mark.parametrize("standing", ["world", "jurisdiction"])
+@pytest.mark.parametrize("reading", list(READINGS))
+def test_deterred_developers_are_accounted_consistently(tmp_path, reading, standing):
+    """Deterred developers pay nothing; their value and risk go where the reading says, in the
+    run's standing (v1.1 lost their value while keeping their risk: 'value_lost_risk_stays')."""
+    o = tiny_outcomes(tmp_path, {"deterred": reading, "standing": standing}, h_jurisdiction=0.5)
+    j = o.approaches.index("targeted")
+    lost, gone = READINGS[reading][standing == "jurisdiction"]
+    counted_harm = 1e6 * (0.5 if standing == "jurisdiction" else 1.0)
+    counted_value = 0.3 if standing == "jurisdiction" else 1.0
+    # removed above the threshold: compliers' safeguards plus the deterred's risk that is gone
+    removed = 0.4 * 0.1 * (PAYING * 0.5 + D_SAT * gone)
+    assert o.risk_reduction[0, j, 0] == pytest.approx(counted_harm * removed * D.sum(), rel=1e-12)
+    innovation = D_SAT * 0.05 * lost * 1e6 * counted_value * D.sum()
+    assert o.innovation_cost[0, j] == pytest.approx(innovation, rel=1e-12)
+    # the deterred pay no compliance cost whatever the reading
+    downstream = PAYING * ((5 * 100 + 5 * 300) * D[0] + 5 * 100 * D[1])
+    assert o.burden[0, j, 1] == pytest.approx(downstream, rel=1e-12)
+
+
+def test_exit_counts_the_same_money_under_either_standing(tmp_path):
+    """Exit moves the jurisdiction's share of value and risk: the same absolute amounts whether
+    the world's or the jurisdiction's accounts are kept."""
+    world = tiny_outcomes(tmp_path, {"deterred": "exit"}, h_jurisdiction=0.5)
+    inside = tiny_outcomes(
+        tmp_path, {"deterred": "exit", "standing": "jurisdiction"}, h_jurisdiction=0.5
+    )
+    j = world.approaches.index("targeted")
+    assert inside.innovation_cost[0, j] == pytest.approx(world.innovation_cost[0, j], rel=1e-12)
+
+
+def test_jurisdiction_standing_counts_only_costs_and_value_inside(tmp_path):
+    """Defect 1: under jurisdiction standing foreign upstream firms' compliance costs and value
+    lost outside the jurisdiction do not count; the regulator and domestic developers pay
+    inside; acceptable levels are restated in the same standing."""
+    world = tiny_outcomes(tmp_path, h_jurisdiction=0.5)
+    inside = tiny_outcomes(tmp_path, {"standing": "jurisdiction"}, h_jurisdiction=0.5)
+    up, tgt = world.approaches.index("upstream"), world.approaches.index("targeted")
+    # upstream firms: 0.1 of their compliance costs borne inside; the regulator's all inside
+    np.testing.assert_allclose(
+        inside.burden[0, up], world.burden[0, up] * [0.1, 1.0, 1.0], rtol=1e-12
+    )
+    # value lost: 0.3 of it was received inside
+    for j in (up, tgt):
+        assert inside.innovation_cost[0, j] == pytest.approx(
+            0.3 * world.innovation_cost[0, j], rel=1e-12
+        )
+    # domestic developers' compliance costs are all inside
+    assert inside.burden[0, tgt, 1] == pytest.approx(world.burden[0, tgt, 1], rel=1e-12)
+    # harm 1e6 x 0.5 inside: residual 0.5 x the world's; acceptable is a share of the status
+    # quo's, so the same draws exceed it
+    np.testing.assert_allclose(inside.residual_harm, 0.5 * world.residual_harm, rtol=1e-12)
+    np.testing.assert_array_equal(inside.exceeds_acceptable, world.exceeds_acceptable)
+
+
+def test_adaptive_trigger_does_not_move_with_standing(tmp_path):
+    """The trigger watches the world's harm (1e6 a year): a 7e5 trigger is crossed under either
+    standing, though the jurisdiction's counted harm (5e5) is below it."""
+    for standing in ("world", "jurisdiction"):
+        o = tiny_outcomes(tmp_path, {"standing": standing}, h_jurisdiction=0.5, trigger=7e5)
+        static, adaptive = o.approaches.index("targeted"), o.approaches.index("adaptive")
+        np.testing.assert_array_equal(o.net_benefit[:, adaptive], o.net_benefit[:, static])
+
+
+def test_audits_are_charged_only_up_to_the_active_entities(tmp_path):
+    """Defect 3: 4.9 active entities cannot absorb 100 audits: the regulator pays for 4.9."""
+    o = tiny_outcomes(tmp_path)
+    j = o.approaches.index("targeted")
+    active = 5 * (1 - D_SAT)
+    assert o.burden[0, j, 2] == pytest.approx(active * (1 + 10) * D.sum(), rel=1e-12)
+    few = tiny_outcomes(tmp_path, capacity=2.0, penalty=1e6)
+    # 2 audits for 4.9 entities: all 2 are charged
+    assert few.burden[0, j, 2] == pytest.approx((active + 2 * 10) * D.sum(), rel=1e-12)
+
+
+COMPUTE_THRESHOLD = """
+[parameters.threshold_compute]
+description = "t"
+unit = "u"
+kind = "real"
+source = "test"
+dist = "fixed"
+value = 0.01
+""" + "".join(
+    f'[parameters.{k}]\ndescription = "t"\nunit = "u"\nkind = "real"\nsource = "test"\n'
+    f'dist = "fixed"\nvalue = {v!r}\n'
+    for k, v in {
+        "compute_median": 0.01,
+        "compute_gsd": math.e,
+        "compute_drift": math.e - 1,
+        "risk_dispersion": 1.0,
+        "compute_risk_correlation": 0.0,
+    }.items()
+)
+
+
+def test_developers_crossing_a_drifting_threshold_pay_one_off_costs(tmp_path):
+    """Defect 3: with the median compute at the threshold in year 0 and one log-sd above it in
+    year 1, s_T goes from 0.5 to Phi(1): 500 (Phi(1) - 0.5) developers newly cross and pay the
+    one-off cost in year 1, though no developer enters (the count stays at 1000)."""
+    structure = TINY_STRUCTURE.replace(
+        'currency = "USD"', 'currency = "USD"\nthreshold = "compute"'
+    )
+    o = tiny_outcomes(
+        tmp_path,
+        {"entry_response": "linear_capped"},
+        structure + COMPUTE_THRESHOLD,
+        elasticity=0.0,
+        penalty=1e12,
+    )
+    j = o.approaches.index("targeted")
+    covered = 500 * np.array([0.5, _phi(1.0)])
+    new = np.array([covered[0], covered[1] - covered[0]])
+    downstream = 0.8 * (covered * 100 + new * 300) @ D
+    assert o.burden[0, j, 1] == pytest.approx(downstream, rel=1e-12)
+
+
+def test_mandates_are_credited_only_beyond_voluntary_compliance(tmp_path):
+    """Defect 4: the 0.2 of covered developers (0.5 of upstream firms) who comply voluntarily
+    would have anyway: neither their risk reduction nor their compliance cost is the rule's."""
+    full = tiny_outcomes(tmp_path, {"additionality": "full_credit"})
+    extra = tiny_outcomes(tmp_path)
+    tgt, up = full.approaches.index("targeted"), full.approaches.index("upstream")
+    ratio = extra.risk_reduction[0, tgt, 0] / full.risk_reduction[0, tgt, 0]
+    assert ratio == pytest.approx((1.0 - 0.2) / 1.0, rel=1e-12)
+    assert extra.burden[0, tgt, 1] / full.burden[0, tgt, 1] == pytest.approx(0.8, rel=1e-12)
+    ratio = extra.risk_reduction[0, up, 0] / full.risk_reduction[0, up, 0]
+    assert ratio == pytest.approx(0.5, rel=1e-12)
+    assert extra.burden[0, up, 0] / full.burden[0, up, 0] == pytest.approx(0.5, rel=1e-12)
+
+
+def test_outcomes_are_increments_on_the_rules_in_force(tmp_path):
+    """With the targeted duty already law (the EU's one-third rule), the status quo holds it:
+    re-adopting it, or switching it on by a trigger, adds nothing, and upstream controls are
+    credited only for the risk the duty leaves."""
+    o = tiny_outcomes(tmp_path, {"in_force": ["targeted"]})
+    removed_by_duty = 0.4 * 0.1 * PAYING * 0.5
+    np.testing.assert_allclose(o.status_quo_harm[0], [1e6 * (1 - removed_by_duty) * D.sum()])
+    for name in ("status_quo", "targeted", "adaptive"):
+        j = o.approaches.index(name)
+        assert o.net_benefit[0, j] == 0.0
+        assert np.all(o.burden[0, j] == 0.0)
+    j = o.approaches.index("upstream")
+    upstream = 0.4 * 0.8 * 0.375 + 0.3 * 0.3 * 0.375
+    increment = (1 - removed_by_duty) * upstream
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * increment * D.sum(), rel=1e-9)
+    costs = [10 * 0.5 * ((500 + 1000) * D[0] + 500 * D[1]), 0.0, 10 * 50 * D.sum()]
+    np.testing.assert_allclose(o.burden[0, j], costs, rtol=1e-9, atol=1e-9)
+
+
+def test_health_harms_are_discounted_at_the_health_rate(tmp_path):
+    """Defect 8: a harm valued in QALYs or lives is discounted on the health schedule (here 0%),
+    while costs stay on the standard one (10%)."""
+    structure = TINY_STRUCTURE.replace(
+        'source = "test"', 'source = "test"\nhealth_schedule = [[0, 0.0]]\nhealth_source = "t"', 1
+    ).replace(
+        'jurisdiction_share = "h_jurisdiction"',
+        'jurisdiction_share = "h_jurisdiction"\nvalued_as = "health"',
+    )
+    o = tiny_outcomes(tmp_path, structure=structure)
+    j = o.approaches.index("upstream")
+    assert o.status_quo_harm[0, 0] == pytest.approx(1e6 * 2, rel=1e-12)
+    removed = 0.4 * 0.8 * 0.375 + 0.3 * 0.3 * 0.375
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * 2, rel=1e-12)
+    upstream = 10 * 0.5 * ((500 + 1000) * D[0] + 500 * D[1])
+    assert o.burden[0, j, 0] == pytest.approx(upstream, rel=1e-12)
+
+
+def test_acceptable_levels_discriminate_between_approaches(tmp_path):
+    """Defect 7: acceptable = 0.9 x the status quo's final-year harm (a declared value
+    judgement). The status quo (1.0) and the targeted duty (1 - 0.0157) exceed it; upstream
+    controls (1 - 0.154) do not."""
+    o = tiny_outcomes(tmp_path)
+    exceeds = dict(zip(o.approaches, o.exceeds_acceptable[0, :, 0], strict=True))
+    assert exceeds["status_quo"] and exceeds["targeted"]
+    assert not exceeds["upstream"] and not exceeds["combined"]
+
+
+@pytest.mark.parametrize("in_force", [[], ["upstream"]])
+def test_an_approach_alone_is_measured_against_the_status_quo(tmp_path, in_force):
+    """Threshold design evaluates one approach without the status quo row: its increments and
+    its exceedance of the acceptable level are still measured against the status quo."""
+    params = model.load_params(write_tiny(tmp_path))
+    regulation = build_model(params)
+    regulation = replace(regulation, settings=replace(regulation.settings, in_force=in_force))
+    values = {name: np.array([params[name].dist.ppf(np.array([0.5]))[0]]) for name in params}
+    full = evaluate(regulation, values)
+    j = full.approaches.index("combined")
+    alone = evaluate(replace(regulation, approaches=(regulation.approaches[j],)), values)
+    for name in (
+        "net_benefit",
+        "risk_reduction",
+        "burden",
+        "exceeds_acceptable",
+        "status_quo_harm",
+    ):
+        expected = full[name] if name == "status_quo_harm" else full[name][:, j : j + 1]
+        np.testing.assert_allclose(alone[name], expected, rtol=1e-12)
+
+
+def test_terminal_value_continues_the_final_year_for_ever(tmp_path):
+    """At 10% the final year (t = 1) counts (1 + 0.1) / 0.1 = 11 times its discount factor."""
+    o = tiny_outcomes(tmp_path, {"terminal_value": "perpetuity"})
+    j = o.approaches.index("upstream")
+    factors = np.array([1.0, 1 / 1.1 * 11])
+    removed = 0.4 * 0.8 * 0.375 + 0.3 * 0.3 * 0.375
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * factors.sum(), rel=1e-12)
+    upstream = 10 * 0.5 * ((500 + 1000) * factors[0] + 500 * factors[1])
+    assert o.burden[0, j, 0] == pytest.approx(upstream, rel=1e-12)
+
+
+def test_malicious_reach_lets_every_rule_reach_malicious_modifiers(tmp_path):
+    """With malicious_reach = all_rules, liability deters 0.2 of all in-jurisdiction risk
+    (0.5), not only of its non-malicious part (0.5 x 0.8)."""
+    o = tiny_outcomes(tmp_path, {"malicious_reach": "all_rules"})
+    j = o.approaches.index("liability")
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * 0.5 * 0.2 * D.sum(), rel=1e-12)
+
+
+def test_derived_liability_deters_through_expected_liability(tmp_path):
+    """Defect 6: with liability = derived, developers whose care costs (median 0.25 per dollar
+    averted, log-sd 1) are below the damages they expect (0.1 per dollar of harm) take care:
+    Phi(ln 0.4) of them, averting 0.5 of their risk; more claims deter more."""
+    z = math.log(0.1 / 0.25)
+    deterred = 0.5 * _phi(z)
+    care = 0.25 * math.exp(0.5) * _phi(z - 1) / _phi(z)
+    o = tiny_outcomes(tmp_path, {"liability": "derived"})
+    j = o.approaches.index("liability")
+    assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * 0.4 * deterred * D.sum(), rel=1e-12)
+    left = 1e6 * 0.4 * (1 - deterred)
+    social = 0.5 * 0.1 * left + care * left * deterred / (1 - deterred)
+    assert o.burden[0, j, 1] == pytest.approx(social * D.sum(), rel=1e-12)
+    more = tiny_outcomes(tmp_path, {"liability": "derived"}, claims=0.2)
+    assert more.risk_reduction[0, j, 0] > o.risk_reduction[0, j, 0]
 
 
 def test_tiny_liability_by_hand_damages_are_transfers(tmp_path):
@@ -80,14 +379,15 @@ def test_tiny_liability_by_hand_damages_are_transfers(tmp_path):
 def test_tiny_combination_multiplies_residuals_within_segments(tmp_path):
     o = tiny_outcomes(tmp_path)
     j = o.approaches.index("combined")
-    reach_removed = 0.1 * (1 - (1 - 0.49) * (1 - 0.2)) + 0.9 * 0.2
-    removed = 1 - (1 - 0.4 * reach_removed) * (1 - (0.4 * 0.6 + 0.3 * 0.225))
+    reach_removed = 0.1 * (1 - (1 - PAYING * 0.5) * (1 - 0.2)) + 0.9 * 0.2
+    upstream = 0.4 * 0.8 * 0.375 + 0.3 * 0.3 * 0.375
+    removed = 1 - (1 - 0.4 * reach_removed) * (1 - upstream)
     assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * D.sum(), rel=1e-12)
     # liability's claims shrink with the risk the other instruments remove
-    left = 1e6 * 0.4 * (1 - reach_removed) * (1 - 0.3075)
+    left = 1e6 * 0.4 * (1 - reach_removed) * (1 - upstream)
     assert o.transfers[0, j] == pytest.approx(0.1 * left * D.sum(), rel=1e-12)
     # costs add (liability's depend on its claims); value losses combine as 1 - prod(1 - loss)
-    loss = 1 - (1 - 0.001) * (1 - 0.01) * (1 - 0.002)
+    loss = 1 - (1 - D_SAT * 0.05 * 0.2) * (1 - 0.01) * (1 - 0.002)
     assert o.innovation_cost[0, j] == pytest.approx(loss * 1e6 * D.sum(), rel=1e-12)
 
 
@@ -111,10 +411,10 @@ def test_adaptive_switches_on_after_the_lag(tmp_path):
     # harm 1e6 a year from year 0, lag 0.5 -> ceil -> year 1: only year 1 is regulated
     o = tiny_outcomes(tmp_path, lag=0.5)
     static, j = o.approaches.index("targeted"), o.approaches.index("adaptive")
-    removed = 0.4 * 0.1 * 0.49
+    removed = 0.4 * 0.1 * PAYING * 0.5
     assert o.risk_reduction[0, j, 0] == pytest.approx(1e6 * removed * D[1], rel=1e-12)
     # everyone covered complies once at switch-on: one-off cost in year 1
-    downstream = (4.9 * 100 + 4.9 * 300) * D[1]
+    downstream = PAYING * (5 * 100 + 5 * 300) * D[1]
     assert o.burden[0, j, 1] == pytest.approx(downstream, rel=1e-12)
     assert o.risk_reduction[0, j, 0] < o.risk_reduction[0, static, 0]
 
@@ -254,15 +554,23 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
     """Scalar re-statement of docs/model.md for one draw (no numpy), approach -> net benefit."""
     s = regulation.settings
     years = range(s.horizon_years)
-    disc, f = [], 1.0
-    for t in years:
-        disc.append(f)
-        f /= 1 + s.discount_rates[t]
+
+    def factors(rates):
+        out = [math.prod(1 / (1 + r) for r in rates[:t]) for t in years]
+        if s.terminal_value == "perpetuity":  # the final year's flows for ever after
+            out[-1] *= sum((1 + rates[-1]) ** -k for k in range(5000))
+        return out
+
+    disc = factors(list(s.discount_rates))
+    health = factors(list(s.rates(s.health_schedule or s.schedule)))
     cap, n0, g = v["n_downstream_cap"], v["n_downstream"], v["downstream_growth"]
     n_down = [cap / (1 + (cap / n0 - 1) * (1 + g) ** -t) for t in years]
-    entrants = [n_down[0]] + [max(n_down[t] - n_down[t - 1], 0.0) for t in years if t > 0]
-    value = [v["ecosystem_value"] * (1 + v["ecosystem_value_growth"]) ** t for t in years]
+    xs = [(1 + v["ecosystem_value_growth"]) ** t for t in years]
+    value = [v["ecosystem_value"] * x / (1 + (x - 1) / v["ecosystem_value_cap"]) for x in xs]
     leak = v["leakage"]
+    inside = s.standing == "jurisdiction"
+    value_counted = v["value_jurisdiction_share"] if inside else 1.0
+    upstream_counted = v["upstream_jurisdiction_share"] if inside else 1.0
     if s.threshold == "share":
         share_above = [v["share_above_threshold"]] * len(value)
         rho = [v["share_above_threshold"] ** v["concentration"]] * len(value)
@@ -278,14 +586,14 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
         tilt = v["compute_risk_correlation"] * v["risk_dispersion"]
         share_above = [_phi(-x) for x in k]
         rho = [_phi(tilt - x) for x in k]
-    paths = {}
+    paths, world_paths = {}, {}
     for h in regulation.harms:
         r = h.roles
         base = math.prod(v[name] for name in h.harm)
-        if s.standing == "jurisdiction":
-            base *= v[r["jurisdiction_share"]]
         xs = [(1 + v[r["growth"]]) ** t for t in years]
-        paths[h.key] = [base * x / (1 + (x - 1) / v[r["growth_cap"]]) for x in xs]
+        world_paths[h.key] = [base * x / (1 + (x - 1) / v[r["growth_cap"]]) for x in xs]
+        counted = v[r["jurisdiction_share"]] if inside else 1.0
+        paths[h.key] = [counted * x for x in world_paths[h.key]]
 
     def p(inst, role, harm=None):
         mapping = dict(inst.parameters)
@@ -296,52 +604,86 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
     def complying(inst, cost, n_active):
         c0 = p(inst, "voluntary_compliance")
         caught = min(1.0, p(inst, "capacity") / max(n_active, 1e-12))
-        return c0 + (1 - c0) * min(1.0, caught * p(inst, "penalty") / cost)
+        c = c0 + (1 - c0) * min(1.0, caught * p(inst, "penalty") / cost)
+        return c, (c if s.additionality == "full_credit" else c - c0)
+
+    def deterred(elasticity, x):
+        if s.entry_response == "linear_capped":
+            return min(1.0, elasticity * x)
+        d_max, x0 = v["entry_deterred_max"], v["entry_reference_shock"]
+        return d_max * (1 - (1 - elasticity * x0 / d_max) ** (x / x0))
+
+    def fate(harm):
+        """(share of a deterred developer's value lost, share of its risk of harm gone)."""
+        if s.deterred == "relocate":
+            return v["relocation_loss"], 0.0
+        if s.deterred == "value_lost_risk_stays":
+            return 1.0, 0.0
+        if s.deterred == "exit" and not inside:
+            return v["value_jurisdiction_share"], v[harm.roles["jurisdiction_share"]]
+        return 1.0, 1.0
+
+    def liability(inst):
+        """(share deterred, care cost per dollar of harm averted)."""
+        if s.liability == "declared":
+            return p(inst, "deterrence"), p(inst, "precaution_ratio")
+        rho, sigma = p(inst, "precaution_ratio"), p(inst, "care_dispersion")
+        z = math.log(p(inst, "claim_share") / rho) / sigma
+        care = rho * math.exp(sigma**2 / 2) * _phi(z - sigma) / _phi(z)
+        return p(inst, "care_avoidable") * _phi(z), care
 
     def start(inst):
         """Year an obligation applies from: 0, or for an adaptive one trigger + lag."""
         if inst.type != "adaptive":
             return 0
-        total = [sum(path[t] for path in paths.values()) for t in years]
+        total = [sum(path[t] for path in world_paths.values()) for t in years]
         crossed = [t for t in years if total[t] >= p(inst, "trigger_level")]
         first = crossed[0] if crossed else len(total)
         return first + math.ceil(p(inst, "detection_lag"))
 
+    def covered(inst, t):
+        return (1 - leak) * (1 if inst.scope == "all" else share_above[t]) * n_down[t]
+
     def obligation(inst, t):
-        """(removed share before efficacy, value share lost, annual social cost) in year t."""
+        """(share of covered risk removed per unit efficacy, deterred share, value share lost,
+        annual social cost) in year t."""
         if t < start(inst):
-            return 0.0, 0.0, 0.0
+            return 0.0, 0.0, 0.0, 0.0
         every = inst.scope == "all"
-        count = (1 - leak) * (1 if every else share_above[t])
         share_v = (1 - leak) * (1 if every else rho[t])
         annual = p(inst, "hours_annual") * p(inst, "tariff") + p(inst, "cost_annual")
         oneoff = p(inst, "hours_oneoff") * p(inst, "tariff") + p(inst, "cost_oneoff")
-        per_dev = share_v * value[t] / (count * n_down[t])
+        per_dev = share_v * value[t] / covered(inst, t)
         yearly = annual + oneoff / p(inst, "amortisation_years")
-        d = min(1.0, p(inst, "entry_elasticity") * yearly / per_dev)
-        active = count * n_down[t] * (1 - d)
-        c = complying(inst, annual, active)
-        new = n_down[t] if t == start(inst) else entrants[t]
-        cost = active * c * (annual + new / n_down[t] * oneoff)
+        d = deterred(p(inst, "entry_elasticity"), yearly / per_dev)
+        active = covered(inst, t) * (1 - d)
+        _, paying = complying(inst, annual, active)
+        paying *= 1 - d
+        if t == start(inst):
+            new = covered(inst, t)
+        else:
+            new = max(covered(inst, t) - covered(inst, t - 1), 0.0)
+        cost = paying * (covered(inst, t) * annual + new * oneoff)
         cost += active * p(inst, "regulator_cost_per_entity")
-        cost += p(inst, "capacity") * p(inst, "cost_per_audit")
-        return c * (1 - d), d * share_v, cost
+        cost += min(p(inst, "capacity"), active) * p(inst, "cost_per_audit")
+        return paying, d, d * share_v, cost
 
     out = {}
     for a in regulation.approaches:
-        insts = [regulation.instruments[name] for name in a.instruments]
+        insts = [regulation.instruments[name] for name in regulation.acting(a)]
         total = 0.0
         for t in years:
             kept_value, cost = 1.0, 0.0
             for inst in insts:
                 if inst.type in ("downstream_obligation", "adaptive"):
-                    _, lost, c = obligation(inst, t)
+                    _, _, lost, c = obligation(inst, t)
+                    lost *= fate(regulation.harms[0])[0]
                     if inst.type == "adaptive":
                         c += p(inst, "monitoring_cost")
                 elif inst.type == "upstream_controls":
-                    rate = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
+                    _, paying = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
                     first = p(inst, "cost_oneoff") if t == 0 else 0.0
-                    per_firm = rate * (p(inst, "cost_annual") + first)
+                    per_firm = paying * (p(inst, "cost_annual") + first) * upstream_counted
                     c = v["n_upstream"] * (per_firm + p(inst, "regulator_cost_per_entity"))
                     lost = p(inst, "value_blocked")
                 elif inst.type == "liability":
@@ -358,21 +700,24 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                 r = h.roles
                 harm = paths[h.key][t]
                 reach = (1 - leak) * (1 - v[r["malicious_share"]])
+                if s.malicious_reach == "all_rules":
+                    reach = 1 - leak
                 open_share = v[r["open_weight_share"]]
                 above = below = closed = open_ = 1.0
                 for inst in insts:
                     if inst.type in ("downstream_obligation", "adaptive"):
-                        e = obligation(inst, t)[0] * p(inst, "efficacy", h.key)
+                        paying, d, _, _ = obligation(inst, t)
+                        e = paying * p(inst, "efficacy", h.key) + d * fate(h)[1]
                         above *= 1 - e
                         below *= 1 - e if inst.scope == "all" else 1.0
                     elif inst.type == "upstream_controls":
-                        rate = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
-                        keep = rate * (1 - p(inst, "substitution"))
+                        _, paying = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
+                        keep = paying * (1 - p(inst, "substitution"))
                         closed *= 1 - keep * p(inst, "efficacy_closed", h.key)
                         open_ *= 1 - keep * p(inst, "efficacy_open", h.key)
                     else:
                         if inst.type == "liability":
-                            e = p(inst, "deterrence")
+                            e = liability(inst)[0]
                         else:
                             e = p(inst, "adoption") * p(inst, "self_selection")
                             e *= p(inst, "efficacy", h.key)
@@ -381,22 +726,40 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                 removed_reach = rho[t] * (1 - above) + (1 - rho[t]) * (1 - below)
                 open_dom = open_share * (1 - v["foreign_base_share"])
                 removed_up = (1 - open_share) * (1 - closed) + open_dom * (1 - open_)
-                averted += harm * (1 - (1 - reach * removed_reach) * (1 - removed_up))
+                weight = (health if h.valued_as == "health" else disc)[t] / disc[t]
+                averted += weight * harm * (1 - (1 - reach * removed_reach) * (1 - removed_up))
                 for inst in insts:
                     if inst.type == "liability":
                         left = harm * reach * (1 - removed_reach) * (1 - removed_up)
-                        dt = p(inst, "deterrence")
+                        dt, care = liability(inst)
                         cost += p(inst, "transaction_cost") * p(inst, "claim_share") * left
-                        cost += p(inst, "precaution_ratio") * left * dt / (1 - dt)
-            total += disc[t] * (averted - cost - value[t] * (1 - kept_value))
+                        cost += care * left * dt / (1 - dt)
+            lost_value = value[t] * (1 - kept_value) * value_counted
+            total += disc[t] * (averted - cost - lost_value)
         out[a.key] = total
-    return out
+    return {a: x - out["status_quo"] for a, x in out.items()}  # increments on rules in force
+
+
+VARIANTS = [
+    {},
+    {"standing": "jurisdiction"},
+    {"deterred": "exit"},
+    {"deterred": "exit", "standing": "jurisdiction"},
+    {"deterred": "abandon", "additionality": "full_credit"},
+    {"deterred": "value_lost_risk_stays", "entry_response": "linear_capped"},
+    {"in_force": ("targeted_obligation",), "standing": "jurisdiction"},
+    {"terminal_value": "perpetuity", "malicious_reach": "all_rules", "liability": "derived"},
+]
 
 
 @pytest.mark.parametrize("path", [BASELINE, SCENARIOS / "share_threshold.toml"])
-def test_vectorised_model_equals_a_plain_per_draw_loop(path):
+@pytest.mark.parametrize(
+    "settings", VARIANTS, ids=lambda x: "-".join(map(str, x.values())) or "base"
+)
+def test_vectorised_model_equals_a_plain_per_draw_loop(path, settings):
     params = model.load_params(path)
     regulation = build_model(params)
+    regulation = replace(regulation, settings=replace(regulation.settings, **settings))
     draws = model.sample(params, n=100, design="random", rng=9)
     values = {n: draws[n] for n in params.names}
     fast = evaluate(regulation, values).net_benefit
@@ -447,6 +810,23 @@ def test_vectorised_model_equals_a_plain_per_draw_loop(path):
             r"\[settings\.standing\]: unknown standing; got planet; use 'world' or 'jurisdiction'",
         ),
         (
+            'standing = "world"',
+            'standing = "world"\ndeterred = "leave"',
+            r"tiny\.toml \[settings\.deterred\]: unknown deterred; got leave; "
+            r"use 'relocate' or 'exit' or 'abandon' or 'value_lost_risk_stays'",
+        ),
+        (
+            'standing = "world"',
+            'standing = "world"\nentry_response = "linear"',
+            r"\[settings\.entry_response\]: unknown entry response; got linear; "
+            r"use 'saturating' or 'linear_capped'",
+        ),
+        (
+            'standing = "world"',
+            'standing = "world"\nin_force = ["targetted"]',
+            r"\[settings\.in_force\]: unknown instrument 'targetted'; did you mean 'targeted'\?",
+        ),
+        (
             "schedule = [[0, 0.1]]",
             "schedule = [[1, 0.1]]",
             r"\[discounting\.schedule\]: must be a list of \[from_year, rate\] starting at year 0",
@@ -493,3 +873,29 @@ def test_missing_world_parameter_is_named(tmp_path):
     path.write_text("\n".join(lines))
     with pytest.raises(ParamFileError, match=r"tiny\.toml \[leakage\]: the world needs this"):
         build_model(model.load_params(path))
+
+
+# ---- jurisdiction presets -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("preset", "name"), [("eu", "EU"), ("uk", "UK"), ("us", "US")])
+def test_presets_are_coherent_jurisdictions(preset, name):
+    """Each preset names its jurisdiction and standing, counts the jurisdiction's costs and
+    benefits only, and its per-draw outcomes equal the plain loop's."""
+    params = model.load_params(BASELINE, scenarios=[SCENARIOS / f"{preset}.toml"])
+    assert name in params.title and "jurisdiction standing" in params.title
+    regulation = build_model(params)
+    assert regulation.settings.standing == "jurisdiction"
+    assert regulation.settings.in_force == (("targeted_obligation",) if preset == "eu" else ())
+    draws = model.sample(params, n=20, design="random", rng=4)
+    fast = evaluate(regulation, {n: draws[n] for n in params.names}).net_benefit
+    for i in range(20):
+        slow = _reference_net_benefit(regulation, {n: float(draws[n][i]) for n in params.names})
+        np.testing.assert_allclose(
+            fast[i], [slow[a] for a in regulation.approach_names], rtol=1e-9, atol=1e-3
+        )
+
+
+def test_baseline_names_its_jurisdiction_and_standing():
+    title = model.load_params(BASELINE).title
+    assert "EU-like jurisdiction" in title and "world standing" in title

@@ -11,17 +11,23 @@ TINY_VALUES = {
     "downstream_growth": 0.5,
     "ecosystem_value": 1e6,
     "ecosystem_value_growth": 0.0,
+    "ecosystem_value_cap": 4.0,
     "leakage": 0.5,
     "share_above_threshold": 0.01,
     "concentration": 0.5,  # rho_T = 0.01 ** 0.5 = 0.1
     "foreign_base_share": 0.5,
+    "relocation_loss": 0.2,
+    "entry_deterred_max": 0.5,
+    "entry_reference_shock": 0.025,
+    "value_jurisdiction_share": 0.3,
+    "upstream_jurisdiction_share": 0.1,
     "h_base": 1e6,
     "h_ref": 1e6,
     "h_growth": 0.0,
     "h_cap": 2.0,
     "h_malicious": 0.2,
     "h_open": 0.6,
-    "h_acceptable": 5e5,
+    "h_acceptable": 0.9,  # a share of the status quo's final-year harm
     "h_jurisdiction": 1.0,
     # targeted obligation
     "efficacy": 0.5,
@@ -53,6 +59,8 @@ TINY_VALUES = {
     "transaction": 0.5,
     "precaution": 0.25,
     "chill": 0.004,
+    "avoidable": 0.5,
+    "dispersion": 1.0,
     # adaptive: the trigger is crossed at once, no lag, no monitoring cost -> the static rule
     "trigger": 0.0,
     "lag": 0.0,
@@ -62,9 +70,15 @@ TINY_VALUES = {
 SHARES = {
     "leakage",
     "foreign_base_share",
+    "relocation_loss",
+    "entry_deterred_max",
+    "entry_reference_shock",
+    "value_jurisdiction_share",
+    "upstream_jurisdiction_share",
     "h_malicious",
     "h_open",
     "h_jurisdiction",
+    "h_acceptable",
     "efficacy",
     "voluntary",
     "up_closed",
@@ -75,6 +89,7 @@ SHARES = {
     "deterrence",
     "claims",
     "chill",
+    "avoidable",
 }
 
 TINY_STRUCTURE = """
@@ -142,6 +157,8 @@ claim_share = "claims"
 transaction_cost = "transaction"
 precaution_ratio = "precaution"
 chill = "chill"
+care_avoidable = "avoidable"
+care_dispersion = "dispersion"
 
 [instruments.adaptive]
 type = "adaptive"

@@ -4,11 +4,12 @@ Pure and vectorised over draws (axis 0), broadcasting over harms and years; no I
 """
 
 from model.regulation.evaluate import PAYERS, Outcomes, evaluate, evaluate_at_threshold
-from model.regulation.spec import RegulationModel, build_model
+from model.regulation.spec import STRUCTURAL, RegulationModel, build_model
 from model.regulation.world import build_world, calibration
 
 __all__ = [
     "PAYERS",
+    "STRUCTURAL",
     "Outcomes",
     "RegulationModel",
     "build_model",

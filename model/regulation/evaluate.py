@@ -34,7 +34,8 @@ class Outcomes:
     transfers: Array  # (n, k): damages paid under liability, not netted
     net_benefit: Array  # (n, k)
     residual_harm: Array  # (n, k, H): annual harm left in the final year
-    exceeds_acceptable: Array  # (n, k, H) bool: residual_harm > the harm's acceptable level
+    exceeds_acceptable: Array  # (n, k, H) bool: residual_harm > the harm's acceptable level,
+    # a declared share of the status quo's residual harm
     entities: Array  # (n, k): regulated entities in the final year
     compliance: Array  # (n, k): entity-weighted compliance in the final year (nan: nobody
     # regulated, e.g. every covered developer deterred)
@@ -206,6 +207,12 @@ def _present_value(world: World, annual: Array) -> Array:
     return np.matmul(world.discount, annual)
 
 
+def _harm_present_value(world: World, annual: Array) -> Array:
+    """Discounted sum over years of a per-harm quantity, each harm at its own rate:
+    (H, T, n) -> (H, n)."""
+    return np.matmul(world.harm_discount, annual)[:, 0]
+
+
 def _risk_outcomes(world: World, harm_pv: Array, removed: Array | float):
     """(PV of harm averted (H, n), harm averted by year summed over draws (H, T), residual
     annual harm in the final year (H, n)) for one approach's ``removed`` share.
@@ -222,7 +229,7 @@ def _risk_outcomes(world: World, harm_pv: Array, removed: Array | float):
         return share * harm_pv, by_year, world.harm[:, -1] * (1.0 - share)
     residual = world.harm[:, -1] * (1.0 - removed[:, -1])
     averted = np.multiply(world.harm, removed, out=removed)
-    return _present_value(world, averted), averted.sum(axis=2), residual
+    return _harm_present_value(world, averted), averted.sum(axis=2), residual
 
 
 def _reachable_harm(
@@ -324,9 +331,15 @@ def evaluate(
     """
     world = build_world(model, values) if world is None else world
     h, t, n = world.harm.shape
-    harm_pv = _present_value(world, world.harm)  # (H, n)
+    harm_pv = _harm_present_value(world, world.harm)  # (H, n)
     value_pv = _present_value(world, world.value)  # (1, n)
-    used = {k: model.instruments[k] for a in model.approaches for k in a.instruments}
+    value_counted = np.reshape(world.value_counted, (-1,))  # (1,) or (n,): standing
+    # row 0 is the status quo (the rules in force), the reference of increments and of
+    # acceptable levels; a model without one (threshold design evaluates a single approach)
+    # gets a hidden one, dropped from the outcomes
+    hidden = int(bool(model.approaches[0].instruments))
+    acting_keys = [model.settings.in_force] * hidden + [model.acting(a) for a in model.approaches]
+    used = {k: model.instruments[k] for keys in acting_keys for k in keys}
     params = {k: instrument_parameters(model, i, values) for k, i in used.items()}
     effects = _effects(model, world, params, used)
     fixed_costs_pv = {
@@ -334,7 +347,7 @@ def evaluate(
         for k, i in used.items()
         if not TYPES[i.type].needs_residual
     }
-    k_approaches = len(model.approaches)
+    k_approaches = len(acting_keys)
     rr = np.empty((k_approaches, h, n))
     burden = np.empty((k_approaches, len(PAYERS), n))
     transfers = np.empty((k_approaches, n))
@@ -348,18 +361,18 @@ def evaluate(
     open_dom = world.open_share * (1.0 - world.foreign_base)
     closed = 1.0 - world.open_share
 
-    for j, approach in enumerate(model.approaches):
-        acting = [effects[i] for i in approach.instruments]
+    for j, keys in enumerate(acting_keys):
+        acting = [effects[i] for i in keys]
         removed_reach = _reach_removed(acting, world.risk_above)
         removed_up = _upstream_removed(acting, closed, open_dom)
         # costs that depend on the residual (liability) read removed_reach before
         # _total_removed overwrites it
-        if any(i not in fixed_costs_pv for i in approach.instruments):
+        if any(i not in fixed_costs_pv for i in keys):
             res = _reachable_harm(world, reach, removed_reach, removed_up)
         removed = _total_removed(reach, removed_reach, removed_up)
         rr[j], rr_by_year[j], residual[j] = _risk_outcomes(world, harm_pv, removed)
         costs_pv = np.zeros((len(COST_ROWS), n))
-        for i in approach.instruments:
+        for i in keys:
             inst = model.instruments[i]
             if i in fixed_costs_pv:
                 costs_pv += fixed_costs_pv[i]
@@ -367,10 +380,16 @@ def evaluate(
             costs = TYPES[inst.type].costs(world, params[i], inst.scope, effects[i], res)
             costs_pv += _costs_pv(world, costs)
         burden[j], transfers[j] = costs_pv[: len(PAYERS)], costs_pv[len(PAYERS)]
-        innovation[j] = _innovation_cost(world, value_pv, acting)
+        innovation[j] = _innovation_cost(world, value_pv, acting) * value_counted
         net[j] = rr[j].sum(axis=0) - burden[j].sum(axis=0) - innovation[j]
         entities[j], compliance[j] = _final_regulated(acting, t, n)
+    if model.settings.in_force:  # outcomes are increments on the rules in force
+        harm_pv = harm_pv - rr[0]  # the status quo's harm is what the rules in force leave
+        for table in (rr, burden, transfers, innovation, net, rr_by_year):
+            table -= table[:1].copy()
 
+    # acceptable: a declared share of the status quo's final-year harm (either standing)
+    exceeds = residual > world.acceptable[None, :, 0] * residual[:1]
     tables = {
         "risk_reduction": rr,
         "burden": burden,
@@ -378,11 +397,14 @@ def evaluate(
         "transfers": transfers,
         "net_benefit": net,
         "residual_harm": residual,
-        "exceeds_acceptable": residual > world.acceptable[None, :, 0],
+        "exceeds_acceptable": exceeds,
         "entities": entities,
         "compliance": compliance,
         "status_quo_harm": harm_pv,
     }
+    if hidden:
+        tables = {k: v if k == "status_quo_harm" else v[hidden:] for k, v in tables.items()}
+        rr_by_year = rr_by_year[hidden:]
     if out is None:
         return Outcomes(
             approaches=model.approach_names,

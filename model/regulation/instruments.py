@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
+from scipy.special import ndtr
 
 from model.regulation.world import World
 
@@ -35,6 +36,7 @@ class Effect:
     value_loss: Array | float = 0.0
     entities: Array | float = 0.0
     compliance: Array | None = None
+    paying: Array | float = 0.0  # share of covered actors whose compliance cost is incremental
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,57 @@ def compliance(voluntary: Array, capacity: Array, n_active: Array, penalty: Arra
     rate *= 1.0 - voluntary
     rate += voluntary
     return rate
+
+
+def deterred_share(world: World, elasticity: Array, cost_share: Array) -> Array:
+    """Share of covered developers a duty deters, from its annualised cost over their value.
+
+    ``linear_capped``: min(1, elasticity x cost share), the elasticity extrapolated to any cost.
+    ``saturating``: d_max (1 - exp(-k x)), bounded by ``entry_deterred_max`` (some developers
+    stay whatever the cost) and calibrated so that at the cost share the elasticity was
+    measured at (``entry_reference_shock``, x0) it deters elasticity x x0, as the evidence says:
+    k = -ln(1 - elasticity x0 / d_max) / x0. An elasticity too high for the bound at x0 deters
+    d_max at any cost.
+    """
+    if world.settings.entry_response == "linear_capped":
+        d = elasticity * cost_share
+        return np.minimum(1.0, d, out=d)
+    d_max, x0 = world.entry_deterred_max, world.entry_reference_shock
+    rate = -np.log1p(-np.minimum(elasticity * x0 / d_max, 1.0 - 1e-12)) / x0
+    d = np.multiply(rate, cost_share)
+    np.negative(d, out=d)
+    np.expm1(d, out=d)
+    d *= -d_max
+    return d
+
+
+def deterred_fate(world: World) -> tuple[Array | float, Array | float]:
+    """(share of a deterred developer's value lost, share of its risk gone) under the run's
+    ``deterred`` setting, in the run's standing (docs/model.md, section 6).
+
+    ``relocate``: it carries on abroad, losing ``relocation_loss`` of its value; its risk stays
+    (out of reach). ``exit``: it leaves the jurisdiction's market: the value and the risk it
+    brought there leave (world standing: the jurisdiction's shares of them; jurisdiction
+    standing: all that counts). ``abandon``: it stops; value lost, risk gone.
+    ``value_lost_risk_stays``: v1.1's reading (value lost, risk stays), kept for comparison.
+    """
+    reading = world.settings.deterred
+    if reading == "relocate":
+        return world.relocation_loss, 0.0
+    if reading == "exit" and world.settings.standing == "world":
+        return world.value_inside, world.jurisdiction_share
+    if reading == "value_lost_risk_stays":
+        return 1.0, 0.0
+    return 1.0, 1.0
+
+
+def credited(world: World, rate: Array, voluntary: Array) -> Array:
+    """Share of covered actors complying *because of* the rule: beyond the voluntary
+    compliers (whose behaviour, and its cost, is already in the status quo), or every
+    complier when ``additionality = "full_credit"``."""
+    if world.settings.additionality == "full_credit":
+        return rate
+    return rate - voluntary
 
 
 class InstrumentType:
@@ -143,39 +196,70 @@ class DownstreamObligation(InstrumentType):
         """
         count_share, value_share = self._coverage(world, scope)
         n_covered = count_share * world.n_downstream
-        value_per_developer = value_share * world.value
-        value_per_developer /= np.maximum(n_covered, 1e-12)
         annualised = self.annual_cost(p) + self.oneoff_cost(p) / p["amortisation_years"]
-        deterred = np.divide(p["entry_elasticity"] * annualised, value_per_developer)
-        np.minimum(1.0, deterred, out=deterred)
+        # cost share = annualised cost / value per covered developer
+        #            = annualised x (count share / value share) x N(t) / V(t)
+        if scope != "all":
+            annualised = annualised * count_share / np.maximum(value_share, 1e-300)
+        deterred = deterred_share(
+            world, p["entry_elasticity"], np.multiply(annualised, world.developers_per_value)
+        )
         staying = 1.0 - deterred
         n_active = n_covered * staying
         rate = compliance(
             p["voluntary_compliance"], p["capacity"], n_active, p["penalty"], self.annual_cost(p)
         )
-        acting = rate * staying
-        value_loss = deterred * value_share
+        paying = credited(world, rate, p["voluntary_compliance"]) * staying
+        value_lost, risk_gone = deterred_fate(world)
+        value_loss = np.multiply(deterred, value_share * value_lost)
+        gone = 0.0 if np.isscalar(risk_gone) and risk_gone == 0.0 else deterred * risk_gone
         if active is not None:
-            acting, value_loss, n_active = acting * active, value_loss * active, n_active * active
-        removed = acting * p["efficacy"]
+            paying, value_loss, n_active = paying * active, value_loss * active, n_active * active
+            gone = gone if np.isscalar(gone) else gone * active
+        removed = paying * p["efficacy"]
+        if not np.isscalar(gone):
+            removed = removed + gone
         return Effect(
             above=removed,
             below=removed if scope == "all" else 0.0,
             value_loss=value_loss,
             entities=n_active,
             compliance=rate,
+            paying=paying,
         )
 
+    def payers(self, world: World, scope: str | None, start: Array | None = None):
+        """(covered developers, newly covered developers), each (1, T, n). The newly covered
+        pay the one-off cost: everyone covered in the first year the duty applies (0, or
+        ``start``), then the growth of the covered count (entrants, and developers whose
+        compute crosses a drifting threshold)."""
+        count_share = self._coverage(world, scope)[0]
+        covered = count_share * world.n_downstream
+        if np.shape(count_share)[1:2] != (1,):  # a coverage that drifts over the years
+            new = np.empty_like(covered)
+            new[:, 0] = covered[:, 0]
+            np.subtract(covered[:, 1:], covered[:, :-1], out=new[:, 1:])
+            np.maximum(new[:, 1:], 0.0, out=new[:, 1:])
+        else:
+            new = count_share * world.entrants
+        if start is not None:
+            new = np.where(world.years == start, covered, np.where(world.years > start, new, 0.0))
+        return covered, new
+
     def costs(self, world, p, scope, effect, res):
-        compliers = effect.entities * effect.compliance
-        entrants = compliers * world.entrants
-        entrants /= world.n_downstream
-        entrants *= self.oneoff_cost(p)  # from here: the entrants' one-off costs
-        downstream = compliers * self.annual_cost(p)
-        downstream += entrants
-        regulator = effect.entities * p["regulator_cost_per_entity"]
-        regulator += p["capacity"] * p["cost_per_audit"]
-        return Costs(downstream=downstream, regulator=regulator)
+        return self.costs_with(p, effect, *self.payers(world, scope))
+
+    def costs_with(self, p, effect: Effect, covered: Array, newly_covered: Array) -> Costs:
+        """Costs when ``covered`` developers pay annual costs and ``newly_covered`` ones the
+        one-off cost, each as far as they pay (``effect.paying``); the regulator pays per active
+        entity and for audits, at most one per active entity."""
+        downstream = covered * self.annual_cost(p)
+        downstream += newly_covered * self.oneoff_cost(p)
+        downstream *= effect.paying
+        audits = np.minimum(p["capacity"], effect.entities)
+        audits *= p["cost_per_audit"]
+        audits += effect.entities * p["regulator_cost_per_entity"]
+        return Costs(downstream=downstream, regulator=audits)
 
 
 class UpstreamControls(InstrumentType):
@@ -206,42 +290,78 @@ class UpstreamControls(InstrumentType):
         )
 
     def effect(self, world, p, scope):
-        kept = self._rate(world, p) * (1.0 - p["substitution"])
+        rate = self._rate(world, p)
+        paying = credited(world, rate, p["voluntary_compliance"])
+        kept = paying * (1.0 - p["substitution"])
         return Effect(
             closed=kept * p["efficacy_closed"],
             open_domestic=kept * p["efficacy_open"],
             value_loss=p["value_blocked"],
             entities=world.n_upstream,
-            compliance=self._rate(world, p),
+            compliance=rate,
+            paying=paying,
         )
 
     def costs(self, world, p, scope, effect, res):
         first_year = (world.years == 0).astype(float)
         per_firm = p["cost_annual"] + p["cost_oneoff"] * first_year
         return Costs(
-            upstream=world.n_upstream * effect.compliance * per_firm,
+            upstream=world.n_upstream * effect.paying * per_firm * world.upstream_counted,
             regulator=world.n_upstream * p["regulator_cost_per_entity"],
         )
 
 
 class Liability(InstrumentType):
-    """Clarified tort liability: deters negligent risk; damages paid are transfers."""
+    """Clarified tort liability: deters negligent risk; damages paid are transfers.
+
+    ``[settings] liability``: ``declared`` takes the share deterred as a parameter (its link to
+    claims declared as a correlation); ``derived`` derives it from expected liability. A
+    developer takes care when the damages it expects per dollar of harm it causes
+    (``claim_share``, s) exceed its cost of care per dollar of harm averted, lognormal across
+    developers with median ``precaution_ratio`` (rho) and log-sd ``care_dispersion`` (sigma):
+    a share F = Phi(z), z = ln(s / rho) / sigma, takes care and averts ``care_avoidable`` of its
+    risk; their care costs E[rho_i | rho_i < s] = rho exp(sigma^2 / 2) Phi(z - sigma) / Phi(z)
+    per dollar averted.
+    """
 
     name = "liability"
     needs_residual = True
-    roles = ("deterrence", "claim_share", "transaction_cost", "precaution_ratio", "chill")
+    roles = (
+        "deterrence",
+        "claim_share",
+        "transaction_cost",
+        "precaution_ratio",
+        "chill",
+        "care_avoidable",
+        "care_dispersion",
+    )
+
+    @staticmethod
+    def deterrence(world: World, p: dict[str, Array]) -> tuple[Array, Array]:
+        """(share of reachable risk deterred, care cost per dollar of harm averted)."""
+        if world.settings.liability == "declared":
+            return p["deterrence"], p["precaution_ratio"]
+        sigma = p["care_dispersion"]
+        z = np.log(p["claim_share"] / p["precaution_ratio"]) / sigma
+        taking_care = ndtr(z)
+        with np.errstate(invalid="ignore", divide="ignore"):  # nobody takes care: no cost
+            ratio = np.where(taking_care > 0, ndtr(z - sigma) / taking_care, 0.0)
+        cost = p["precaution_ratio"] * np.exp(sigma**2 / 2) * ratio
+        return p["care_avoidable"] * taking_care, cost
 
     def effect(self, world, p, scope):
+        deterred = self.deterrence(world, p)[0]
         return Effect(
-            above=p["deterrence"],
-            below=p["deterrence"],
+            above=deterred,
+            below=deterred,
             value_loss=p["chill"] * (1.0 - world.leak),
         )
 
     def costs(self, world, p, scope, effect, res):
+        deterred, care_cost = self.deterrence(world, p)
         damages = p["claim_share"] * res.reachable_harm
-        averted = res.reachable_harm * p["deterrence"] / np.maximum(1.0 - p["deterrence"], 1e-12)
-        precaution = p["precaution_ratio"] * averted
+        averted = res.reachable_harm * deterred / np.maximum(1.0 - deterred, 1e-12)
+        precaution = care_cost * averted
         return Costs(
             downstream=p["transaction_cost"] * damages + precaution,
             transfers=damages,
@@ -318,21 +438,14 @@ class Adaptive(InstrumentType):
             below=below,
             value_loss=always_on.value_loss * active,
             entities=always_on.entities * active,
+            paying=always_on.paying * active,
         )
 
     def costs(self, world, p, scope, effect, res):
         start = self.start(world, p)
-        entrants = np.where(
-            world.years == start,
-            world.n_downstream,
-            np.where(world.years > start, world.entrants, 0.0),
-        )
-        c = self.base.costs(replace(world, entrants=entrants), p, scope, effect, res)
-        active = (world.years >= start).astype(float)
-        return Costs(
-            downstream=c.downstream,  # compliers are counted only while active
-            regulator=c.regulator * active + p["monitoring_cost"],
-        )
+        c = self.base.costs_with(p, effect, *self.base.payers(world, scope, start))
+        # payers and active entities are counted only while active
+        return Costs(downstream=c.downstream, regulator=c.regulator + p["monitoring_cost"])
 
 
 TYPES: dict[str, InstrumentType] = {

@@ -17,7 +17,28 @@ from model.errors import ParamFileError
 from model.regulation.instruments import TYPES
 from model.regulation.world import HARM_ROLES, THRESHOLD_PARAMETERS, WORLD_PARAMETERS
 
-STANDINGS = ("world", "jurisdiction")
+#: Structural settings of ``[settings]``: name -> its declared alternatives (the first is the
+#: default when a file does not set it). Each is a modelling choice that evidence does not
+#: settle; ``model.study.structural`` evaluates every alternative on the same draws.
+STRUCTURAL = {
+    # whose costs and benefits count: the world's, or those borne inside the jurisdiction
+    "standing": ("world", "jurisdiction"),
+    # what happens to a developer deterred by a duty (docs/model.md, section 6)
+    "deterred": ("relocate", "exit", "abandon", "value_lost_risk_stays"),
+    # how the deterred share responds to the cost share: bounded, or linear up to 1
+    "entry_response": ("saturating", "linear_capped"),
+    # mandates credited only beyond the voluntary compliers, or for every complier
+    "additionality": ("beyond_voluntary", "full_credit"),
+    # years appraised, and whether final-year flows continue as a perpetuity after them
+    "horizon_years": (10, 20),
+    "terminal_value": ("none", "perpetuity"),
+    # which rules reach malicious modifiers: technical upstream controls only, or every rule
+    # (as far as it reaches anyone in the jurisdiction)
+    "malicious_reach": ("upstream_only", "all_rules"),
+    # liability's deterrence: a parameter (correlated with claims), or derived from expected
+    # liability against the cost of care
+    "liability": ("declared", "derived"),
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +51,7 @@ class Harm:
     harm: tuple[str, ...]
     reference: tuple[str, ...]  # top-down calibration product
     roles: Mapping[str, str]
+    valued_as: str = "money"  # "health" (QALYs, lives): discounted at the health rate
 
 
 @dataclass(frozen=True)
@@ -59,18 +81,53 @@ class Settings:
     standing: str
     currency: str
     threshold: str  # "share" or "compute": see world.threshold_shares
-    discount_rates: np.ndarray  # (T,) rate applying in each year
+    schedule: tuple[tuple[int, float], ...]  # [from_year, rate] rows of [discounting]
     discount_source: str
+    health_schedule: tuple[tuple[int, float], ...] | None = None  # for harms valued as health
+    deterred: str = STRUCTURAL["deterred"][0]
+    entry_response: str = STRUCTURAL["entry_response"][0]
+    additionality: str = STRUCTURAL["additionality"][0]
+    terminal_value: str = STRUCTURAL["terminal_value"][0]
+    malicious_reach: str = STRUCTURAL["malicious_reach"][0]
+    liability: str = STRUCTURAL["liability"][0]
+    in_force: tuple[str, ...] = ()  # instruments already law: the status quo's counterfactual
 
     @property
     def years(self) -> np.ndarray:
         return np.arange(self.horizon_years, dtype=float)
 
+    def rates(self, schedule: tuple[tuple[int, float], ...]) -> np.ndarray:
+        """(T,) discount rate applying in each year, from a [from_year, rate] schedule."""
+        starts = [row[0] for row in schedule]
+        rates = np.asarray([row[1] for row in schedule], float)
+        return rates[np.searchsorted(starts, np.arange(self.horizon_years), side="right") - 1]
+
+    def factors(self, schedule: tuple[tuple[int, float], ...]) -> np.ndarray:
+        """Discount factor of each year: prod over earlier years of 1/(1+r_s); 1 in year 0.
+
+        With ``terminal_value = "perpetuity"`` the final year's flows continue for ever at the
+        final year's rate r: its factor is multiplied by sum_s (1+r)^-s = (1 + r) / r.
+        """
+        rates = self.rates(schedule)
+        out = np.cumprod(np.concatenate([[1.0], 1.0 / (1.0 + rates[:-1])]))
+        if self.terminal_value == "perpetuity":
+            out[-1] *= (1.0 + rates[-1]) / rates[-1]
+        return out
+
+    @property
+    def discount_rates(self) -> np.ndarray:
+        return self.rates(self.schedule)
+
     @property
     def discount(self) -> np.ndarray:
-        """Discount factor of each year: prod over earlier years of 1/(1+r_s); 1 in year 0."""
-        factors = np.concatenate([[1.0], 1.0 / (1.0 + self.discount_rates[:-1])])
-        return np.cumprod(factors)
+        """Discount factors of money (costs, value, harms valued in money), (T,)."""
+        return self.factors(self.schedule)
+
+    @property
+    def health_discount(self) -> np.ndarray:
+        """Discount factors of harms valued as health (QALYs, lives): the health schedule where
+        the guidance has one (Green Book: 1.5%), else the standard one, (T,)."""
+        return self.factors(self.health_schedule or self.schedule)
 
 
 @dataclass(frozen=True)
@@ -90,6 +147,17 @@ class RegulationModel:
     @property
     def harm_names(self) -> tuple[str, ...]:
         return tuple(h.key for h in self.harms)
+
+    def acting(self, approach: Approach) -> tuple[str, ...]:
+        """The instruments acting under ``approach``: the rules in force plus its own. An
+        adaptive duty whose base is already in force adds nothing (the duty applies already)."""
+        in_force = self.settings.in_force
+        own = tuple(
+            k
+            for k in approach.instruments
+            if k not in in_force and self.instruments[k].base not in in_force
+        )
+        return (*in_force, *own)
 
     def resolve(self, name: str, harm: str) -> str:
         """Per-harm parameter: ``name_harm`` when declared, else the shared ``name``."""
@@ -167,7 +235,17 @@ class _Reader:
 def _harms(r: _Reader) -> tuple[Harm, ...]:
     harms = []
     for key, entry in r.table("harms").items():
-        r.keys("harms", key, entry, ("label", "reading", "harm", "reference", *HARM_ROLES))
+        required = ("label", "reading", "harm", "reference", *HARM_ROLES)
+        r.keys("harms", key, entry, required, ("valued_as",))
+        valued_as = entry.get("valued_as", "money")
+        if valued_as not in ("money", "health"):
+            r.fail(
+                "harms",
+                key,
+                "unknown valued_as",
+                got=valued_as,
+                fix="use 'health' (QALYs or lives, discounted at the health rate) or 'money'",
+            )
         for list_key in ("harm", "reference"):
             names = entry[list_key]
             if not isinstance(names, (list, tuple)) or not names:
@@ -183,6 +261,7 @@ def _harms(r: _Reader) -> tuple[Harm, ...]:
                 tuple(entry["harm"]),
                 tuple(entry["reference"]),
                 roles,
+                valued_as,
             )
         )
     return tuple(harms)
@@ -296,7 +375,16 @@ def _approaches(r: _Reader, instruments: Mapping[str, Instrument]) -> tuple[Appr
 
 def _settings(r: _Reader) -> Settings:
     s = r.table("settings")
-    r.keys("settings", None, s, ("horizon_years", "standing", "currency"), ("threshold",))
+    choices = (
+        "deterred",
+        "entry_response",
+        "additionality",
+        "terminal_value",
+        "malicious_reach",
+        "liability",
+    )
+    optional = ("threshold", *choices, "in_force")
+    r.keys("settings", None, s, ("horizon_years", "standing", "currency"), optional)
     threshold = s.get("threshold", "share")
     if threshold not in THRESHOLD_PARAMETERS:
         r.fail(
@@ -309,17 +397,45 @@ def _settings(r: _Reader) -> Settings:
     horizon = s["horizon_years"]
     if not isinstance(horizon, int) or not 1 <= horizon <= 200:
         r.fail("settings", "horizon_years", "must be an integer from 1 to 200", got=horizon)
-    if s["standing"] not in STANDINGS:
-        r.fail(
-            "settings",
-            "standing",
-            "unknown standing",
-            got=s["standing"],
-            fix="use 'world' or 'jurisdiction'",
-        )
+    chosen = {}
+    for name in ("standing", *choices):
+        alternatives = STRUCTURAL[name]
+        chosen[name] = s.get(name, alternatives[0])
+        if chosen[name] not in alternatives:
+            r.fail(
+                "settings",
+                name,
+                f"unknown {name.replace('_', ' ')}",
+                got=chosen[name],
+                fix="use " + " or ".join(f"'{a}'" for a in alternatives),
+            )
     d = r.table("discounting")
-    r.keys("discounting", None, d, ("schedule", "source"))
-    schedule = d["schedule"]
+    r.keys("discounting", None, d, ("schedule", "source"), ("health_schedule", "health_source"))
+    rows = _schedule(r, "schedule", d["schedule"])
+    if chosen["terminal_value"] == "perpetuity" and rows[-1][1] <= 0:
+        r.fail("discounting", "schedule", "a perpetuity needs a positive final rate", got=rows)
+    health = None
+    if "health_schedule" in d:
+        health = _schedule(r, "health_schedule", d["health_schedule"])
+        if "health_source" not in d:
+            r.fail("discounting", "health_source", "missing", fix="cite the health schedule")
+    in_force = s.get("in_force", [])
+    if not isinstance(in_force, (list, tuple)) or not all(isinstance(k, str) for k in in_force):
+        r.fail("settings", "in_force", "must be a list of instrument keys", got=in_force)
+    return Settings(
+        horizon,
+        currency=s["currency"],
+        threshold=threshold,
+        schedule=rows,
+        health_schedule=health,
+        discount_source=d["source"],
+        in_force=tuple(in_force),
+        **chosen,
+    )
+
+
+def _schedule(r: _Reader, key: str, schedule) -> tuple[tuple[int, float], ...]:
+    """A [discounting] schedule checked: [from_year, rate] rows from year 0, years increasing."""
     ok = (
         isinstance(schedule, (list, tuple))
         and schedule
@@ -328,23 +444,16 @@ def _settings(r: _Reader) -> Settings:
     if not ok or schedule[0][0] != 0:
         r.fail(
             "discounting",
-            "schedule",
+            key,
             "must be a list of [from_year, rate] starting at year 0",
             got=schedule,
-            fix="e.g. schedule = [[0, 0.035], [31, 0.03]]",
+            fix=f"e.g. {key} = [[0, 0.035], [31, 0.03]]",
         )
     starts = [row[0] for row in schedule]
     rates = [row[1] for row in schedule]
     if starts != sorted(starts) or not all(-0.5 < x < 1 for x in rates):
-        r.fail(
-            "discounting",
-            "schedule",
-            "years must increase and rates lie in (-0.5, 1)",
-            got=schedule,
-        )
-    years = np.arange(horizon)
-    per_year = np.asarray(rates, float)[np.searchsorted(starts, years, side="right") - 1]
-    return Settings(horizon, s["standing"], s["currency"], threshold, per_year, d["source"])
+        r.fail("discounting", key, "years must increase and rates lie in (-0.5, 1)", got=schedule)
+    return tuple((int(a), float(b)) for a, b in schedule)
 
 
 def build_model(params) -> RegulationModel:
@@ -361,4 +470,13 @@ def build_model(params) -> RegulationModel:
             )
     harms = _harms(r)
     instruments = _instruments(r, harms)
+    for key in settings.in_force:
+        if key not in instruments:
+            close = difflib.get_close_matches(key, instruments, n=1)
+            r.fail(
+                "settings",
+                "in_force",
+                f"unknown instrument '{key}'",
+                fix=f"did you mean '{close[0]}'?" if close else "name keys of [instruments]",
+            )
     return RegulationModel(harms, instruments, _approaches(r, instruments), settings, r.names)

@@ -24,8 +24,14 @@ WORLD_PARAMETERS = (
     "downstream_growth",
     "ecosystem_value",
     "ecosystem_value_growth",
+    "ecosystem_value_cap",
     "leakage",
     "foreign_base_share",
+    "relocation_loss",
+    "entry_deterred_max",
+    "entry_reference_shock",
+    "value_jurisdiction_share",
+    "upstream_jurisdiction_share",
 )
 
 #: How the threshold is set ([settings] threshold) and the parameters each way reads.
@@ -87,10 +93,12 @@ def saturating(growth: Array, cap: Array, horizon: int) -> Array:
 
 @dataclass(frozen=True)
 class World:
-    """Actors, value and harms in the status quo."""
+    """Actors, value and harms in the status quo, and the settings the instruments read."""
 
+    settings: object  # spec.Settings (its structural choices)
     years: Array  # (1, T, 1)
-    discount: Array  # (T,)
+    discount: Array  # (T,): discount factors of money
+    harm_discount: Array  # (H, 1, T): each harm's discount factors (health or money)
     n_upstream: Array  # (1, 1, n)
     n_downstream: Array  # (1, T, n)
     entrants: Array  # (1, T, n): new downstream developers in year t (all of them at t = 0)
@@ -102,16 +110,45 @@ class World:
     harm: Array  # (H, T, n): annual expected harm through downstream modification
     malicious: Array  # (H, 1, n)
     open_share: Array  # (H, 1, n)
-    acceptable: Array  # (H, 1, n): acceptable annual harm
+    acceptable: Array  # (H, 1, n): acceptable final-year harm, a share of the status quo's
+    jurisdiction_share: Array  # (H, 1, n): share of each harm borne in the jurisdiction
+    value_inside: Array  # (1, 1, n): share of the ecosystem's value received in the jurisdiction
+    upstream_inside: Array  # (1, 1, n): share of upstream firms' costs borne in the jurisdiction
+    relocation_loss: Array  # (1, 1, n): share of a relocating developer's value lost
+    entry_deterred_max: Array  # (1, 1, n): most developers any duty deters
+    entry_reference_shock: Array  # (1, 1, n): cost share the entry elasticity was measured at
 
     @property
     def reachable(self) -> Array:
-        """Share of each harm's risk in the jurisdiction and not malicious, (H, 1, n)."""
+        """Share of each harm's risk that rules on developers reach, (H, 1, n): in the
+        jurisdiction and not malicious, or in the jurisdiction when ``malicious_reach`` says
+        every rule reaches malicious modifiers too."""
+        if self.settings.malicious_reach == "all_rules":
+            return np.broadcast_to(1.0 - self.leak, self.malicious.shape)
         return (1.0 - self.leak) * (1.0 - self.malicious)
 
     @cached_property
+    def developers_per_value(self) -> Array:
+        """N(t) / V(t), (1, T, n): a duty's cost share is its annual cost times this (scope all)."""
+        return self.n_downstream / self.value
+
+    @property
+    def value_counted(self) -> Array | float:
+        """Share of value losses that count in the run's standing."""
+        return self.value_inside if self.settings.standing == "jurisdiction" else 1.0
+
+    @property
+    def upstream_counted(self) -> Array | float:
+        """Share of upstream firms' compliance costs that count in the run's standing."""
+        return self.upstream_inside if self.settings.standing == "jurisdiction" else 1.0
+
+    @cached_property
     def total_harm(self) -> Array:
-        """Annual harm summed over harms, (1, T, n) (what an adaptive trigger monitors)."""
+        """Annual harm in the world summed over harms, (1, T, n): what an adaptive trigger
+        monitors, whatever the standing (standing changes what counts, not what a regulator
+        does)."""
+        if self.settings.standing == "jurisdiction":
+            return (self.harm / self.jurisdiction_share).sum(axis=0, keepdims=True)
         return self.harm.sum(axis=0, keepdims=True)
 
 
@@ -170,22 +207,33 @@ def build_world(model, values: Mapping[str, Array]) -> World:
     entrants[:, 0] = n_down[:, 0]
     net_new = np.subtract(n_down[:, 1:], n_down[:, :-1], out=entrants[:, 1:])
     np.maximum(net_new, 0.0, out=net_new)
-    value = column(values, "ecosystem_value") * compound(
-        1.0 + column(values, "ecosystem_value_growth"), horizon
+    value = saturating(
+        column(values, "ecosystem_value_growth"), column(values, "ecosystem_value_cap"), horizon
     )
+    value *= column(values, "ecosystem_value")
     share_above, risk_above = threshold_shares(model.settings.threshold, values, horizon)
 
     def role(r: str) -> Array:
         return stack_harms(values, [h.roles[r] for h in model.harms])
 
     base = np.stack([product(values, h.harm) for h in model.harms])[:, None, :]
+    inside = role("jurisdiction_share")
     if model.settings.standing == "jurisdiction":
-        base = base * role("jurisdiction_share")
+        base = base * inside
     harm = saturating(role("growth"), role("growth_cap"), horizon)
     harm *= base
     return World(
+        settings=model.settings,
         years=model.settings.years[None, :, None],
         discount=model.settings.discount,
+        harm_discount=np.stack(
+            [
+                model.settings.health_discount
+                if h.valued_as == "health"
+                else model.settings.discount
+                for h in model.harms
+            ]
+        )[:, None, :],
         n_upstream=column(values, "n_upstream"),
         n_downstream=n_down,
         entrants=entrants,
@@ -198,6 +246,12 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         malicious=role("malicious_share"),
         open_share=role("open_weight_share"),
         acceptable=role("acceptable"),
+        jurisdiction_share=inside,
+        value_inside=column(values, "value_jurisdiction_share"),
+        upstream_inside=column(values, "upstream_jurisdiction_share"),
+        relocation_loss=column(values, "relocation_loss"),
+        entry_deterred_max=column(values, "entry_deterred_max"),
+        entry_reference_shock=column(values, "entry_reference_shock"),
     )
 
 

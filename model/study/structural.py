@@ -1,0 +1,171 @@
+"""Structural uncertainty: which modelling choices can change the decision.
+
+Each structural setting of ``[settings]`` (``model.regulation.STRUCTURAL``: standing, the
+reading of deterred developers, the entry-response form, additionality, the horizon) is
+evaluated at every one of its declared alternatives on the SAME draws (common random numbers),
+one setting at a time with the others at the file's choices; a model-averaged result mixes
+every combination of the alternatives by declared weights. Standing is a value judgement, not
+an uncertainty: unless weights say otherwise it is held at the file's choice in the average.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from model.analysis.decision import prob_best
+from model.errors import ParamFileError
+from model.inputs.parameters import ParameterSet
+from model.inputs.sampling import sample
+from model.regulation import STRUCTURAL, RegulationModel, build_model, evaluate
+
+#: Draws evaluated at a time (bounds memory at long horizons).
+CHUNK = 8192
+
+
+@dataclass(frozen=True)
+class StructuralUncertainty:
+    """Per variant and approach: expected net benefit, P(best) and rank; and the average.
+
+    ``variants``: one row per (setting, alternative, approach), with ``is_file_choice`` marking
+    the alternative the parameter file chose. ``averaged``: one row per approach, the
+    weighted mixture over every combination of alternatives. ``weights``: setting ->
+    alternative -> weight used.
+    """
+
+    approaches: tuple[str, ...]
+    variants: pd.DataFrame
+    averaged: pd.DataFrame
+    weights: Mapping[str, Mapping[object, float]]
+
+    def decisions(self) -> pd.DataFrame:
+        """One row per (setting, alternative): the best approach by expected net benefit,
+        and whether it differs from the best under the file's choices."""
+        best = (
+            self.variants.sort_values("expected_net_benefit", ascending=False)
+            .groupby(["setting", "alternative"], sort=False)
+            .head(1)
+            .set_index(["setting", "alternative"])
+        )
+        base = best.loc[best["is_file_choice"], "approach"].iloc[0]
+        out = best[["approach", "expected_net_benefit", "prob_best"]].rename(
+            columns={"approach": "best"}
+        )
+        out["changes_decision"] = out["best"] != base
+        return out.sort_index()
+
+    def settings_that_change_the_decision(self) -> list[str]:
+        """Settings with an alternative under which another approach is best."""
+        d = self.decisions()
+        return sorted({s for (s, _), flip in d["changes_decision"].items() if flip})
+
+
+def _weights(params: ParameterSet, chosen: Mapping[str, object], given) -> dict:
+    """Setting -> alternative -> weight (summing to 1): ``given``, else the file's
+    ``[structural_weights]``, else all weight on the file's choice."""
+    declared = given if given is not None else params.structure.get("structural_weights", {})
+    where = str(params.structure_files.get("structural_weights", params.files[0]))
+    out = {}
+    for name, alternatives in STRUCTURAL.items():
+        table = declared.get(name)
+        if table is None:
+            out[name] = {chosen[name]: 1.0}
+            continue
+        weights = {}
+        for key, w in table.items():
+            alt = next((a for a in alternatives if str(a) == str(key)), None)
+            if alt is None or not isinstance(w, (int, float)) or w < 0:
+                raise ParamFileError(
+                    where,
+                    f"structural_weights.{name}",
+                    f"'{key} = {w}' is not a weight of a declared alternative",
+                    fix="use non-negative numbers for " + ", ".join(map(str, alternatives)),
+                )
+            weights[alt] = float(w)
+        total = sum(weights.values())
+        if total <= 0:
+            raise ParamFileError(
+                where, f"structural_weights.{name}", "weights sum to 0", fix="give one a weight"
+            )
+        out[name] = {a: w / total for a, w in weights.items() if w > 0}
+    return out
+
+
+def _net_benefit(regulation: RegulationModel, columns: Mapping[str, np.ndarray], n: int):
+    """(n, k) net benefit of every approach, evaluated chunk by chunk."""
+    parts = []
+    for start in range(0, n, CHUNK):
+        chunk = {name: col[start : start + CHUNK] for name, col in columns.items()}
+        parts.append(evaluate(regulation, chunk).net_benefit)
+    return np.concatenate(parts)
+
+
+def _summary(nb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return nb.mean(axis=0), prob_best(nb)
+
+
+def structural_uncertainty(
+    params: ParameterSet,
+    n: int,
+    rng: int | None = None,
+    weights: Mapping[str, Mapping[object, float]] | None = None,
+    *,
+    design: str = "sobol",
+) -> StructuralUncertainty:
+    """Evaluate every alternative of every structural setting on the same ``n`` draws.
+
+    ``weights`` (setting -> alternative -> weight) overrides the file's
+    ``[structural_weights]`` for the model-averaged result; a setting with no weights keeps
+    the file's choice there.
+    """
+    base = build_model(params)
+    chosen = {name: getattr(base.settings, name) for name in STRUCTURAL}
+    w = _weights(params, chosen, weights)
+    draws = sample(params, n, design=design, rng=rng)
+    columns = {name: draws[name] for name in params.names}
+    cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def outcome(settings: Mapping[str, object]):
+        key = tuple(settings[name] for name in STRUCTURAL)
+        if key not in cache:
+            variant = replace(base, settings=replace(base.settings, **settings))
+            cache[key] = _summary(_net_benefit(variant, columns, n))
+        return cache[key]
+
+    rows = []
+    for name, alternatives in STRUCTURAL.items():
+        for alt in alternatives:
+            mean, best = outcome({**chosen, name: alt})
+            rank = (-mean).argsort().argsort() + 1
+            for j, approach in enumerate(base.approach_names):
+                rows.append(
+                    {
+                        "setting": name,
+                        "alternative": str(alt),
+                        "is_file_choice": alt == chosen[name],
+                        "approach": approach,
+                        "expected_net_benefit": mean[j],
+                        "prob_best": best[j],
+                        "rank": int(rank[j]),
+                    }
+                )
+    k = len(base.approach_names)
+    mean_avg, best_avg = np.zeros(k), np.zeros(k)
+    for combo in itertools.product(*(w[name].items() for name in STRUCTURAL)):
+        weight = float(np.prod([x for _, x in combo]))
+        mean, best = outcome({name: alt for name, (alt, _) in zip(STRUCTURAL, combo, strict=True)})
+        mean_avg += weight * mean
+        best_avg += weight * best
+    averaged = pd.DataFrame(
+        {
+            "expected_net_benefit": mean_avg,
+            "prob_best": best_avg,
+            "rank": (-mean_avg).argsort().argsort() + 1,
+        },
+        index=pd.Index(base.approach_names, name="approach"),
+    )
+    return StructuralUncertainty(base.approach_names, pd.DataFrame(rows), averaged, w)

@@ -1,0 +1,69 @@
+"""Structural uncertainty: every alternative on the same draws, and a weighted average."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import model
+from model.errors import ParamFileError
+from model.regulation import STRUCTURAL, build_model, evaluate
+from model.study.structural import structural_uncertainty
+
+BASELINE = Path(__file__).resolve().parents[1] / "params" / "baseline.toml"
+
+
+@pytest.fixture(scope="module")
+def params():
+    return model.load_params(BASELINE)
+
+
+@pytest.fixture(scope="module")
+def result(params):
+    return structural_uncertainty(params, 256, rng=3)
+
+
+def test_every_alternative_of_every_setting_is_evaluated(result):
+    table = result.variants
+    for name, alternatives in STRUCTURAL.items():
+        got = set(table.loc[table["setting"] == name, "alternative"])
+        assert got == {str(a) for a in alternatives}
+    assert set(result.decisions().index.get_level_values("setting")) == set(STRUCTURAL)
+
+
+def test_variants_share_the_same_draws(result, params):
+    """The file's choices give the same numbers whichever setting's row they sit in, and an
+    alternative equals evaluating that variant on the same draws directly."""
+    base = result.variants[result.variants["is_file_choice"]]
+    per_setting = base.pivot(index="approach", columns="setting", values="expected_net_benefit")
+    np.testing.assert_allclose(
+        per_setting.to_numpy(), per_setting.to_numpy()[:, :1].repeat(per_setting.shape[1], 1)
+    )
+    regulation = build_model(params)
+    draws = model.sample(params, 256, design="sobol", rng=3)
+    values = {name: draws[name] for name in params.names}
+    variant = replace(regulation, settings=replace(regulation.settings, deterred="abandon"))
+    direct = evaluate(variant, values).net_benefit.mean(axis=0)
+    rows = result.variants.query("setting == 'deterred' and alternative == 'abandon'")
+    np.testing.assert_allclose(rows["expected_net_benefit"].to_numpy(), direct, rtol=1e-12)
+
+
+def test_average_mixes_the_variants_by_their_weights(params):
+    weights = {"deterred": {"exit": 1, "abandon": 3}}
+    r = structural_uncertainty(params, 256, rng=3, weights=weights)
+    rows = r.variants[r.variants["setting"] == "deterred"].set_index(["alternative", "approach"])
+    rows = rows[["expected_net_benefit", "prob_best"]]
+    expected = 0.25 * rows.loc["exit"] + 0.75 * rows.loc["abandon"]
+    np.testing.assert_allclose(
+        r.averaged["expected_net_benefit"], expected["expected_net_benefit"], rtol=1e-12
+    )
+    np.testing.assert_allclose(r.averaged["prob_best"], expected["prob_best"], rtol=1e-12)
+    assert r.weights["standing"] == {"world": 1.0}
+
+
+def test_a_weight_for_an_undeclared_alternative_is_a_one_line_error(params):
+    with pytest.raises(ParamFileError, match=r"structural_weights\.deterred.*'leave = 1'"):
+        structural_uncertainty(params, 16, rng=1, weights={"deterred": {"leave": 1}})
