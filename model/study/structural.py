@@ -4,8 +4,9 @@ Each structural setting of ``[settings]`` (``model.regulation.STRUCTURAL``: stan
 reading of deterred developers, the entry-response form, additionality, the horizon) is
 evaluated at every one of its declared alternatives on the SAME draws (common random numbers),
 one setting at a time with the others at the file's choices; a model-averaged result mixes
-every combination of the alternatives by declared weights. Standing is a value judgement, not
-an uncertainty: unless weights say otherwise it is held at the file's choice in the average.
+every combination of the alternatives by declared weights. A setting without weights (standing
+and the other accounting choices, which are judgements rather than uncertainties) is held at the
+file's choice in the average.
 """
 
 from __future__ import annotations
