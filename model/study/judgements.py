@@ -1,0 +1,196 @@
+"""Declared value judgements re-evaluated on a run's own draws.
+
+A value judgement changes no draw: standing (whose harm counts), the discount schedule and the
+horizon change the model's settings only, so each is evaluated exactly on the first ``m`` draws
+of the run (a stated subsample; no new sampling, same seed). The scale on life-valued harm (VSL
+and QALY values) and the weight on innovation cost then reweigh those per-draw components.
+
+Discount presets are the scenario files next to the run's parameter file that change nothing
+but ``[discounting]`` (``params/scenarios/discount_*.toml``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.analysis.decision import prob_best
+from model.regulation import build_model, evaluate
+from model.regulation.spec import Settings
+
+__all__ = [
+    "LIFE_VALUES",
+    "SUBSAMPLE",
+    "Alternative",
+    "Components",
+    "Judgements",
+    "discount_presets",
+    "reweigh",
+]
+
+SUBSAMPLE = 1024  # draws re-evaluated per judgement (the run's first draws)
+LIFE_VALUES = ("vsl", "value_per_qaly")  # parameters that value a life or a QALY
+
+
+def discount_presets(results) -> dict[str, dict]:
+    """Scenario stem -> its ``[discounting]`` table, for scenario files that change only that."""
+    if not results.params.files:
+        return {}
+    folder = Path(results.params.files[0]).parent / "scenarios"
+    out = {}
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as fh:
+            top = tomllib.load(fh)
+        if "discounting" in top and set(top) <= {"title", "extends", "discounting"}:
+            out[path.stem] = top["discounting"]
+    return out
+
+
+@dataclass(frozen=True)
+class Components:
+    """Per-draw present values (m, k) of a subsample under one setting."""
+
+    life: np.ndarray  # risk reduction of harms valued through a VSL or QALY value
+    other: np.ndarray  # risk reduction of the other harms
+    burden: np.ndarray  # compliance burden, all payers
+    innovation: np.ndarray  # innovation cost
+
+    def net_benefit(self, vsl_scale: float = 1.0, innovation_weight: float = 1.0) -> np.ndarray:
+        """(m, k) net benefit with life-valued harm scaled and innovation cost weighted."""
+        return (
+            vsl_scale * self.life + self.other - self.burden - innovation_weight * self.innovation
+        )
+
+
+def life_valued(results) -> np.ndarray:
+    """(H,) bool: harms whose bottom-up product includes a life or QALY value."""
+    return np.array([any(f in LIFE_VALUES for f in h.harm) for h in results.regulation.harms])
+
+
+def table(results, nb: np.ndarray) -> pd.DataFrame:
+    """Mean, MC standard error, 90% interval and P(best) per approach of an (m, k) table."""
+    m = nb.shape[0]
+    return pd.DataFrame(
+        {
+            "mean": nb.mean(axis=0),
+            "mcse": nb.std(axis=0, ddof=1) / np.sqrt(m),
+            "p05": np.quantile(nb, 0.05, axis=0),
+            "p95": np.quantile(nb, 0.95, axis=0),
+            "prob_best": prob_best(nb),
+        },
+        index=pd.Index(results.approaches, name="approach"),
+    )
+
+
+def reweigh(results, *, m: int = SUBSAMPLE, **judgement) -> pd.DataFrame:
+    """:meth:`Judgements.reweigh` on the first ``m`` draws of ``results``."""
+    return Judgements(results, m).reweigh(**judgement)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One declared judgement changed from the run's: the choice it leads to."""
+
+    judgement: str  # "standing", "discounting", "horizon"
+    setting: str  # in words, e.g. "jurisdiction standing"
+    table: pd.DataFrame  # :func:`table` under it
+    reference: pd.DataFrame  # :func:`table` under the run's settings, same draws
+
+    @property
+    def best(self) -> str:
+        return str(self.table["mean"].idxmax())
+
+    @property
+    def flips(self) -> bool:
+        return self.best != str(self.reference["mean"].idxmax())
+
+
+class Judgements:
+    """The run's first ``m`` draws under declared value judgements (each evaluated once)."""
+
+    def __init__(self, results, m: int = SUBSAMPLE):
+        self.results = results
+        self.m = min(int(m), results.n)
+        self.presets = discount_presets(results)
+        self._memo: dict[tuple, Components] = {}
+
+    def settings(
+        self, standing: str | None = None, discount: str | None = None, horizon: int | None = None
+    ) -> Settings:
+        """The run's settings with standing, a discount preset (a key of ``presets``) or the
+        horizon changed; validated as the parameter files are."""
+        structure = dict(self.results.params.structure)
+        settings = dict(structure["settings"])
+        if standing is not None:
+            settings["standing"] = standing
+        if horizon is not None:
+            settings["horizon_years"] = int(horizon)
+        structure["settings"] = settings
+        if discount is not None:
+            structure["discounting"] = self.presets[discount]
+        return build_model(replace(self.results.params, structure=structure)).settings
+
+    def components(
+        self, standing: str | None = None, discount: str | None = None, horizon: int | None = None
+    ) -> Components:
+        """Per-draw components under the judgement (the run's own settings when all None)."""
+        s = self.results.regulation.settings
+        key = (
+            None if standing == s.standing else standing,
+            discount,
+            None if horizon == s.horizon_years else horizon,
+        )
+        if key not in self._memo:
+            res = self.results
+            regulation = replace(res.regulation, settings=self.settings(*key))
+            x = res.draws[: self.m]
+            out = evaluate(regulation, dict(zip(res.params.names, x.T, strict=True)))
+            life = life_valued(res)
+            self._memo[key] = Components(
+                life=out.risk_reduction[:, :, life].sum(axis=2),
+                other=out.risk_reduction[:, :, ~life].sum(axis=2),
+                burden=out.burden.sum(axis=2),
+                innovation=out.innovation_cost,
+            )
+        return self._memo[key]
+
+    def reweigh(
+        self,
+        *,
+        standing: str | None = None,
+        discount: str | None = None,
+        vsl_scale: float = 1.0,
+        innovation_weight: float = 1.0,
+    ) -> pd.DataFrame:
+        """The decision table under a value judgement.
+
+        ``standing`` ("world" or "jurisdiction") and ``discount`` (a discount preset)
+        re-evaluate the model; ``vsl_scale`` multiplies the harm valued through a VSL or QALY
+        value (liability costs, which follow harm, are kept as evaluated) and
+        ``innovation_weight`` the innovation cost. What the report's in-page controls compute.
+        """
+        c = self.components(standing, discount)
+        return table(self.results, c.net_benefit(vsl_scale, innovation_weight))
+
+    def alternatives(self) -> list[Alternative]:
+        """Every declared judgement the run did not make: the other standing, each discount
+        preset with a different schedule, the horizon doubled."""
+        s = self.results.regulation.settings
+        other = "jurisdiction" if s.standing == "world" else "world"
+        options = [("standing", f"{other} standing", {"standing": other})]
+        for key, d in self.presets.items():
+            if not np.array_equal(self.settings(discount=key).discount_rates, s.discount_rates):
+                options.append(("discounting", f"{key}: {d.get('source', '')}", {"discount": key}))
+        horizon = 2 * s.horizon_years
+        options.append(("horizon", f"a {horizon}-year horizon", {"horizon": horizon}))
+        reference = table(self.results, self.components().net_benefit())
+        return [
+            Alternative(
+                j, words, table(self.results, self.components(**kw).net_benefit()), reference
+            )
+            for j, words, kw in options
+        ]
