@@ -184,7 +184,7 @@ class Judgements:
         options = [("standing", f"{other} standing", {"standing": other})]
         for key, d in self.presets.items():
             if not np.array_equal(self.settings(discount=key).discount_rates, s.discount_rates):
-                options.append(("discounting", f"{key}: {d.get('source', '')}", {"discount": key}))
+                options.append(("discounting", str(d.get("source", key)), {"discount": key}))
         horizon = 2 * s.horizon_years
         options.append(("horizon", f"a {horizon}-year horizon", {"horizon": horizon}))
         reference = table(self.results, self.components().net_benefit())
