@@ -85,7 +85,7 @@ def test_summary_names_best_approach_with_labels_and_money(results, html):
     nb = results.net_benefit.mean(axis=0)
     best = results.approaches[int(np.argmax(nb))]
     label = results.labels[best]
-    answer = re.search(r'<p class="answer">(.*?)</p>', html, re.S).group(1)
+    answer = re.search(r'<p class="answer" id="headline-answer">(.*?)</p>', html, re.S).group(1)
     assert label.replace("+", "+") in answer.replace("&#43;", "+")
     assert re.search(r"\$\d[\d.,]*(bn|tn|m)", answer)
     assert best not in answer  # labels, not keys

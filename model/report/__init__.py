@@ -20,7 +20,17 @@ import numpy as np
 import pandas as pd
 
 from model.report import figures
-from model.report.content import NEGLIGIBLE, ReportContent, analysis_for, build_content
+from model.report.brief import build_brief
+from model.report.content import (
+    NEGLIGIBLE,
+    ReportContent,
+    analysis_for,
+    build_content,
+    switching_order,
+)
+from model.report.evidence import link_sources
+from model.report.influence import influence_svg
+from model.report.interactive import payload_json
 from model.report.rule import rule_context
 from model.report.wording import money, number
 
@@ -93,7 +103,7 @@ def _param_table(params, cur: str) -> str:
     fmt = lambda v: number(v, 3) if isinstance(v, (int, float, np.floating)) else str(v)  # noqa: E731
     frame = frame[["name", "description", "distribution", "p05", "median", "p95", "unit", "source"]]
     out = _frame_html(frame, {c: fmt for c in ("p05", "median", "p95")}, index=False)
-    out = out.replace(_BREAK, "<br>")
+    out = link_sources(out.replace(_BREAK, "<br>"))
     return out.replace('class="dataframe data"', 'class="dataframe data params"', 1)
 
 
@@ -269,7 +279,7 @@ def _switching_html(c: ReportContent, params=None) -> str | None:
     sw = c.switching
     if not isinstance(sw, pd.DataFrame) or "switching_value" not in sw:
         return None
-    sw = sw.dropna(subset=["switching_value"])
+    sw = switching_order(sw)
     if not len(sw):
         return "<p>No input switches the preferred approach on its own.</p>"
     cols = [x for x in ("parameter", "switching_value", "quantile", "to_option") if x in sw]
@@ -334,12 +344,19 @@ def render(
     title: str | None = None,
     equations: str | os.PathLike | None = None,
     run_seconds: float | None = None,
+    sweep=None,
 ) -> Iterator[str]:
     """The report as a stream of HTML text chunks (see :func:`write_report`)."""
     from markupsafe import Markup
     from plotly.offline import get_plotlyjs
 
+    from model.study.judgements import Judgements
+
+    if analysis is None:
+        analysis = analysis_for(results)
     c = build_content(results, analysis, title=title, rule=rule)
+    judged = Judgements(results)
+    brief = build_brief(results, analysis, rule, sweep=sweep, judged=judged)
     sections = _figure_sections(results, c)
     rule_ctx = None
     if rule is not None:
@@ -366,6 +383,10 @@ def render(
         equations=Markup(_equations_html(equations)),
         prov_rows=_provenance_rows(results, run_seconds),
         rule=rule_ctx,
+        brief=brief,
+        influence=Markup(influence_svg(results.regulation)),
+        vj_json=Markup(payload_json(judged)),
+        vj_m=judged.m,
     )
 
 
@@ -402,6 +423,7 @@ def write_report(
     title: str | None = None,
     equations: str | os.PathLike | None = None,
     started: float | None = None,
+    sweep=None,
 ) -> Path:
     """Write the HTML report for ``results`` atomically and return its path.
 
@@ -421,6 +443,9 @@ def write_report(
         Markdown file with the model's equations (default ``docs/model.md``).
     started : float, optional
         ``time.perf_counter()`` at the start of the whole run, to report the total run time.
+    sweep : SweepResult, optional
+        From :func:`model.sweep` over scenario files: adds the evidence scenarios to the
+        appraisal's scenario table (the value-judgement scenarios are always there).
 
     The file is written to a temporary file in the same directory and moved into place, so a
     failure never leaves a half-written report (a previous report at ``path`` is kept).
@@ -435,6 +460,7 @@ def write_report(
         title=title,
         equations=equations,
         run_seconds=None if started is None else time.perf_counter() - started,
+        sweep=sweep,
     )
     write_atomic(path, chunks)
     return path

@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 
 from model.regulation import PAYERS
+from model.report.content import param_label, switching_order
 from model.report.wording import money, money_interval, number, share
 from model.study.appraisal import BUSINESS, OptimismBias, appraisal
 from model.study.central import CentralCase, central_case
 from model.study.judgements import Judgements
 
-__all__ = ["Brief", "FlipRow", "build_brief", "switching_order"]
+__all__ = ["Brief", "FlipRow", "build_brief"]
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,9 @@ class Brief:
     optimism: OptimismBias
     central: CentralCase
     best: str
-
-
-def switching_order(switching: pd.DataFrame) -> pd.DataFrame:
-    """Switching values found, closest to the input's median first (|quantile - 0.5|)."""
-    sw = switching.dropna(subset=["switching_value"])
-    if "quantile" not in sw:
-        return sw
-    return sw.iloc[np.argsort(np.abs(sw["quantile"].to_numpy() - 0.5), kind="stable")]
+    columns: list[tuple[str, str]]  # (approach, label) of the appraisal table
+    worked_harms: list[dict]  # the central case, harm by harm
+    worked_total: list[tuple[str, str]]  # ... and from harm averted to net benefit
 
 
 def _jurisdiction(results) -> str:
@@ -66,30 +62,31 @@ def _jurisdiction(results) -> str:
     name = getattr(results.regulation.settings, "jurisdiction", None)
     if name:
         return str(name)
-    h = results.regulation.harms[0]
-    p = results.params[h.roles["jurisdiction_share"]]
-    return (
-        "not named in the parameter files; its harm shares describe "
-        f"{p.source.removeprefix('assumption:').strip()} ({p.name})"
-    )
+    p = results.params[results.regulation.harms[0].roles["jurisdiction_share"]]
+    source = p.source.removeprefix("assumption:").strip()
+    return f"not named in the parameter files; its harm shares are sourced as: {source} ({p.name})"
 
 
 def _standing(results) -> list[str]:
     s = results.regulation.settings.standing
-    shares = ", ".join(
-        f"{h.label.lower()} {results.params[h.roles['jurisdiction_share']].dist.describe()}"
-        for h in results.regulation.harms
-    )
+    names = list(results.params.names)
+    ranges = []
+    for h in results.regulation.harms:
+        draws = results.draws[:, names.index(h.roles["jurisdiction_share"])]
+        lo, hi = np.quantile(draws, [0.05, 0.95])
+        ranges.append(f"{h.label.lower()} {share(lo)} to {share(hi)}")
     world = (
         "World standing counts harm averted wherever in the world it falls, and every cost of "
         "the rules."
     )
     local = (
-        "Jurisdiction standing counts only the share of each harm borne by people in the "
-        f"jurisdiction ({shares}), with the same costs."
+        "Jurisdiction standing would count only the share of each harm borne by people in the "
+        f"jurisdiction (90% ranges: {'; '.join(ranges)}), with the same costs."
     )
     lead = f"Jurisdiction: {_jurisdiction(results)}. This run uses {s} standing."
-    return [lead, world, local] if s == "world" else [lead, local, world]
+    if s == "world":
+        return [lead, world, local]
+    return [lead, local.replace("would count", "counts"), world.replace("counts", "would count")]
 
 
 def _mean_pm(t: pd.Series, cur: str) -> str:
@@ -147,8 +144,6 @@ def _flips(judged: Judgements, best: str, lab, cur: str) -> list[FlipRow]:
 
 
 def _drivers(results, analysis, lab, cur: str) -> str:
-    from model.report.content import param_label
-
     params = results.params
     parts = []
     tornado = analysis.tornado
@@ -273,6 +268,32 @@ def _scenarios(judged_rows: list[FlipRow], sweep, best: str, lab, cur: str) -> l
     return rows
 
 
+def _worked(results, central: CentralCase, best: str, cur: str) -> tuple[list, list]:
+    x = central.inputs
+    rows = []
+    for h, (_, r) in zip(results.regulation.harms, central.harms(best).iterrows(), strict=True):
+        rows.append(
+            {
+                "harm": h.label,
+                "factors": " × ".join(f"{f} {number(x[f])}" for f in h.harm),
+                "year0": money(r["harm_year0"], cur),
+                "pv": money(r["pv_status_quo"], cur),
+                "removed": share(r["share_removed"], 1),
+                "averted": money(r["risk_reduction"], cur),
+            }
+        )
+    c = central.costs(best)
+    averted = float(central.harms(best)["risk_reduction"].sum())
+    total = [("Harm averted, all harms", money(averted, cur))]
+    total += [(f"minus burden on {p}", money(c[f"burden_{p}"], cur)) for p in PAYERS]
+    total += [
+        ("minus innovation cost", money(c["innovation_cost"], cur)),
+        ("= net benefit, central case", money(c["net_benefit"], cur)),
+        ("transfers: damages paid (not netted)", money(c["transfers"], cur)),
+    ]
+    return rows, total
+
+
 def _best(results) -> str:
     return results.approaches[int(np.argmax(results.net_benefit.mean(axis=0)))]
 
@@ -299,6 +320,8 @@ def build_brief(
         f"{judged.m:,} draws (same seed; ± is the 95% Monte Carlo error at that size)."
     )
     optimism = OptimismBias()
+    shown = ap.drop(index=results.approaches[0])
+    worked_harms, worked_total = _worked(results, central, best, cur)
     return Brief(
         answer=answer,
         standing=_standing(results),
@@ -308,7 +331,7 @@ def build_brief(
         flip_note=flip_note,
         drivers=_drivers(results, analysis, lab, cur),
         appraisal=ap,
-        appraisal_rows=_appraisal_rows(ap, optimism, cur),
+        appraisal_rows=_appraisal_rows(shown, optimism, cur),
         small_business=_small_business(results, ap, central, cur),
         scenario_rows=_scenarios(flips, sweep, best, lab, cur),
         scenario_note=(
@@ -324,4 +347,7 @@ def build_brief(
         optimism=optimism,
         central=central,
         best=best,
+        columns=[(k, lab(k)) for k in shown.index],
+        worked_harms=worked_harms,
+        worked_total=worked_total,
     )

@@ -26,7 +26,7 @@ from model.report.wording import (
     signed_money,
 )
 
-__all__ = ["ReportContent", "analysis_for", "build_content"]
+__all__ = ["ReportContent", "analysis_for", "build_content", "param_label", "switching_order"]
 
 NEGLIGIBLE = 1e-6  # EVPPI below this share of EVPI (or $1) is estimation noise
 
@@ -282,31 +282,12 @@ def _value_judgement(results, weights, best: str, lab) -> str:
     )
 
 
-def _switching_line(switching, params, lab) -> str | None:
-    if not isinstance(switching, pd.DataFrame) or "switching_value" not in switching:
-        return None
+def switching_order(switching: pd.DataFrame) -> pd.DataFrame:
+    """Switching values found, closest to the input's median first (|quantile - 0.5|)."""
     sw = switching.dropna(subset=["switching_value"])
-    if not len(sw):
-        return (
-            "No single input, moved alone across its 0.5%-99.5% range with the others at their "
-            "medians, changes the preferred approach (switching values)."
-        )
-    bits = []
-    for _, r in sw.head(4).iterrows():
-        p = params.get(r["parameter"], None)
-        unit = f" {p.unit}" if p is not None and p.unit else ""
-        q = r.get("quantile")
-        qtxt = f" (its {100 * q:.1f}th percentile)" if q is not None and np.isfinite(q) else ""
-        bits.append(
-            f"{param_label(params, r['parameter'])} reaches "
-            f"{number(r['switching_value'])}{unit}{qtxt}, to {lab(str(r['to_option']))}"
-        )
-    more = f" ({len(sw) - 4} more inputs in the sensitivity section)" if len(sw) > 4 else ""
-    return (
-        "Switching values (one input at a time, others at their medians; the judgement at "
-        "the medians can differ from the expected-value choice): the preferred approach changes "
-        "if " + "; ".join(bits) + more + "."
-    )
+    if "quantile" not in sw:
+        return sw
+    return sw.iloc[np.argsort(np.abs(sw["quantile"].to_numpy() - 0.5), kind="stable")]
 
 
 def param_label(params, name, limit: int = 70) -> str:
@@ -475,9 +456,6 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         _value_judgement(results, weights, best, lab),
     ]
     switching = _get(analysis, "switching_values", "switching")
-    line = _switching_line(switching, results.params, lab)
-    if line:
-        robust.append(line)
 
     evppi = _get(analysis, "evppi")
     evidence = []
