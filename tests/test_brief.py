@@ -188,3 +188,28 @@ def test_payload_holds_the_components_as_float32(results, judged):
     life = np.frombuffer(base64.b64decode(p["data"]["jurisdiction|run"]["life"]), "<f4")
     expect = judged.components("jurisdiction").life.ravel()
     np.testing.assert_allclose(life, expect, rtol=1e-6)
+
+
+def test_scope_states_the_best_portfolio_beside_the_ranking(results):
+    from types import SimpleNamespace
+
+    from model.report.brief import scope
+
+    lab = results.labels.get
+    top = pd.DataFrame(
+        {"mean": [2.5e11], "prob_best": [0.2]},
+        index=["upstream_controls+targeted_obligation+liability"],
+    )
+    same = scope(results, "combined", SimpleNamespace(portfolios=top), lab, "USD 2024")
+    assert "ranks the 8 declared approaches" in same and "the same instruments best" in same
+    other = scope(results, "upstream_mitigation", SimpleNamespace(portfolios=top), lab, "USD")
+    assert "finds a better one" in other and "$250bn" in other
+    assert "Clarified tort liability" in other  # instrument labels, not keys
+
+
+def test_equations_keep_their_lines():
+    from model.report import _equations_html
+
+    body = _equations_html(None)
+    assert "<pre><code>R_above = prod_i (1 - e_i^above)" in body
+    assert "<pre><code>removed_h(t) = 1 - (1 - a_h removed_reach)" in body

@@ -18,7 +18,14 @@ from model.report.wording import money, number, share
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = [
     "summary",
+    "headline",
+    "flips",
+    "drivers",
+    "judgements",
     "approaches",
+    "appraisal",
+    "traceability",
+    "influence",
     "distributions",
     "plane",
     "acceptability",

@@ -74,6 +74,9 @@ def _equations_html(path: Path | None) -> str:
             f"next to this installation; see docs/model.md in the source repository.</p>"
         )
     text = path.read_text(encoding="utf-8")
+    # an equation indented under a list item (6 spaces, as GitHub reads it) needs 8 spaces to
+    # stay a code block in Python-Markdown; otherwise its lines run together as prose
+    text = re.sub(r"(?m)^ {6}(?=\S)", " " * 8, text)
     body = markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"])
     body = re.sub(r"<(/?)h([1-4])\b", lambda m: f"<{m.group(1)}h{int(m.group(2)) + 2}", body)
     return (

@@ -20,7 +20,7 @@ from model.study.appraisal import BUSINESS, OptimismBias, appraisal
 from model.study.central import CentralCase, central_case
 from model.study.judgements import Judgements
 
-__all__ = ["Brief", "FlipRow", "build_brief"]
+__all__ = ["Brief", "FlipRow", "build_brief", "scope"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def _figures(results, best: str, ap: pd.DataFrame, central: CentralCase, cur: st
     ]  # fmt: skip
 
 
-def _scope(results, best: str, rule, lab, cur: str) -> str:
+def scope(results, best: str, rule, lab, cur: str) -> str:
     declared = len(results.approaches)
     text = f"This ranks the {declared} declared approaches (status quo included). "
     top = getattr(rule, "portfolios", None)
@@ -326,7 +326,7 @@ def build_brief(
         answer=answer,
         standing=_standing(results),
         figures=_figures(results, best, ap, central, cur),
-        scope=_scope(results, best, rule, lab, cur),
+        scope=scope(results, best, rule, lab, cur),
         flips=flips,
         flip_note=flip_note,
         drivers=_drivers(results, analysis, lab, cur),
