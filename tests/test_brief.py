@@ -128,6 +128,11 @@ def test_alternatives_cover_every_declared_judgement(judged):
     for a in alts:
         assert a.best == a.table["mean"].idxmax()
         assert a.reference.equals(alts[0].reference)
+    standing = alts[0]
+    gap, se = standing.gap("combined", "upstream_mitigation")
+    t = standing.table
+    assert gap == pytest.approx(t.loc["combined", "mean"] - t.loc["upstream_mitigation", "mean"])
+    assert 0 < se < min(t.loc["combined", "mcse"], t.loc["upstream_mitigation", "mcse"])
 
 
 def test_switching_values_closest_to_the_median_first():

@@ -138,7 +138,13 @@ def _flips(judged: Judgements, best: str, lab, cur: str) -> list[FlipRow]:
         t = alt.table
         result = f"{lab(alt.best)}: {_mean_pm(t.loc[alt.best], cur)}"
         if alt.best != best:
-            result += f"; {lab(best)}: {_mean_pm(t.loc[best], cur)}"
+            gap, se = alt.gap(alt.best, best)
+            result += (
+                f"; {lab(best)}: {_mean_pm(t.loc[best], cur)}; the difference, "
+                f"{money(gap, cur)} (±{money(1.96 * se, cur)} on the same draws), "
+                + ("is beyond" if gap > 1.96 * se else "is within")
+                + " its Monte Carlo error"
+            )
         rows.append(FlipRow(alt.judgement, alt.setting, result, alt.flips))
     return rows
 

@@ -12,7 +12,7 @@ but ``[discounting]`` (``params/scenarios/discount_*.toml``).
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -99,10 +99,18 @@ class Alternative:
     setting: str  # in words, e.g. "jurisdiction standing"
     table: pd.DataFrame  # :func:`table` under it
     reference: pd.DataFrame  # :func:`table` under the run's settings, same draws
+    net_benefit: np.ndarray = field(repr=False)  # (m, k) under it
 
     @property
     def best(self) -> str:
         return str(self.table["mean"].idxmax())
+
+    def gap(self, a: str, b: str) -> tuple[float, float]:
+        """Mean of ``a`` minus ``b`` under the judgement and its paired MC standard error (the
+        same draws: much smaller than either mean's error)."""
+        names = list(self.table.index)
+        d = self.net_benefit[:, names.index(a)] - self.net_benefit[:, names.index(b)]
+        return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
 
     @property
     def flips(self) -> bool:
@@ -188,9 +196,8 @@ class Judgements:
         horizon = 2 * s.horizon_years
         options.append(("horizon", f"a {horizon}-year horizon", {"horizon": horizon}))
         reference = table(self.results, self.components().net_benefit())
-        return [
-            Alternative(
-                j, words, table(self.results, self.components(**kw).net_benefit()), reference
-            )
-            for j, words, kw in options
-        ]
+        out = []
+        for judgement, words, kw in options:
+            nb = self.components(**kw).net_benefit()
+            out.append(Alternative(judgement, words, table(self.results, nb), reference, nb))
+        return out
