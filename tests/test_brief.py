@@ -6,6 +6,7 @@ Numbers are checked against hand-worked values or an independent route through t
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 import model
 from model.report.brief import build_brief
 from model.report.content import switching_order
-from model.report.evidence import evidence_id, link_sources
+from model.report.evidence import cited_entries, link_sources
 from model.report.influence import influence_svg, structure
 from model.report.interactive import payload
 from model.study.appraisal import OptimismBias, appraisal
@@ -29,6 +30,15 @@ SCENARIOS = BASELINE.parent / "scenarios"
 @pytest.fixture(scope="module")
 def results(baseline_results_small):
     return baseline_results_small
+
+
+@pytest.fixture(scope="module")
+def html_report(results, tmp_path_factory) -> str:
+    analysis = model.report.analysis_for(results, sobol_n=64)
+    path = model.report.write_report(
+        results, tmp_path_factory.mktemp("brief") / "r.html", analysis=analysis
+    )
+    return path.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +121,9 @@ def test_standing_and_discount_match_their_scenario_files(results, judged):
     ):
         p = model.load_params(BASELINE, scenarios=[SCENARIOS / f"{scenario}.toml"])
         other = model.simulate(p, n=results.n, rng=results.provenance["seed"])
-        np.testing.assert_array_equal(other.draws, results.draws)  # same seed, same draws
+        same = [i for i, n in enumerate(p.names) if p[n].dist == results.params[n].dist]
+        assert len(same) >= len(p.names) - 1  # the EU VSL is the standing file's only change
+        np.testing.assert_array_equal(other.draws[:, same], results.draws[:, same])
         t = reweigh(results, m=512, **kw)
         np.testing.assert_allclose(
             t["mean"], other.net_benefit[:512].mean(axis=0), rtol=1e-9, atol=1e-3
@@ -163,15 +175,24 @@ def test_brief_headline_and_flip_rows(results):
     assert "status_quo" not in [k for k, _ in b.columns]
 
 
-def test_evidence_ids_become_hooks():
-    assert evidence_id("A1: Epoch AI") == "A1" and evidence_id("[E2] Green Book") == "E2"
-    assert evidence_id("assumption: none") is None
-    cell = "<td>A7 [inferred] from A4</td><td>assumption: x</td>"
-    out = link_sources(cell)
-    assert '<span class="evidence-id" data-evidence="A7">A7</span> [inferred]' in out
-    assert "<td>assumption: x</td>" in out
-    linked = link_sources(cell, {"A7": "evidence-A7"})
-    assert '<a class="evidence-id" data-evidence="A7" href="#evidence-A7">A7</a>' in linked
+def test_cited_ids_link_to_their_register_entries(results, html_report):
+    from model.inputs.evidence import find_register
+
+    register = find_register(results.params.files)
+    cell = "<td>[epoch-1e25-models-2025, nowhere-9] text</td><td>assumption: x [a-b]</td>"
+    out = link_sources(cell, register)
+    assert (
+        '<td>[<a class="evidence-id" href="#evidence-epoch-1e25-models-2025">'
+        'epoch-1e25-models-2025</a>, <span class="evidence-id" data-evidence="nowhere-9">'
+        "nowhere-9</span>] text</td>" in out
+    )
+    assert "<td>assumption: x [a-b]</td>" in out  # only a source's opening citation
+    entries = cited_entries(results.params, register)
+    assert entries[0].id == "epoch-1e25-models-2025"  # n_upstream's, the first parameter
+    # every link in the report leads to an entry of its register section
+    targets = set(re.findall(r'href="#evidence-([a-z0-9-]+)"', html_report))
+    anchors = set(re.findall(r'<tr id="evidence-([a-z0-9-]+)"', html_report))
+    assert targets and targets <= anchors
 
 
 def test_influence_diagram_follows_the_model(results):

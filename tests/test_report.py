@@ -82,6 +82,8 @@ def test_plotlyjs_is_embedded_once_and_nothing_is_fetched(html):
     assert html.count(bundle[:200]) == 1  # the library is inlined exactly once
     rest = html.replace(bundle, "")
     rest = re.sub(r'<section id="equations">.*?</section>', "", rest, flags=re.S)  # doc links
+    # the register's addresses are citations written as text, never fetched
+    rest = re.sub(r'<section id="evidence">.*?</section>', "", rest, flags=re.S)
     assert len(re.findall(r"<script[^>]*\bsrc=", rest)) == 0
     assert "<link" not in rest  # no stylesheet or web font
     assert not re.search(r"https?://|@import|@font-face", rest.replace("http://www.w3.org", ""))
@@ -277,4 +279,8 @@ def test_parameter_table_lists_pooled_experts_one_per_line():
     assert (
         "linear pool of 2 experts:<br>• Forecasters (FRI/GovAI 2025), weight 0.5: lognormal" in row
     )
-    assert "<br>• Red team (RAND 2024): [rand-red-team-bio-2024]" in row
+    # each expert's citation keeps its hook to the register (model.report.evidence)
+    assert (
+        '<br>• Red team (RAND 2024): [<span class="evidence-id" '
+        'data-evidence="rand-red-team-bio-2024">rand-red-team-bio-2024</span>]' in row
+    )

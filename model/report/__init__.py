@@ -28,7 +28,7 @@ from model.report.content import (
     build_content,
     switching_order,
 )
-from model.report.evidence import link_sources
+from model.report.evidence import cited_entries, link_sources
 from model.report.influence import influence_svg
 from model.report.interactive import payload_json
 from model.report.rule import rule_context
@@ -95,7 +95,7 @@ def _pool_cell(p) -> str:
     return _BREAK.join(lines)
 
 
-def _param_table(params, cur: str) -> str:
+def _param_table(params, cur: str, register=None) -> str:
     frame = params.to_frame()
     for i, name in enumerate(frame["name"]):
         p = params[name]
@@ -106,7 +106,7 @@ def _param_table(params, cur: str) -> str:
     fmt = lambda v: number(v, 3) if isinstance(v, (int, float, np.floating)) else str(v)  # noqa: E731
     frame = frame[["name", "description", "distribution", "p05", "median", "p95", "unit", "source"]]
     out = _frame_html(frame, {c: fmt for c in ("p05", "median", "p95")}, index=False)
-    out = link_sources(out.replace(_BREAK, "<br>"))
+    out = link_sources(out.replace(_BREAK, "<br>"), register)
     return out.replace('class="dataframe data"', 'class="dataframe data params"', 1)
 
 
@@ -353,11 +353,13 @@ def render(
     from markupsafe import Markup
     from plotly.offline import get_plotlyjs
 
+    from model.inputs.evidence import find_register
     from model.study.judgements import Judgements
 
     if analysis is None:
         analysis = analysis_for(results)
     c = build_content(results, analysis, title=title, rule=rule)
+    register = find_register(results.params.files)
     judged = Judgements(results)
     brief = build_brief(results, analysis, rule, sweep=sweep, judged=judged)
     sections = _figure_sections(results, c)
@@ -382,7 +384,8 @@ def render(
         params_summary=results.params.summary(),
         plotlyjs=Markup(get_plotlyjs()),
         figures=sections,
-        param_table=Markup(_param_table(results.params, c.currency)),
+        param_table=Markup(_param_table(results.params, c.currency, register)),
+        evidence=cited_entries(results.params, register),
         equations=Markup(_equations_html(equations)),
         prov_rows=_provenance_rows(results, run_seconds),
         rule=rule_ctx,

@@ -1,38 +1,45 @@
-"""Sources that cite the evidence register: a leading ID (``A1: ...``, ``[E2] ...``) as a hook.
+"""Sources linked to the evidence register: each ``[id, id]`` a source opens with.
 
-The register (another module's work) will give each ID an entry; until then the ID is marked
-with ``data-evidence`` so that a register section can link it. With ``register`` (ID -> anchor
-id of its entry) the ID becomes a link.
+A parameter's source opens with the register IDs it rests on (``"[id, id] text"``,
+:func:`model.inputs.evidence.cited`). In the parameter table each ID becomes a link to its
+entry in the report's register section, or, when the register does not hold it, a marked span.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
-__all__ = ["EVIDENCE_ID", "evidence_id", "link_sources"]
+from model.inputs.evidence import Entry, Register, cited
 
-#: An evidence ID at the start of a source: ``A1``, ``D10``, ``[E2]`` (letters, then digits).
-EVIDENCE_ID = re.compile(r"\[?\b([A-Z]{1,2}\d{1,3})\b\]?")
+__all__ = ["cited_entries", "link_sources"]
 
-# a table cell's or an expert line's start: the place a source's leading ID sits
-_CELL_START = re.compile(r"(<td>|<br>• [^:<]+: |<br>)(\[?[A-Z]{1,2}\d{1,3}\b\]?)")
+# the start of a table cell or of an expert's line, then the bracketed IDs
+_OPENING = re.compile(r"(<td>|<br>• [^:<]+: )\[([a-z0-9]+(?:-[a-z0-9]+)*(?:, [a-z0-9-]+)*)\]")
 
 
-def evidence_id(source: str) -> str | None:
-    """The evidence ID a source starts with, or None."""
-    m = EVIDENCE_ID.match(source.strip())
-    return m.group(1) if m else None
+def _anchor(eid: str, register: Register | None) -> str:
+    if register is not None and eid in register.entries:
+        return f'<a class="evidence-id" href="#evidence-{eid}">{eid}</a>'
+    return f'<span class="evidence-id" data-evidence="{eid}">{eid}</span>'
 
 
-def link_sources(table_html: str, register: Mapping[str, str] | None = None) -> str:
-    """Wrap each cell's leading evidence ID in a hook (a link when ``register`` knows it)."""
+def link_sources(table_html: str, register: Register | None = None) -> str:
+    """Each cited ID at a cell's (or expert line's) start as a link to its register entry."""
 
     def hook(m: re.Match) -> str:
-        eid = EVIDENCE_ID.match(m.group(2)).group(1)
-        if register and eid in register:
-            tag = f'<a class="evidence-id" data-evidence="{eid}" href="#{register[eid]}">'
-            return f"{m.group(1)}{tag}{m.group(2)}</a>"
-        return f'{m.group(1)}<span class="evidence-id" data-evidence="{eid}">{m.group(2)}</span>'
+        ids = ", ".join(_anchor(e, register) for e in m.group(2).split(", "))
+        return f"{m.group(1)}[{ids}]"
 
-    return _CELL_START.sub(hook, table_html)
+    return _OPENING.sub(hook, table_html)
+
+
+def cited_entries(params, register: Register | None) -> list[Entry]:
+    """The register's entries the parameters (and their experts) cite, in order of first use."""
+    if register is None:
+        return []
+    ids: dict[str, None] = {}
+    for name in params.names:
+        p = params[name]
+        for source in (p.source, *(e.source for e in p.experts)):
+            ids |= dict.fromkeys(cited(source or ""))
+    return [register.entries[i] for i in ids if i in register.entries]

@@ -31,7 +31,7 @@ def _discounts(judged: Judgements) -> list[tuple[str, str]]:
     s = judged.results.regulation.settings
     out, seen = [(RUN, f"as run: {s.discount_source}")], [s.discount_rates]
     for key, table in judged.presets.items():
-        rates = judged.settings(discount=key).discount_rates
+        rates = judged.settings(judged.results.params, discount=key).discount_rates
         if not any(np.array_equal(rates, r) for r in seen):
             seen.append(rates)
             out.append((key, str(table.get("source", key))))

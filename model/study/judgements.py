@@ -1,9 +1,12 @@
-"""Declared value judgements re-evaluated on a run's own draws.
+"""Declared value judgements re-evaluated on the first ``m`` draws of a run (a stated subsample).
 
-A value judgement changes no draw: standing (whose harm counts), the discount schedule and the
-horizon change the model's settings only, so each is evaluated exactly on the first ``m`` draws
-of the run (a stated subsample; no new sampling, same seed). The scale on life-valued harm (VSL
-and QALY values) and the weight on innovation cost then reweigh those per-draw components.
+The discount schedule and the horizon change the model's settings only: they are evaluated
+exactly on the run's own first draws. Standing is declared by a scenario file
+(``params/scenarios/jurisdiction_standing.toml``) that may also change parameters (an EU value
+of a statistical life): its first ``m`` draws are simulated with the run's seed and design, the
+same uniforms as the run's (a Sobol or random design's first ``m`` points do not depend on
+``n``). Without such a file only the setting changes. The scale on life-valued harm (VSL and
+QALY values) and the weight on innovation cost then reweigh the per-draw components.
 
 Discount presets are the scenario files next to the run's parameter file that change nothing
 but ``[discounting]`` (``params/scenarios/discount_*.toml``).
@@ -19,8 +22,11 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.decision import prob_best
-from model.regulation import build_model, evaluate
+from model.inputs.parameters import ParameterSet
+from model.inputs.paramfiles import load_params
+from model.regulation import RegulationModel, build_model, evaluate
 from model.regulation.spec import Settings
+from model.study.simulate import simulate
 
 __all__ = [
     "LIFE_VALUES",
@@ -36,18 +42,44 @@ SUBSAMPLE = 1024  # draws re-evaluated per judgement (the run's first draws)
 LIFE_VALUES = ("vsl", "value_per_qaly")  # parameters that value a life or a QALY
 
 
-def discount_presets(results) -> dict[str, dict]:
-    """Scenario stem -> its ``[discounting]`` table, for scenario files that change only that."""
+def _scenario_files(results) -> list[tuple[Path, dict]]:
     if not results.params.files:
-        return {}
+        return []
     folder = Path(results.params.files[0]).parent / "scenarios"
-    out = {}
+    out = []
     for path in sorted(folder.glob("*.toml")):
         with path.open("rb") as fh:
-            top = tomllib.load(fh)
-        if "discounting" in top and set(top) <= {"title", "extends", "discounting"}:
-            out[path.stem] = top["discounting"]
+            out.append((path, tomllib.load(fh)))
     return out
+
+
+def discount_presets(results) -> dict[str, dict]:
+    """Scenario stem -> its ``[discounting]`` table, for scenario files that change only that."""
+    return {
+        path.stem: top["discounting"]
+        for path, top in _scenario_files(results)
+        if "discounting" in top and set(top) <= {"title", "extends", "discounting"}
+    }
+
+
+def standing_scenarios(results) -> dict[str, tuple[Path, dict]]:
+    """Standing -> the scenario file that declares it (the first, by name) and its tables."""
+    out: dict[str, tuple[Path, dict]] = {}
+    for path, top in _scenario_files(results):
+        standing = top.get("settings", {}).get("standing")
+        if standing and set(top.get("settings", {})) == {"standing"}:
+            out.setdefault(standing, (path, top))
+    return out
+
+
+@dataclass(frozen=True)
+class Base:
+    """The draws a judgement starts from: a parameter set, its model and its first draws."""
+
+    params: ParameterSet
+    regulation: RegulationModel
+    draws: np.ndarray  # (m, d), columns params.names
+    source: str  # in words: where the draws come from
 
 
 @dataclass(frozen=True)
@@ -124,14 +156,42 @@ class Judgements:
         self.results = results
         self.m = min(int(m), results.n)
         self.presets = discount_presets(results)
+        self.scenarios = standing_scenarios(results)
         self._memo: dict[tuple, Components] = {}
+        self._bases: dict[str, Base] = {}
+
+    def base(self, standing: str | None = None) -> Base:
+        """The first ``m`` draws under ``standing``: the run's own, or its scenario file's
+        (simulated with the run's seed and design), or the run's with the setting changed."""
+        res = self.results
+        standing = standing or res.regulation.settings.standing
+        if standing not in self._bases:
+            path, _ = self.scenarios.get(standing, (None, None))
+            if standing == res.regulation.settings.standing:
+                base = Base(res.params, res.regulation, res.draws[: self.m], "the run's draws")
+            elif path is not None:
+                p = load_params(res.params.files[0], scenarios=[path])
+                prov = res.provenance
+                run = simulate(p, n=self.m, rng=prov["seed"], design=prov["design"])
+                base = Base(p, run.regulation, run.draws, f"{path.name}, same seed and design")
+            else:
+                settings = self.settings(res.params, standing=standing)
+                regulation = replace(res.regulation, settings=settings)
+                base = Base(res.params, regulation, res.draws[: self.m], "the run's draws")
+            self._bases[standing] = base
+        return self._bases[standing]
 
     def settings(
-        self, standing: str | None = None, discount: str | None = None, horizon: int | None = None
+        self,
+        params,
+        *,
+        standing: str | None = None,
+        discount: str | None = None,
+        horizon: int | None = None,
     ) -> Settings:
-        """The run's settings with standing, a discount preset (a key of ``presets``) or the
+        """``params``' settings with standing, a discount preset (a key of ``presets``) or the
         horizon changed; validated as the parameter files are."""
-        structure = dict(self.results.params.structure)
+        structure = dict(params.structure)
         settings = dict(structure["settings"])
         if standing is not None:
             settings["standing"] = standing
@@ -140,7 +200,7 @@ class Judgements:
         structure["settings"] = settings
         if discount is not None:
             structure["discounting"] = self.presets[discount]
-        return build_model(replace(self.results.params, structure=structure)).settings
+        return build_model(replace(params, structure=structure)).settings
 
     def components(
         self, standing: str | None = None, discount: str | None = None, horizon: int | None = None
@@ -153,11 +213,13 @@ class Judgements:
             None if horizon == s.horizon_years else horizon,
         )
         if key not in self._memo:
-            res = self.results
-            regulation = replace(res.regulation, settings=self.settings(*key))
-            x = res.draws[: self.m]
-            out = evaluate(regulation, dict(zip(res.params.names, x.T, strict=True)))
-            life = life_valued(res)
+            base = self.base(key[0])
+            regulation = base.regulation
+            if key[1:] != (None, None):
+                settings = self.settings(base.params, discount=key[1], horizon=key[2])
+                regulation = replace(regulation, settings=settings)
+            out = evaluate(regulation, dict(zip(base.params.names, base.draws.T, strict=True)))
+            life = life_valued(self.results)
             self._memo[key] = Components(
                 life=out.risk_reduction[:, :, life].sum(axis=2),
                 other=out.risk_reduction[:, :, ~life].sum(axis=2),
@@ -189,9 +251,15 @@ class Judgements:
         preset with a different schedule, the horizon doubled."""
         s = self.results.regulation.settings
         other = "jurisdiction" if s.standing == "world" else "world"
-        options = [("standing", f"{other} standing", {"standing": other})]
+        words = f"{other} standing"
+        if other in self.scenarios:
+            path, top = self.scenarios[other]
+            changed = ", ".join(top.get("parameters", {}))
+            words += f" ({path.name}" + (f", which also sets {changed})" if changed else ")")
+        options = [("standing", words, {"standing": other})]
         for key, d in self.presets.items():
-            if not np.array_equal(self.settings(discount=key).discount_rates, s.discount_rates):
+            rates = self.settings(self.results.params, discount=key).discount_rates
+            if not np.array_equal(rates, s.discount_rates):
                 options.append(("discounting", str(d.get("source", key)), {"discount": key}))
         horizon = 2 * s.horizon_years
         options.append(("horizon", f"a {horizon}-year horizon", {"horizon": horizon}))
