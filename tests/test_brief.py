@@ -227,10 +227,17 @@ def test_scope_states_the_best_portfolio_beside_the_ranking(results):
         index=["upstream_controls+targeted_obligation+liability"],
     )
     same = scope(results, "combined", SimpleNamespace(portfolios=top), lab, "USD 2024")
-    assert "ranks the 8 declared approaches" in same and "the same instruments best" in same
+    assert (
+        "ranks the 8 declared approaches" in same
+        and "best mix of instruments found is the same" in same
+    )
     other = scope(results, "upstream_mitigation", SimpleNamespace(portfolios=top), lab, "USD")
-    assert "finds a better one" in other and "$250bn" in other
+    gain = 2.5e11 - results.net_benefit[:, results.approaches.index("upstream_mitigation")].mean()
+    assert "does better" in other and model.report.wording.money(gain) in other
     assert "Clarified tort liability" in other  # instrument labels, not keys
+    top["mean"] = -1.0
+    worse = scope(results, "upstream_mitigation", SimpleNamespace(portfolios=top), lab, "USD")
+    assert "No mix of instruments found beats it" in worse
 
 
 def test_equations_keep_their_lines():

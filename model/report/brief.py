@@ -109,26 +109,30 @@ def _figures(results, best: str, ap: pd.DataFrame, central: CentralCase, cur: st
 
 
 def scope(results, best: str, rule, lab, cur: str) -> str:
-    declared = len(results.approaches)
-    text = f"This ranks the {declared} declared approaches (status quo included). "
+    """How the ranking of the declared approaches relates to the best mix of instruments found."""
+    text = f"This ranks the {len(results.approaches)} declared approaches (status quo included). "
     top = getattr(rule, "portfolios", None)
     if not isinstance(top, pd.DataFrame) or not len(top):
         return text + "Other mixes of the instruments were not searched in this run."
-    key = str(top.index[0])
-    insts = key.split("+")
-    mine = set(results.regulation.approaches[results.approaches.index(best)].instruments)
+    insts = str(top.index[0]).split("+")
     names = " + ".join(results.regulation.instruments[i].label for i in insts)
-    mean = float(top["mean"].iloc[0])
+    mean, declared = (
+        float(top["mean"].iloc[0]),
+        float(results.net_benefit[:, results.approaches.index(best)].mean()),
+    )
+    found = (
+        f"{names}: {money(mean, cur)}, P(best) among mixes {share(top['prob_best'].iloc[0])} "
+        "(same seed; Designing the rule)"
+    )
+    mine = set(results.regulation.approaches[results.approaches.index(best)].instruments)
     if set(insts) == mine:
-        return text + (
-            f"The search over every mix of the instruments (Designing the rule) finds the same "
-            f"instruments best ({money(mean, cur)} on its own draws)."
-        )
+        return text + f"The best mix of instruments found is the same: {found}."
+    if mean <= declared:
+        return text + f"No mix of instruments found beats it; the best mix is {found}."
     return text + (
-        f"The search over every mix of the instruments (Designing the rule) finds a better "
-        f"one: {names}, {money(mean, cur)} (P(best) among mixes "
-        f"{share(top['prob_best'].iloc[0])}, on its own draws of the same seed). It is not a "
-        f"declared approach; declaring it would put it in this ranking."
+        f"A mix of instruments that is not a declared approach does better: {found}, "
+        f"{money(mean - declared, cur)} more than {lab(best)}. Declaring it would put it in "
+        "this ranking."
     )
 
 
