@@ -15,6 +15,7 @@ import pandas as pd
 
 from model.regulation import PAYERS
 from model.report.content import param_label, switching_order
+from model.report.evidence import uncited
 from model.report.wording import money, money_interval, number, share
 from model.study.appraisal import BUSINESS, OptimismBias, appraisal
 from model.study.central import CentralCase, central_case
@@ -63,7 +64,7 @@ def _jurisdiction(results) -> str:
     if name:
         return str(name)
     p = results.params[results.regulation.harms[0].roles["jurisdiction_share"]]
-    source = p.source.removeprefix("assumption:").strip()
+    source = uncited(p.source).removeprefix("assumption:").strip()
     return f"not named in the parameter files; its harm shares are sourced as: {source} ({p.name})"
 
 
@@ -149,7 +150,7 @@ def _flips(judged: Judgements, best: str, lab, cur: str) -> list[FlipRow]:
                 + ("is beyond" if gap > 1.96 * se else "is within")
                 + " its Monte Carlo error"
             )
-        rows.append(FlipRow(alt.judgement, alt.setting, result, alt.flips))
+        rows.append(FlipRow(alt.judgement, uncited(alt.setting), result, alt.flips))
     return rows
 
 

@@ -11,7 +11,7 @@ import re
 
 from model.inputs.evidence import Entry, Register, cited
 
-__all__ = ["cited_entries", "link_sources"]
+__all__ = ["cited_entries", "link_sources", "uncited"]
 
 # the start of a table cell or of an expert's line, then the bracketed IDs
 _OPENING = re.compile(r"(<td>|<br>• [^:<]+: )\[([a-z0-9]+(?:-[a-z0-9]+)*(?:, [a-z0-9-]+)*)\]")
@@ -43,3 +43,8 @@ def cited_entries(params, register: Register | None) -> list[Entry]:
         for source in (p.source, *(e.source for e in p.experts)):
             ids |= dict.fromkeys(cited(source or ""))
     return [register.entries[i] for i in ids if i in register.entries]
+
+
+def uncited(source: str) -> str:
+    """A source's text without the IDs it opens with (for a sentence, not a table)."""
+    return source.split("] ", 1)[-1] if cited(source) else source

@@ -15,6 +15,7 @@ import json
 import numpy as np
 
 from model.regulation.spec import STANDINGS
+from model.report.evidence import uncited
 from model.study.judgements import Judgements
 
 __all__ = ["RUN", "payload", "payload_json"]
@@ -29,12 +30,12 @@ def _b64(a: np.ndarray) -> str:
 def _discounts(judged: Judgements) -> list[tuple[str, str]]:
     """(key, label) of the run's schedule and each preset with a schedule not seen before."""
     s = judged.results.regulation.settings
-    out, seen = [(RUN, f"as run: {s.discount_source}")], [s.discount_rates]
+    out, seen = [(RUN, f"as run: {uncited(s.discount_source)}")], [s.discount_rates]
     for key, table in judged.presets.items():
         rates = judged.settings(judged.results.params, discount=key).discount_rates
         if not any(np.array_equal(rates, r) for r in seen):
             seen.append(rates)
-            out.append((key, str(table.get("source", key))))
+            out.append((key, uncited(str(table.get("source", key)))))
     return out
 
 
@@ -55,7 +56,9 @@ def payload(judged: Judgements) -> dict:
         "labels": [res.labels.get(a, a) for a in res.approaches],
         "currency": res.regulation.settings.currency,
         "standing": res.regulation.settings.standing,
-        "standings": list(STANDINGS),
+        "standings": [
+            {"key": st, "label": f"{st} standing ({judged.base(st).source})"} for st in STANDINGS
+        ],
         "discounts": [{"key": k, "label": v} for k, v in discounts],
         "data": data,
     }

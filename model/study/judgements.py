@@ -173,7 +173,7 @@ class Judgements:
                 p = load_params(res.params.files[0], scenarios=[path])
                 prov = res.provenance
                 run = simulate(p, n=self.m, rng=prov["seed"], design=prov["design"])
-                base = Base(p, run.regulation, run.draws, f"{path.name}, same seed and design")
+                base = Base(p, run.regulation, run.draws, f"{path.name}: its own parameters too")
             else:
                 settings = self.settings(res.params, standing=standing)
                 regulation = replace(res.regulation, settings=settings)
