@@ -173,6 +173,14 @@ def test_brief_headline_and_flip_rows(results):
     assert b.flips[0].judgement == "standing"
     assert "World standing counts" in " ".join(b.standing)
     assert "status_quo" not in [k for k, _ in b.columns]
+    # drivers: the widest tornado swing first; switching values closest to the median first
+    first = b.drivers.split(". ")[0]
+    widest = analysis.tornado.sort_values("swing", ascending=False)["parameter"].iloc[0]
+    assert f"({widest})" in first
+    near = switching_order(analysis.switching_values)["parameter"].head(3).tolist()
+    switching = b.drivers[b.drivers.index("switches closest to the median") :]
+    positions = [switching.index(f"({p})") for p in near]
+    assert positions == sorted(positions) and len(near) > 1
 
 
 def test_cited_ids_link_to_their_register_entries(results, html_report):

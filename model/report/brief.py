@@ -189,11 +189,14 @@ def _drivers(results, analysis, lab, cur: str) -> str:
     ev = analysis.evppi
     if isinstance(ev, pd.DataFrame) and "evppi" in ev and len(ev) and analysis.evpi > 0:
         top = ev.sort_values("evppi", ascending=False).head(3)
+        se = top["se"] if "se" in top else pd.Series(np.nan, index=top.index)
         parts.append(
             "The evidence most worth having before deciding: "
             + "; ".join(
                 f"{param_label(params, p)} ({money(v, cur)}, {share(v / analysis.evpi)} of "
-                f"the {money(analysis.evpi, cur)} that resolving all uncertainty is worth)"
+                f"the {money(analysis.evpi, cur)} that resolving all uncertainty is worth"
+                + (", within its estimation noise" if v < 1.96 * se[p] else "")
+                + ")"
                 for p, v in top["evppi"].items()
             )
             + " (EVPPI)."
