@@ -194,7 +194,12 @@ def test_cited_ids_link_to_their_register_entries(results, html_report):
         'epoch-1e25-models-2025</a>, <span class="evidence-id" data-evidence="nowhere-9">'
         "nowhere-9</span>] text</td>" in out
     )
-    assert "<td>assumption: x [a-b]</td>" in out  # only a source's opening citation
+    assert "<td>assumption: x [a-b]</td>" in out  # not in the register: left as written
+    inline = link_sources("<td>assumption: y [world-developer-count] [recalled]</td>", register)
+    assert (
+        '[<a class="evidence-id" href="#evidence-world-developer-count">world-developer-count'
+        "</a>] [recalled]" in inline
+    )
     entries = cited_entries(results.params, register)
     assert entries[0].id == "epoch-1e25-models-2025"  # n_upstream's, the first parameter
     # every link in the report leads to an entry of its register section
