@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import model
-from model.report.brief import build_brief
+from model.report.brief import FlipRow, build_brief
 from model.report.content import switching_order
 from model.report.evidence import cited_entries, link_sources
 from model.report.influence import influence_svg, structure
@@ -161,7 +161,9 @@ def test_switching_values_closest_to_the_median_first():
 
 def test_brief_headline_and_flip_rows(results):
     analysis = model.report.analysis_for(results, sobol_n=64)
-    b = build_brief(results, analysis, judged=Judgements(results, m=512))
+    extra = FlipRow("structure", "no substitution", "Status quo: $0", True)
+    b = build_brief(results, analysis, judged=Judgements(results, m=512), more_flips=[extra])
+    assert b.flips[-1] == extra  # more rows join the declared judgements
     best = results.approaches[int(np.argmax(results.net_benefit.mean(axis=0)))]
     assert b.best == best and results.labels[best] in b.answer
     figures = dict(b.figures)

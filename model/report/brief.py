@@ -8,6 +8,7 @@ stability check; what the model cannot say is said.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -313,16 +314,26 @@ def _best(results) -> str:
 
 
 def build_brief(
-    results, analysis, rule=None, *, sweep=None, judged: Judgements | None = None
+    results,
+    analysis,
+    rule=None,
+    *,
+    sweep=None,
+    judged: Judgements | None = None,
+    more_flips: Iterable[FlipRow] = (),
 ) -> Brief:
-    """The headline block, drivers paragraph and appraisal summary for ``results``."""
+    """The headline block, drivers paragraph and appraisal summary for ``results``.
+
+    ``more_flips`` adds rows to "what flips the decision" beside the declared value judgements
+    (for example structural assumptions, each evaluated by its caller).
+    """
     cur = results.regulation.settings.currency
     lab = lambda k: results.labels.get(k, k)  # noqa: E731
     best = _best(results)
     ap = appraisal(results)
     central = central_case(results)
     judged = judged or Judgements(results)
-    flips = _flips(judged, best, lab, cur)
+    flips = [*_flips(judged, best, lab, cur), *more_flips]
     s = results.regulation.settings
     answer = (
         f"Recommended among the declared approaches: {lab(best)}, the highest expected net "
