@@ -338,8 +338,10 @@ def _cmd_sweep(args) -> int:
 
 
 def _model_check(line: str, errors: list) -> str:
-    """Extend a file's summary line with its regulation model, or record the model's error."""
+    """Extend a file's summary line with its regulation model, or record the model's error and
+    any source citing an entry the evidence register lacks."""
     from model.errors import ParamFileError
+    from model.inputs.evidence import find_register, unresolved_sources
     from model.inputs.paramfiles import load_params
     from model.regulation import build_model
 
@@ -347,6 +349,9 @@ def _model_check(line: str, errors: list) -> str:
     if rest.startswith("included by"):
         return line
     params = load_params(path)
+    register = find_register(params.files)
+    if register is not None:
+        errors.extend(unresolved_sources(params, register))
     if "approaches" not in params.structure:
         return line
     try:

@@ -6,7 +6,6 @@ Numbers are checked against hand-worked values or an independent route through t
 from __future__ import annotations
 
 import base64
-import re
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,6 @@ import pytest
 import model
 from model.report.brief import FlipRow, build_brief
 from model.report.content import switching_order
-from model.report.evidence import cited_entries, link_sources
 from model.report.influence import influence_svg, structure
 from model.report.interactive import payload
 from model.study.appraisal import OptimismBias, appraisal
@@ -30,15 +28,6 @@ SCENARIOS = BASELINE.parent / "scenarios"
 @pytest.fixture(scope="module")
 def results(baseline_results_small):
     return baseline_results_small
-
-
-@pytest.fixture(scope="module")
-def html_report(results, tmp_path_factory) -> str:
-    analysis = model.report.analysis_for(results, sobol_n=64)
-    path = model.report.write_report(
-        results, tmp_path_factory.mktemp("brief") / "r.html", analysis=analysis
-    )
-    return path.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -183,31 +172,6 @@ def test_brief_headline_and_flip_rows(results):
     switching = b.drivers[b.drivers.index("switches closest to the median") :]
     positions = [switching.index(f"({p})") for p in near]
     assert positions == sorted(positions) and len(near) > 1
-
-
-def test_cited_ids_link_to_their_register_entries(results, html_report):
-    from model.inputs.evidence import find_register
-
-    register = find_register(results.params.files)
-    cell = "<td>[epoch-1e25-models-2025, nowhere-9] text</td><td>assumption: x [a-b]</td>"
-    out = link_sources(cell, register)
-    assert (
-        '<td>[<a class="evidence-id" href="#evidence-epoch-1e25-models-2025">'
-        'epoch-1e25-models-2025</a>, <span class="evidence-id" data-evidence="nowhere-9">'
-        "nowhere-9</span>] text</td>" in out
-    )
-    assert "<td>assumption: x [a-b]</td>" in out  # not in the register: left as written
-    inline = link_sources("<td>assumption: y [world-developer-count] [recalled]</td>", register)
-    assert (
-        '[<a class="evidence-id" href="#evidence-world-developer-count">world-developer-count'
-        "</a>] [recalled]" in inline
-    )
-    entries = cited_entries(results.params, register)
-    assert entries[0].id == "epoch-1e25-models-2025"  # n_upstream's, the first parameter
-    # every link in the report leads to an entry of its register section
-    targets = set(re.findall(r'href="#evidence-([a-z0-9-]+)"', html_report))
-    anchors = set(re.findall(r'<tr id="evidence-([a-z0-9-]+)"', html_report))
-    assert targets and targets <= anchors
 
 
 def test_influence_diagram_follows_the_model(results):

@@ -25,6 +25,8 @@ VALIDATION_FIELDS += ("sources", "verdict")
 PREFIXES = ("assumption:", "definition:")
 ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 CITATION = re.compile(rf"\[({ID}(?:, {ID})*)\]")
+
+
 def _sources(node, where):
     """(where, text) of every `source` string in a parsed TOML tree."""
     if isinstance(node, dict):

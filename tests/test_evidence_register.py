@@ -62,3 +62,19 @@ def test_a_bad_register_is_a_one_line_error(tmp_path, body, message):
     with pytest.raises(ParamFileError) as e:
         Register.load(f)
     assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_validate_names_a_source_that_cites_a_missing_entry(tmp_path, capsys):
+    import shutil
+
+    from model.cli import main
+
+    shutil.copytree(ROOT / "params", tmp_path / "params")
+    world = tmp_path / "params" / "world.toml"
+    world.write_text(world.read_text().replace("[epoch-1e25-models-2025", "[no-such-entry", 1))
+    assert main(["validate", str(tmp_path / "params" / "baseline.toml")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith(
+        "world.toml [n_upstream]: source cites no register entry; got no-such-entry; add "
+        f"[sources.no-such-entry] to {tmp_path / 'params' / 'evidence.toml'} or correct the ID"
+    )

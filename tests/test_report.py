@@ -81,12 +81,12 @@ def test_plotlyjs_is_embedded_once_and_nothing_is_fetched(html):
     bundle = get_plotlyjs()
     assert html.count(bundle[:200]) == 1  # the library is inlined exactly once
     rest = html.replace(bundle, "")
-    rest = re.sub(r'<section id="equations">.*?</section>', "", rest, flags=re.S)  # doc links
-    # the register's addresses are citations written as text, never fetched
-    rest = re.sub(r'<section id="evidence">.*?</section>', "", rest, flags=re.S)
+    # doc links and the evidence register's addresses are text, not loads
+    rest = re.sub(r'<section id="(equations|evidence)">.*?</section>', "", rest, flags=re.S)
     assert len(re.findall(r"<script[^>]*\bsrc=", rest)) == 0
     assert "<link" not in rest  # no stylesheet or web font
     assert not re.search(r"https?://|@import|@font-face", rest.replace("http://www.w3.org", ""))
+    assert 'id="ev-' in html and 'href="#ev-' in html  # sources link to register entries
     assert rest.count("Plotly.newPlot") == 9  # every figure drawn by the one library
 
 
@@ -274,13 +274,12 @@ def test_parameter_table_lists_pooled_experts_one_per_line():
         ROOT / "params" / "baseline.toml",
         scenarios=[ROOT / "params" / "scenarios" / "bio_expert_pool.toml"],
     )
-    table = report._param_table(params, "USD 2024")
+    from model.inputs.evidence import find_register
+
+    table = report._param_table(params, "USD 2024", find_register(params.files))
     row = re.search(r"<td>bio_uplift_probability</td>.*?</tr>", table, re.S).group(0)
     assert (
         "linear pool of 2 experts:<br>• Forecasters (FRI/GovAI 2025), weight 0.5: lognormal" in row
     )
-    # each expert's citation keeps its hook to the register (model.report.evidence)
-    assert (
-        '<br>• Red team (RAND 2024): [<span class="evidence-id" '
-        'data-evidence="rand-red-team-bio-2024">rand-red-team-bio-2024</span>]' in row
-    )
+    link = '[<a href="#ev-rand-red-team-bio-2024">rand-red-team-bio-2024</a>]'
+    assert f"<br>• Red team (RAND 2024): {link}" in row

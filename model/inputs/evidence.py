@@ -25,6 +25,7 @@ __all__ = [
     "Register",
     "cited",
     "find_register",
+    "unresolved_sources",
 ]
 
 #: The register's file name, beside the parameter files.
@@ -114,6 +115,25 @@ class Register:
                 return prefix.rstrip(":")
         ids = cited(source)
         return self.entries[ids[0]].status if ids and ids[0] in self.entries else "uncited"
+
+
+def unresolved_sources(params, register: Register) -> list[ParamFileError]:
+    """One error per parameter (or pooled expert) whose source cites an ID the register lacks."""
+    errors = []
+    for p in params.parameters.values():
+        for who, source in (
+            (p.name, p.source),
+            *((f"{p.name} expert '{e.name}'", e.source) for e in p.experts),
+        ):
+            missing = register.unresolved(source)
+            if missing:
+                fix = f"add [sources.{missing[0]}] to {register.path} or correct the ID"
+                errors.append(
+                    ParamFileError(
+                        p.file, who, "source cites no register entry", ", ".join(missing), fix
+                    )
+                )
+    return errors
 
 
 def find_register(files: list[str] | tuple[str, ...]) -> Register | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model.inputs.evidence import find_register
 from model.report import figures
 from model.report.brief import build_brief
 from model.report.content import (
@@ -28,7 +29,7 @@ from model.report.content import (
     build_content,
     switching_order,
 )
-from model.report.evidence import cited_entries, link_sources
+from model.report.evidence import link_citations, register_html
 from model.report.influence import influence_svg
 from model.report.interactive import payload_json
 from model.report.rule import rule_context
@@ -95,7 +96,7 @@ def _pool_cell(p) -> str:
     return _BREAK.join(lines)
 
 
-def _param_table(params, cur: str, register=None) -> str:
+def _param_table(params, cur: str, register) -> str:
     frame = params.to_frame()
     for i, name in enumerate(frame["name"]):
         p = params[name]
@@ -106,8 +107,15 @@ def _param_table(params, cur: str, register=None) -> str:
     fmt = lambda v: number(v, 3) if isinstance(v, (int, float, np.floating)) else str(v)  # noqa: E731
     frame = frame[["name", "description", "distribution", "p05", "median", "p95", "unit", "source"]]
     out = _frame_html(frame, {c: fmt for c in ("p05", "median", "p95")}, index=False)
-    out = link_sources(out.replace(_BREAK, "<br>"), register)
+    out = link_citations(out.replace(_BREAK, "<br>"), register)
     return out.replace('class="dataframe data"', 'class="dataframe data params"', 1)
+
+
+def _sources(params) -> list[str]:
+    """Every source of a parameter set, experts' included, in parameter order."""
+    return [
+        s for n in params.names for s in (params[n].source, *(e.source for e in params[n].experts))
+    ]
 
 
 def _provenance_rows(results, run_seconds: float | None) -> list[tuple[str, str]]:
@@ -353,13 +361,11 @@ def render(
     from markupsafe import Markup
     from plotly.offline import get_plotlyjs
 
-    from model.inputs.evidence import find_register
     from model.study.judgements import Judgements
 
     if analysis is None:
         analysis = analysis_for(results)
     c = build_content(results, analysis, title=title, rule=rule)
-    register = find_register(results.params.files)
     judged = Judgements(results)
     brief = build_brief(results, analysis, rule, sweep=sweep, judged=judged)
     sections = _figure_sections(results, c)
@@ -376,6 +382,7 @@ def render(
                 s[k] = Markup(s[k])
     template = _environment().get_template("report.html.j2")
     scen = list(results.params.scenarios)
+    register = find_register(results.params.files)
     return template.generate(
         c=c,
         prov=results.provenance,
@@ -385,7 +392,7 @@ def render(
         plotlyjs=Markup(get_plotlyjs()),
         figures=sections,
         param_table=Markup(_param_table(results.params, c.currency, register)),
-        evidence=cited_entries(results.params, register),
+        evidence_table=Markup(register_html(register, _sources(results.params))),
         equations=Markup(_equations_html(equations)),
         prov_rows=_provenance_rows(results, run_seconds),
         rule=rule_ctx,

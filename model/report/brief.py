@@ -14,15 +14,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from model.inputs.evidence import cited
 from model.regulation import PAYERS
 from model.report.content import param_label, switching_order
-from model.report.evidence import uncited
 from model.report.wording import money, money_interval, number, share
 from model.study.appraisal import BUSINESS, OptimismBias, appraisal
 from model.study.central import CentralCase, central_case
 from model.study.judgements import Judgements
 
-__all__ = ["Brief", "FlipRow", "build_brief", "scope"]
+__all__ = ["Brief", "FlipRow", "build_brief", "scope", "uncited"]
+
+
+def uncited(source: str) -> str:
+    """A source's text without the register IDs it opens with (for a sentence, not a table)."""
+    return source.split("] ", 1)[-1] if cited(source) else source
 
 
 @dataclass(frozen=True)

@@ -1,65 +1,60 @@
-"""Sources linked to the evidence register: each ``[id, id]`` a source cites.
-
-A parameter's source opens with the register IDs it rests on (``"[id, id] text"``,
-:func:`model.inputs.evidence.cited`); an assumption may cite IDs inside its text. In the
-parameter table each ID the register holds becomes a link to its entry in the report's register
-section; an opening ID it does not hold becomes a marked span (a hook for a later entry).
-"""
+"""The report's evidence: parameter sources linked to the register entries they cite, and the
+register's cited entries as an appendix (model.inputs.evidence reads the register)."""
 
 from __future__ import annotations
 
+import html
 import re
 
-from model.inputs.evidence import Entry, Register, cited
+from model.inputs.evidence import Register, cited
 
-__all__ = ["cited_entries", "link_sources", "uncited"]
+__all__ = ["anchor", "link_citations", "register_html"]
 
-_IDS = r"[a-z0-9]+(?:-[a-z0-9]+)*(?:, [a-z0-9]+(?:-[a-z0-9]+)*)*"
-# the start of a table cell or of an expert's line, then the bracketed IDs
-_OPENING = re.compile(rf"(<td>|<br>• [^:<]+: )\[({_IDS})\]")
-# IDs cited inside a text: slugs with at least one hyphen ("[recalled]" is a status, not an ID)
-_INLINE = re.compile(r"\[([a-z0-9]+(?:-[a-z0-9]+)+(?:, [a-z0-9]+(?:-[a-z0-9]+)+)*)\]")
+_BRACKETS = re.compile(r"\[([a-z0-9]+(?:-[a-z0-9]+)*(?:, [a-z0-9]+(?:-[a-z0-9]+)*)*)\]")
 
 
-def _anchor(eid: str, register: Register | None) -> str:
-    if register is not None and eid in register.entries:
-        return f'<a class="evidence-id" href="#evidence-{eid}">{eid}</a>'
-    return f'<span class="evidence-id" data-evidence="{eid}">{eid}</span>'
+def anchor(entry_id: str) -> str:
+    """The HTML id of an entry's row in the appendix."""
+    return f"ev-{entry_id}"
 
 
-def link_sources(table_html: str, register: Register | None = None) -> str:
-    """Each cited ID at a cell's (or expert line's) start as a link to its register entry."""
+def link_citations(escaped_html: str, register: Register | None) -> str:
+    """Link every ``[id, id]`` in already-escaped HTML whose IDs are all register entries.
 
-    def opening(m: re.Match) -> str:
-        ids = ", ".join(_anchor(e, register) for e in m.group(2).split(", "))
-        return f"{m.group(1)}[{ids}]"
-
-    def inline(m: re.Match) -> str:
-        ids = m.group(1).split(", ")
-        if register is None or not all(e in register.entries for e in ids):
-            return m.group(0)
-        return "[" + ", ".join(_anchor(e, register) for e in ids) + "]"
-
-    out = _OPENING.sub(opening, table_html)
-    # inline citations, outside the tags the opening pass wrote
-    parts = re.split(r"(<[^>]*>)", out)
-    return "".join(p if p.startswith("<") else _INLINE.sub(inline, p) for p in parts)
-
-
-def cited_entries(params, register: Register | None) -> list[Entry]:
-    """The register's entries the parameters (and their experts) cite, in order of first use."""
+    Brackets holding anything else (``truncate=[0, 1]``, an unknown ID) are left as they are.
+    """
     if register is None:
-        return []
-    ids: dict[str, None] = {}
-    for name in params.names:
-        p = params[name]
-        for source in (p.source, *(e.source for e in p.experts)):
-            ids |= dict.fromkeys(cited(source or ""))
-            for group in _INLINE.findall(source or ""):
-                ids |= dict.fromkeys(group.split(", "))
-    return [register.entries[i] for i in ids if i in register.entries]
+        return escaped_html
+
+    def link(m: re.Match) -> str:
+        ids = m.group(1).split(", ")
+        if not all(i in register.entries for i in ids):
+            return m.group(0)
+        return "[" + ", ".join(f'<a href="#{anchor(i)}">{i}</a>' for i in ids) + "]"
+
+    return _BRACKETS.sub(link, escaped_html)
 
 
-def uncited(source: str) -> str:
-    """A source's text without the IDs it opens with (for a sentence, not a table)."""
-    return source.split("] ", 1)[-1] if cited(source) else source
+def register_html(register: Register | None, sources: list[str]) -> str:
+    """A table of the register entries that ``sources`` cite, in first-cited order, each row
+    anchored for :func:`link_citations`; a plain note when there is no register."""
+    if register is None:
+        return (
+            "<p class='caveat'>No evidence register (evidence.toml) sits beside these parameter "
+            "files, so sources are shown as written.</p>"
+        )
+    ids = [i for s in sources for i in cited(s) if i in register.entries]
+    rows = []
+    for i in dict.fromkeys(ids):
+        e = register.entries[i]
+        cells = (e.title, f"{e.author} ({e.year})", e.figure, e.address, e.status, e.check)
+        tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+        rows.append(f'<tr id="{anchor(i)}"><td><code>{html.escape(i)}</code></td>{tds}</tr>')
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("entry", "title", "author", "figure quoted", "where found", "status", "check")
+    )
+    return (
+        f'<table class="data evidence"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )

@@ -15,7 +15,7 @@ import json
 import numpy as np
 
 from model.regulation.spec import STANDINGS
-from model.report.evidence import uncited
+from model.report.brief import uncited
 from model.study.judgements import Judgements
 
 __all__ = ["RUN", "payload", "payload_json"]
