@@ -286,17 +286,6 @@ def _parse_vary(items: Sequence[str]) -> dict[str, list[float]]:
     return vary
 
 
-@contextmanager
-def _sweep_errors():
-    """sweep() reports bad ``vary`` input as a one-line ValueError starting with 'sweep:'."""
-    try:
-        yield
-    except ValueError as e:
-        if str(e).startswith("sweep:"):
-            raise UsageError(str(e).removeprefix("sweep:").strip()) from None
-        raise
-
-
 def _cmd_sweep(args) -> int:
     from model.study.sweep import sweep
 
@@ -308,7 +297,7 @@ def _cmd_sweep(args) -> int:
             raise UsageError(f"--out {args.out}: use a .csv (table) or .html (figure) file")
     params = _load(args.params)
     vary = _parse_vary(args.vary) if args.vary else None
-    with _executor(args) as executor, _stage("sweeping", args.quiet), _sweep_errors():
+    with _executor(args) as executor, _stage("sweeping", args.quiet):
         res = sweep(
             params,
             vary=vary,

@@ -217,11 +217,3 @@ def test_scope_states_the_best_portfolio_beside_the_ranking(results):
     top["mean"] = -1.0
     worse = scope(results, "upstream_mitigation", SimpleNamespace(portfolios=top), lab, "USD")
     assert "No mix of instruments found beats it" in worse
-
-
-def test_equations_keep_their_lines():
-    from model.report import _equations_html
-
-    body = _equations_html(None)
-    assert "<pre><code>R_above = prod_i (1 - e_i^above)" in body
-    assert "<pre><code>removed_h(t) = 1 - (1 - a_h removed_reach)" in body

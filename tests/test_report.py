@@ -213,7 +213,7 @@ def test_summary_says_what_designing_the_rule_found(results, analysis, html, tmp
 def test_design_lines_pick_the_additions_that_pay():
     import pandas as pd
 
-    from model.report.content import _design_lines
+    from model.report.content import design_lines
 
     add = pd.DataFrame(
         {
@@ -230,19 +230,19 @@ def test_design_lines_pick_the_additions_that_pay():
         additions=add,
         boxes=(("b", "a", None, "B beats A whenever x is below 1."),),
     )
-    lines = dict(_design_lines(rule, str, "USD 2024"))
+    lines = dict(design_lines(rule, str, "USD 2024"))
     assert lines["Threshold"] == rule.threshold_note
     pays, not_paying = lines["Additions that pay"].split("Not paying")
     assert "Pays (+$2.00bn, 80%)" in pays and "aside" not in pays
     assert "Rarely gains" in not_paying and "Loses" in not_paying
     assert lines["When the choice flips"] == "B beats A whenever x is below 1."
-    assert _design_lines(None, str, "USD 2024") == []
+    assert design_lines(None, str, "USD 2024") == []
 
 
 def test_expert_lines_say_whether_the_disagreement_matters():
     import pandas as pd
 
-    from model.report.content import _expert_lines
+    from model.report.content import expert_lines
 
     params = {
         "x": SimpleNamespace(description="Annual uplift (per year, as a share) of attackers"),
@@ -261,7 +261,7 @@ def test_expert_lines_say_whether_the_disagreement_matters():
         index=pd.Index(["x", "y"], name="parameter"),
     )
     labels = {"status_quo": "Status quo", "b": "Option B"}
-    x, y = _expert_lines(experts, params, lambda k: labels.get(k, k), "USD 2024", 1e10)
+    x, y = expert_lines(experts, params, lambda k: labels.get(k, k), "USD 2024", 1e10)
     assert x.startswith("Experts disagree about annual uplift of attackers (x): Optimist vs")
     assert "Knowing which expert is right would be worth $4.50bn (45.0% of EVPI)" in x
     assert "if Pessimist is right, Option B" in x
@@ -276,10 +276,16 @@ def test_parameter_table_lists_pooled_experts_one_per_line():
     )
     from model.inputs.evidence import find_register
 
-    table = report._param_table(params, "USD 2024", find_register(params.files))
+    table = report.param_table(params, "USD 2024", find_register(params.files))
     row = re.search(r"<td>bio_uplift_probability</td>.*?</tr>", table, re.S).group(0)
     assert (
         "linear pool of 2 experts:<br>• Forecasters (FRI/GovAI 2025), weight 0.5: lognormal" in row
     )
     link = '[<a href="#ev-rand-red-team-bio-2024">rand-red-team-bio-2024</a>]'
     assert f"<br>• Red team (RAND 2024): {link}" in row
+
+
+def test_equations_keep_their_lines(html):
+    """An equation indented under a list item stays a code block, not a run-together line."""
+    assert "<pre><code>R_above = prod_i (1 - e_i^above)" in html
+    assert "<pre><code>removed_h(t) = 1 - (1 - a_h removed_reach)" in html

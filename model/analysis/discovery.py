@@ -44,7 +44,7 @@ import pandas as pd
 
 from model.analysis.decision import AnalysisInputError
 
-__all__ = ["Box", "PrimResult", "discover", "prim"]
+__all__ = ["Box", "PrimResult", "discover", "prim", "two_significant"]
 
 
 # --------------------------------------------------------------------------- value objects

@@ -18,6 +18,8 @@ from pathlib import Path
 from model.errors import ParamFileError
 
 __all__ = [
+    "CITATION",
+    "ENTRY_ID",
     "FIELDS",
     "REGISTER_NAME",
     "STATUSES",
@@ -35,13 +37,15 @@ STATUSES = ("found", "secondary", "recalled", "inferred", "assumption")
 FIELDS = ("title", "author", "year", "figure", "address", "supports", "status", "check")
 #: Prefixes of a source that cites no entry.
 UNCITED = ("assumption:", "definition:")
-_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
-CITATION = re.compile(rf"^\[({_ID}(?:, {_ID})*)\]")
+#: An entry ID: lower-case words and numbers joined by '-'.
+ENTRY_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+#: A bracketed list of IDs, ``[id, id]``.
+CITATION = re.compile(rf"\[({ENTRY_ID}(?:, {ENTRY_ID})*)\]")
 
 
 def cited(source: str) -> list[str]:
     """The register IDs a source string opens with (``[]`` for assumptions and definitions)."""
-    m = CITATION.match(source.strip())
+    m = CITATION.match(source.strip())  # at the start only
     return m.group(1).split(", ") if m else []
 
 
@@ -85,7 +89,7 @@ class Register:
         entries = {}
         for key, table in sources.items():
             where = f"sources.{key}"
-            if not isinstance(table, dict) or not re.fullmatch(_ID, key):
+            if not isinstance(table, dict) or not re.fullmatch(ENTRY_ID, key):
                 raise ParamFileError(
                     str(path), where, "not an entry", fix="IDs are lower-case words joined by '-'"
                 )

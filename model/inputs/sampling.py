@@ -30,7 +30,7 @@ from scipy.stats import qmc
 from model.inputs.distributions import U_MAX, U_MIN
 from model.inputs.parameters import ParameterSet
 
-__all__ = ["DESIGNS", "Draws", "Sampler", "sample"]
+__all__ = ["DESIGNS", "Draws", "Sampler", "sample", "seed_entropy"]
 
 DESIGNS = ("random", "lhs", "sobol")
 

@@ -35,7 +35,17 @@ from model.report.interactive import payload_json
 from model.report.rule import rule_context
 from model.report.wording import money, number
 
-__all__ = ["ReportContent", "analysis_for", "build_content", "figures", "render", "write_report"]
+__all__ = [
+    "ReportContent",
+    "analysis_for",
+    "build_content",
+    "default_stem",
+    "figures",
+    "param_table",
+    "render",
+    "write_atomic",
+    "write_report",
+]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _DOCS = Path(__file__).resolve().parents[2] / "docs" / "model.md"
@@ -96,7 +106,7 @@ def _pool_cell(p) -> str:
     return _BREAK.join(lines)
 
 
-def _param_table(params, cur: str, register) -> str:
+def param_table(params, cur: str, register) -> str:
     frame = params.to_frame()
     for i, name in enumerate(frame["name"]):
         p = params[name]
@@ -391,7 +401,7 @@ def render(
         params_summary=results.params.summary(),
         plotlyjs=Markup(get_plotlyjs()),
         figures=sections,
-        param_table=Markup(_param_table(results.params, c.currency, register)),
+        param_table=Markup(param_table(results.params, c.currency, register)),
         evidence_table=Markup(register_html(register, _sources(results.params))),
         equations=Markup(_equations_html(equations)),
         prov_rows=_provenance_rows(results, run_seconds),
@@ -447,7 +457,7 @@ def write_report(
     path : path-like, optional
         Default ``reports/<params name>[_<scenario>...].html``.
     analysis : optional
-        An ``Analysis`` from :func:`model.analysis.analyse` (computed when omitted).
+        An ``Analysis`` from :func:`model.analyse` (computed when omitted).
     rule : RuleDesign, optional
         From :func:`model.study.design.design_rule`: adds the "Designing the rule" section.
     title : str, optional

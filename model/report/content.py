@@ -26,7 +26,15 @@ from model.report.wording import (
     signed_money,
 )
 
-__all__ = ["ReportContent", "analysis_for", "build_content", "param_label", "switching_order"]
+__all__ = [
+    "ReportContent",
+    "analysis_for",
+    "build_content",
+    "design_lines",
+    "expert_lines",
+    "param_label",
+    "switching_order",
+]
 
 NEGLIGIBLE = 1e-6  # EVPPI below this share of EVPI (or $1) is estimation noise
 
@@ -35,7 +43,7 @@ NEGLIGIBLE = 1e-6  # EVPPI below this share of EVPI (or $1) is estimation noise
 
 
 def analysis_for(results, **kwargs):
-    """:func:`model.analysis.analyse` with the report's defaults (``sobol_n=512``)."""
+    """:func:`model.study.analyse.analyse` with the report's defaults (``sobol_n=512``)."""
     from model.study.analyse import analyse
 
     kwargs.setdefault("sobol_n", 512)
@@ -258,10 +266,10 @@ def _compliance(c: np.ndarray) -> tuple[str, str]:
     return share(float(ok.mean())), f"{share(lo)} to {share(hi)}"
 
 
-def _value_judgement(results, weights, best: str, lab) -> str:
-    """Where along the weight on risk reduction the expected-value choice changes."""
-    enb = weights[:, None] * results.effects.mean(axis=0) - results.costs.mean(axis=0)
-    choice = [results.approaches[int(i)] for i in enb.argmax(axis=1)]
+def _value_judgement(ceaf: pd.DataFrame, best: str, lab) -> str:
+    """Where along the weight on risk reduction the expected-value choice changes (the
+    analysis' acceptability frontier)."""
+    weights, choice = ceaf["wtp"].to_numpy(), list(ceaf["option"])
     below = [(w, c) for w, c in zip(weights, choice, strict=True) if w < 1 and c != best]
     above = [(w, c) for w, c in zip(weights, choice, strict=True) if w > 1 and c != best]
     parts = []
@@ -301,7 +309,7 @@ def param_label(params, name, limit: int = 70) -> str:
     return f"{short} ({name})" if short else name
 
 
-def _expert_lines(experts, params, lab, cur: str, evpi: float) -> list[str]:
+def expert_lines(experts, params, lab, cur: str, evpi: float) -> list[str]:
     """One plain sentence per linearly pooled parameter: does the disagreement matter?"""
     if not isinstance(experts, pd.DataFrame) or not len(experts):
         return []
@@ -341,7 +349,7 @@ def _expert_lines(experts, params, lab, cur: str, evpi: float) -> list[str]:
     return out
 
 
-def _design_lines(rule, lab, cur: str) -> list[tuple[str, str]]:
+def design_lines(rule, lab, cur: str) -> list[tuple[str, str]]:
     """What the "Designing the rule" section found, one (topic, finding) per part."""
     if rule is None:
         return []
@@ -430,7 +438,6 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
     labels = dict(results.labels)
     lab = lambda k: labels.get(k, k)  # noqa: E731
     table = _decision_table(results, analysis)
-    weights = analysis.ceac.index.to_numpy()
     best = str(table["mean"].idxmax())
     runner = str(table.drop(index=best)["mean"].idxmax())
     tb = table.loc[best]
@@ -453,7 +460,7 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         f"Tail risk: in {share(tb['prob_negative'])} of draws it does more harm than good "
         f"(net benefit below zero); the average of the worst 5% of draws (CVaR) is "
         f"{money(tb['cvar05'], cur)}.",
-        _value_judgement(results, weights, best, lab),
+        _value_judgement(analysis.ceaf, best, lab),
     ]
     switching = _get(analysis, "switching_values", "switching")
 
@@ -488,8 +495,8 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
                 f"{money(evpi, cur)}. The choice is robust to any one piece of new evidence."
             )
     experts = _get(analysis, "experts")
-    expert_lines = _expert_lines(experts, results.params, lab, cur, evpi)
-    evidence += expert_lines
+    expert_text = expert_lines(experts, results.params, lab, cur, evpi)
+    evidence += expert_text
     caveats = _caveats(_get(analysis, "warnings", default=()) or ())
     calib = results.calibration()
     outside = [
@@ -533,7 +540,7 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         convergence=convergence,
         calibration=calib,
         evpi=evpi,
-        design=_design_lines(rule, lab, cur),
-        expert_lines=expert_lines,
+        design=design_lines(rule, lab, cur),
+        expert_lines=expert_text,
         experts=experts if isinstance(experts, pd.DataFrame) else None,
     )

@@ -6,11 +6,9 @@ from __future__ import annotations
 import html
 import re
 
-from model.inputs.evidence import Register, cited
+from model.inputs.evidence import CITATION, Register, cited
 
 __all__ = ["anchor", "link_citations", "register_html"]
-
-_BRACKETS = re.compile(r"\[([a-z0-9]+(?:-[a-z0-9]+)*(?:, [a-z0-9]+(?:-[a-z0-9]+)*)*)\]")
 
 
 def anchor(entry_id: str) -> str:
@@ -32,7 +30,7 @@ def link_citations(escaped_html: str, register: Register | None) -> str:
             return m.group(0)
         return "[" + ", ".join(f'<a href="#{anchor(i)}">{i}</a>' for i in ids) + "]"
 
-    return _BRACKETS.sub(link, escaped_html)
+    return CITATION.sub(link, escaped_html)
 
 
 def register_html(register: Register | None, sources: list[str]) -> str:

@@ -82,7 +82,8 @@ def analyse(
     rng : int or numpy.random.Generator
     wtp : array_like, optional
         Grid of weights on the effects (risk reduction in money) for the acceptability
-        curve, default ``linspace(0, 3, 31)``: net benefit = weight * effects - costs.
+        curve, default :data:`WEIGHTS` (0 to 3 in steps of 0.05): net benefit =
+        weight * effects - costs.
     cvar_alpha : float
     evppi_method : str, optional
         Passed to :func:`model.analysis.voi.evppi`.

@@ -23,9 +23,8 @@ from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import build_model, build_world, evaluate_at_threshold
 from model.study.portfolios import PortfolioSearch, search_portfolios
 
-__all__ = ["ThresholdDesign", "optimise_threshold"]
+__all__ = ["RuleDesign", "ThresholdDesign", "design_rule", "optimise_threshold"]
 
-THRESHOLD = "threshold_compute"
 EU_ONE_THIRD = 1.0 / 3.0
 
 
@@ -177,6 +176,8 @@ def optimise_threshold(
         if refine:
             optimum, value = _refine(grid, best, optimum, value, outcomes_at, max_exceed_prob)
     reference_value = float(outcomes_at(reference)[0].mean())
+    # the EVPI over the grid when the optimum is a grid point; against a refined optimum off the
+    # grid, the loss of choosing it instead of each draw's best grid threshold
     expected_loss = float(nb.max(axis=1).mean() - (value if value is not None else mean.max()))
     return ThresholdDesign(
         approach=approach,

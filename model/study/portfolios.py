@@ -203,22 +203,17 @@ def search_portfolios(
         if exact
         else simulate(params, n=n, rng=rng, design=design, portfolios=confirmed, progress=False)
     )
-    full = res.net_benefit
     labels = {k: i.label for k, i in regulation.instruments.items()}
-    table = pd.DataFrame(
-        {
-            "instruments": [" + ".join(labels[i] for i in c) or "(none)" for c in confirmed],
-            "size": [len(c) for c in confirmed],
-            "mean": full.mean(axis=0),
-            "mcse": full.std(axis=0, ddof=1) / np.sqrt(len(full)),
-            "median": np.median(full, axis=0),
-            "p05": np.quantile(full, 0.05, axis=0),
-            "p95": np.quantile(full, 0.95, axis=0),
-            "prob_best": prob_best(full),
-            "screen_mean": screening.loc[list(res.approaches), "mean"].to_numpy(),
-            "declared": [declared.get(frozenset(c), "") for c in confirmed],
-            "mix": [m for m, k in zip(mixes, kept, strict=True) if k],
-        },
-        index=pd.Index(res.approaches, name="portfolio"),
-    ).sort_values("mean", ascending=False, kind="stable")
+    table = (
+        res.summary()
+        .rename_axis("portfolio")
+        .assign(
+            instruments=[" + ".join(labels[i] for i in c) or "(none)" for c in confirmed],
+            size=[len(c) for c in confirmed],
+            screen_mean=screening.loc[list(res.approaches), "mean"].to_numpy(),
+            declared=[declared.get(frozenset(c), "") for c in confirmed],
+            mix=[m for m, k in zip(mixes, kept, strict=True) if k],
+        )
+        .sort_values("mean", ascending=False, kind="stable")
+    )
     return PortfolioSearch(table, screening, res, screen, int(min(screen_n, n)), int(n), exact)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.analysis.decision import prob_best
+from model.analysis.decision import evpi, prob_best, prob_negative
 from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import PAYERS, Outcomes, RegulationModel, build_model, calibration, evaluate
@@ -28,7 +28,15 @@ from model.study.summaries import ALPHA, X_MIN, Moments, Summary, Tallies
 TASKS_PER_WORKER = 4
 KEEP = ("draws", "summary")
 
-__all__ = ["KEEP", "Results", "SummaryResults", "run_chunk", "run_task", "simulate"]
+__all__ = [
+    "KEEP",
+    "Results",
+    "SummaryResults",
+    "run_chunk",
+    "run_task",
+    "simulate",
+    "warm_tables",
+]
 
 
 def _version() -> str:
@@ -182,13 +190,12 @@ class Results:
     @property
     def evpi(self) -> float:
         """Expected value of perfect information, E[max_j NB_j] - max_j E[NB_j]."""
-        nb = self.net_benefit
-        return float(nb.max(axis=1).mean() - nb.mean(axis=0).max())
+        return evpi(self.net_benefit)
 
     @property
     def prob_negative(self) -> pd.Series:
         """P(net benefit < 0) per approach."""
-        return pd.Series((self.net_benefit < 0).mean(axis=0), index=self.approaches)
+        return pd.Series(prob_negative(self.net_benefit), index=self.approaches)
 
     # -- tables -----------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
