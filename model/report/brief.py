@@ -233,7 +233,8 @@ def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]
             "(e.g. cyber losses firms avoid) are not split out, so this is a lower bound"),
         row("EANDCB", lambda r: cash(r["eandcb"]),
             note="PV of direct business costs annuitised over the appraisal period at the run's "
-            "discount schedule (damages paid, a transfer, are excluded)"),
+            "discount schedule, in the run's prices with year 0 as base (the RPC's own figures "
+            "use 2019 prices and a 2020 base); damages paid, a transfer, are excluded"),
         row("Regulated entities (final year)", lambda r: number(round(r["entities"]))),
         row("Direct business cost per regulated entity per year",
             lambda r: cash(r["cost_per_entity_year"]) if r["entities"] >= 1

@@ -24,9 +24,9 @@ import pandas as pd
 from model.analysis.decision import prob_best
 from model.inputs.parameters import ParameterSet
 from model.inputs.paramfiles import load_params
+from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import RegulationModel, build_model, evaluate
 from model.regulation.spec import Settings
-from model.study.simulate import simulate
 
 __all__ = [
     "LIFE_VALUES",
@@ -172,8 +172,13 @@ class Judgements:
             elif path is not None:
                 p = load_params(res.params.files[0], scenarios=[path])
                 prov = res.provenance
-                run = simulate(p, n=self.m, rng=prov["seed"], design=prov["design"])
-                base = Base(p, run.regulation, run.draws, f"{path.name}: its own parameters too")
+                sampler = Sampler(p, self.m, prov["design"], seed_entropy(prov["seed"]), self.m)
+                base = Base(
+                    p,
+                    build_model(p),
+                    sampler.chunk(0, self.m),
+                    f"{path.name}: its own parameters too",
+                )
             else:
                 settings = self.settings(res.params, standing=standing)
                 regulation = replace(res.regulation, settings=settings)
