@@ -70,7 +70,7 @@ def _jurisdiction(results) -> str:
     if name:
         return str(name)
     p = results.params[results.regulation.harms[0].roles["jurisdiction_share"]]
-    source = uncited(p.source).removeprefix("assumption:").strip()
+    source = uncited(p.source.removeprefix("assumption:").strip())
     return f"not named in the parameter files; its harm shares are sourced as: {source} ({p.name})"
 
 
