@@ -217,3 +217,18 @@ def test_scope_states_the_best_portfolio_beside_the_ranking(results):
     top["mean"] = -1.0
     worse = scope(results, "upstream_mitigation", SimpleNamespace(portfolios=top), lab, "USD")
     assert "No mix of instruments found beats it" in worse
+
+
+def test_evidence_scenarios_join_the_scenario_table_from_a_sweep(results, judged):
+    analysis = model.report.analysis_for(results, sobol_n=64)
+    files = [SCENARIOS / "high_bio.toml", SCENARIOS / "fast_growth.toml"]
+    sw = model.sweep(results.params, scenarios=files, n=256, rng=7)
+    b = build_brief(results, analysis, sweep=sw, judged=judged)
+    rows = {r["scenario"]: r for r in b.scenario_rows}
+    for _, p in sw.preferred().iterrows():
+        r = rows[f"evidence: {p['scenario']}"]
+        assert results.labels[p["preferred"]] in r["result"]
+        assert model.report.wording.money(p["mean"]) in r["result"]
+        assert r["flips"] == (p["preferred"] != b.best)
+    assert "n = 256" in rows["evidence: high_bio"]["result"]
+    assert "model.sweep at n = 256" in b.scenario_note
