@@ -173,9 +173,11 @@ class Judgements:
                 p = load_params(res.params.files[0], scenarios=[path])
                 prov = res.provenance
                 sampler = Sampler(p, self.m, prov["design"], seed_entropy(prov["seed"]), self.m)
+                # the run's approaches (portfolios too) with the scenario's settings
+                regulation = replace(res.regulation, settings=build_model(p).settings)
                 base = Base(
                     p,
-                    build_model(p),
+                    regulation,
                     sampler.chunk(0, self.m),
                     f"{path.name}: its own parameters too",
                 )
