@@ -20,6 +20,7 @@ SECTIONS = [
     "summary",
     "approaches",
     "distributions",
+    "cumulative",
     "plane",
     "acceptability",
     "sensitivity",
@@ -56,6 +57,7 @@ def test_every_section_and_figure_is_present(html):
     figs = set(re.findall(r'<div id="(fig-[a-z]+)"', html))
     assert figs == {
         "fig-distributions",
+        "fig-cumulative",
         "fig-plane",
         "fig-acceptability",
         "fig-sensitivity",
@@ -78,7 +80,9 @@ def test_plotlyjs_is_embedded_once_and_nothing_is_fetched(html):
     assert len(re.findall(r"<script[^>]*\bsrc=", rest)) == 0
     assert "<link" not in rest  # no stylesheet or web font
     assert not re.search(r"https?://|@import|@font-face", rest.replace("http://www.w3.org", ""))
-    assert rest.count("Plotly.newPlot") == 9  # every figure drawn by the one library
+    assert rest.count("Plotly.newPlot") == 1  # every figure drawn by the one library, after it
+    assert rest.count("data-plotly-figure=") == 10
+    assert html.index(bundle[:200]) > html.rindex("data-plotly-figure=")
 
 
 def test_summary_names_best_approach_with_labels_and_money(results, html):

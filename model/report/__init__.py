@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
 import os
 import re
 import tempfile
@@ -43,8 +44,15 @@ def _environment():
 
 
 def _fig_html(fig, div_id: str) -> str:
-    return fig.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOTLY_CONFIG
+    """An empty div and the figure as JSON; the page draws it once plotly.js has loaded.
+
+    Keeping plotly.js (4.8 MB) and the drawing at the end of the page lets the browser paint
+    the text first.
+    """
+    spec = fig.to_json().replace("</", "<\\/")  # never closes the script early
+    return (
+        f'<div id="{div_id}" class="plotly-figure"></div>'
+        f'<script type="application/json" data-plotly-figure="{div_id}">{spec}</script>'
     )
 
 
@@ -156,6 +164,15 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
         "percentiles: zoom out (double-click) to see the long tails.",
     )
     add(
+        "cumulative",
+        "Cumulative net benefit",
+        lambda: figures.cumulative_net_benefit(results),
+        "Each S-curve gives the probability that an approach's net benefit is at most the value "
+        "on the horizontal axis; the dot on the dotted zero line is the probability that it does "
+        "more harm than good. A curve further right is better throughout; curves that cross "
+        "trade a better typical outcome for a worse tail.",
+    )
+    add(
         "plane",
         "Risk reduction against cost",
         lambda: figures.cost_effect_plane(results),
@@ -203,7 +220,7 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
     add(
         "sobol",
         "Sensitivity: Sobol indices",
-        lambda: figures.sobol_indices(_need(c.sobol, "Sobol indices")),
+        lambda: figures.sobol_indices(_need(c.sobol, "Sobol indices"), params=results.params),
         f"Output: net benefit of {c.tornado_label}. First-order index: share of the variance "
         "explained by the input alone; total index: including its interactions with other "
         "inputs. Bars give 95% bootstrap intervals; wide intervals mean the indices are "
@@ -212,7 +229,9 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
     add(
         "voi",
         "Value of information",
-        lambda: figures.evppi_ranking(_need(c.evppi, "EVPPI"), cur, evpi=c.evpi),
+        lambda: figures.evppi_ranking(
+            _need(c.evppi, "EVPPI"), cur, evpi=c.evpi, params=results.params
+        ),
         f"Expected value of partial perfect information (EVPPI) per input: how much better the "
         f"decision would be, on average, if that input were known exactly before choosing. "
         f"Perfect information on everything (EVPI) is worth {money(c.evpi, cur)}; inputs whose "
@@ -343,7 +362,9 @@ def render(
     sections = _figure_sections(results, c)
     rule_ctx = None
     if rule is not None:
-        rule_ctx = rule_context(rule, results.regulation, c.currency, c.labels, _fig_html)
+        rule_ctx = rule_context(
+            rule, results.regulation, c.currency, c.labels, _fig_html, results.params
+        )
         rule_ctx = {
             k: Markup(v) if isinstance(v, str) and k != "threshold_text" else v
             for k, v in rule_ctx.items()
@@ -361,6 +382,7 @@ def render(
         params_name=" + ".join([results.params.name, *scen]),
         params_summary=results.params.summary(),
         plotlyjs=Markup(get_plotlyjs()),
+        plotly_config=Markup(json.dumps(_PLOTLY_CONFIG)),
         figures=sections,
         param_table=Markup(_param_table(results.params, c.currency)),
         equations=Markup(_equations_html(equations)),

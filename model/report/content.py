@@ -17,9 +17,11 @@ import pandas as pd
 
 from model.regulation import PAYERS
 from model.report.wording import (
+    count,
     money,
     money_interval,
     number,
+    ordinal,
     share,
     short_description,
     signed_money,
@@ -195,9 +197,9 @@ def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
                 for i, h in enumerate(results.harms)
             ],
             "entities": (
-                number(float(o.entities[:, j].mean())),
-                f"{number(float(np.quantile(o.entities[:, j], 0.05)))} to "
-                f"{number(float(np.quantile(o.entities[:, j], 0.95)))}",
+                count(float(o.entities[:, j].mean())),
+                f"{count(float(np.quantile(o.entities[:, j], 0.05)))} to "
+                f"{count(float(np.quantile(o.entities[:, j], 0.95)))}",
             ),
             "compliance": _compliance(o.compliance[:, j]),
         }
@@ -295,7 +297,7 @@ def _switching_line(switching, params, lab) -> str | None:
         p = params.get(r["parameter"], None)
         unit = f" {p.unit}" if p is not None and p.unit else ""
         q = r.get("quantile")
-        qtxt = f" (its {100 * q:.1f}th percentile)" if q is not None and np.isfinite(q) else ""
+        qtxt = f" (its {ordinal(q)} percentile)" if q is not None and np.isfinite(q) else ""
         bits.append(
             f"{param_label(params, r['parameter'])} reaches "
             f"{number(r['switching_value'])}{unit}{qtxt}, to {lab(str(r['to_option']))}"
