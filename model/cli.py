@@ -158,20 +158,26 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 # ----------------------------------------------------------------------------- run
 
 
-def _analyse_and_write(res, out: Path, args, started: float):
-    """Analyse a run, design the rule (unless skipped) and write the report atomically."""
+def _analyse_and_write(res, out: Path, args, started: float, saved=None):
+    """Analyse a run and design the rule (unless ``saved`` holds them or the rule is skipped),
+    then write the report atomically. Returns (analysis, rule, path)."""
     from model.report import analysis_for, write_report
     from model.study.design import design_rule
 
-    with _stage("analysing (decision, sensitivity, value of information)", args.quiet):
-        analysis = analysis_for(res, sobol_n=args.sobol_n)
-    rule = None
-    if not args.skip_rule_design:
+    analysis, rule = saved or (None, None)
+    if analysis is None:
+        with _stage("analysing (decision, sensitivity, value of information)", args.quiet):
+            analysis = analysis_for(res, sobol_n=args.sobol_n, progress=not args.quiet)
+    if args.skip_rule_design:
+        rule = None
+    elif rule is None:
         with _stage("designing the rule (threshold, scenario discovery, portfolios)", args.quiet):
-            rule = design_rule(res)
+            rule = design_rule(res, progress=not args.quiet)
     with _stage("writing the report", args.quiet):
-        path = write_report(res, out, analysis=analysis, rule=rule, started=started)
-    return analysis, path
+        path = write_report(
+            res, out, analysis=analysis, rule=rule, started=started, progress=not args.quiet
+        )
+    return analysis, rule, path
 
 
 def _cmd_run(args) -> int:
@@ -193,12 +199,14 @@ def _cmd_run(args) -> int:
             executor=executor,
             progress=not quiet,
         )
-    analysis, path = _analyse_and_write(res, out, args, started)
+    analysis, rule, path = _analyse_and_write(res, out, args, started)
     if args.save:
+        from model.study.archive import save_analysis
         from model.study.storage import save_results
 
-        with _stage(f"saving results to {args.save}", quiet):
+        with _stage(f"saving results and analysis to {args.save}", quiet):
             save_results(res, args.save, overwrite=True)
+            save_analysis(args.save, analysis, rule, {"sobol_n": args.sobol_n})
     total = time.perf_counter() - started
     if args.json:
         content = build_content(res, analysis)
@@ -249,6 +257,7 @@ def _jsonable(x):
 
 def _cmd_report(args) -> int:
     from model.report import default_stem
+    from model.study.archive import load_analysis
     from model.study.storage import load_results
 
     started = time.perf_counter()
@@ -262,9 +271,14 @@ def _cmd_report(args) -> int:
         )
     out = args.out or Path("reports") / f"{default_stem(res.params)}.html"
     _writable_target(out)
-    _, path = _analyse_and_write(res, out, args, started)
+    saved = load_analysis(args.source, {"sobol_n": args.sobol_n})
+    if isinstance(saved, str):
+        if not args.quiet:
+            print(f"headwater: recomputing the analysis: {saved}", file=sys.stderr)
+        saved = None
+    _, _, path = _analyse_and_write(res, out, args, started, saved)
     if not args.quiet:
-        print(f"report: {path}")
+        print(f"report: {path}  ({time.perf_counter() - started:.1f} s)")
     return 0
 
 

@@ -24,6 +24,7 @@ from model.report import figures
 from model.report.content import NEGLIGIBLE, ReportContent, analysis_for, build_content
 from model.report.rule import rule_context
 from model.report.wording import money, number
+from model.study.progress import steps
 
 __all__ = ["ReportContent", "analysis_for", "build_content", "figures", "render", "write_report"]
 
@@ -125,7 +126,17 @@ def _provenance_rows(results, run_seconds: float | None) -> list[tuple[str, str]
     return rows
 
 
-def _figure_sections(results, c: ReportContent) -> list[dict]:
+def _subsample_note(draws: int | None, n: int) -> str:
+    if draws is None or draws >= n:
+        return ""
+    return (
+        f" EVPPI is estimated on the first {draws:,} of the {n:,} draws (the regressions cost "
+        "grows with the draws and their ranking is already stable at this size); every decision "
+        "statistic uses all draws."
+    )
+
+
+def _figure_sections(results, c: ReportContent, evppi_draws: int | None = None) -> list[dict]:
     cur = c.currency
     out = []
 
@@ -235,7 +246,8 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
         f"Expected value of partial perfect information (EVPPI) per input: how much better the "
         f"decision would be, on average, if that input were known exactly before choosing. "
         f"Perfect information on everything (EVPI) is worth {money(c.evpi, cur)}; inputs whose "
-        f"EVPPI is negligible (learning them would not change the choice) are not drawn.",
+        f"EVPPI is negligible (learning them would not change the choice) are not drawn."
+        + _subsample_note(evppi_draws, results.n),
         _evppi_html(c),
         c.expert_lines,
     )
@@ -358,8 +370,9 @@ def render(
     from markupsafe import Markup
     from plotly.offline import get_plotlyjs
 
+    analysis = analysis_for(results) if analysis is None else analysis
     c = build_content(results, analysis, title=title, rule=rule)
-    sections = _figure_sections(results, c)
+    sections = _figure_sections(results, c, getattr(analysis, "evppi_draws", None))
     rule_ctx = None
     if rule is not None:
         rule_ctx = rule_context(
@@ -424,6 +437,7 @@ def write_report(
     title: str | None = None,
     equations: str | os.PathLike | None = None,
     started: float | None = None,
+    progress: bool = False,
 ) -> Path:
     """Write the HTML report for ``results`` atomically and return its path.
 
@@ -443,6 +457,8 @@ def write_report(
         Markdown file with the model's equations (default ``docs/model.md``).
     started : float, optional
         ``time.perf_counter()`` at the start of the whole run, to report the total run time.
+    progress : bool
+        Show progress bars on stderr (the analysis, when computed here, and the writing).
 
     The file is written to a temporary file in the same directory and moved into place, so a
     failure never leaves a half-written report (a previous report at ``path`` is kept).
@@ -450,15 +466,20 @@ def write_report(
     if path is None:
         path = Path("reports") / (default_stem(results.params) + ".html")
     path = Path(path)
-    chunks = render(
-        results,
-        analysis=analysis,
-        rule=rule,
-        title=title,
-        equations=equations,
-        run_seconds=None if started is None else time.perf_counter() - started,
-    )
-    write_atomic(path, chunks)
+    if analysis is None:
+        analysis = analysis_for(results, progress=progress)
+    with steps("writing the report", 2, progress) as start:
+        start("words and figures")
+        chunks = render(
+            results,
+            analysis=analysis,
+            rule=rule,
+            title=title,
+            equations=equations,
+            run_seconds=None if started is None else time.perf_counter() - started,
+        )
+        start("HTML file")
+        write_atomic(path, chunks)
     return path
 
 
