@@ -311,6 +311,15 @@ def _sweep_errors():
         raise
 
 
+def _label_unit(params, name: str) -> str:
+    """``liability_deterrence`` -> ``share of reachable risk deterred... (share)``."""
+    from model.inputs.parameters import short_description
+
+    p = params[name]
+    text = short_description(p.description, 40) if p.description else name
+    return f"{text} ({p.unit})" if p.unit else text
+
+
 def _cmd_sweep(args) -> int:
     from model.study.sweep import sweep
 
@@ -334,16 +343,27 @@ def _cmd_sweep(args) -> int:
             grid=not args.zip,
             progress=not args.quiet,
         )
+    from model.regulation import build_model
+
+    regulation = build_model(params)
+    labels = {a.key: a.label for a in regulation.approaches}
+    cur = regulation.settings.currency
     pref = res.preferred()
+    shown = _money_frame(pref, cur, ["mean", "evpi"], ["prob_best"])
+    shown["preferred"] = [labels.get(k, k) for k in pref["preferred"]]
+    shown = shown.rename(
+        columns={v: _label_unit(params, v) for v in res.varied if v in params.names}
+        | {"mean": "E[net benefit]", "prob_best": "P(best)", "evpi": "EVPI"}
+    )
     print(f"Preferred approach at each point ({args.n:,} draws per point, seed {args.seed}):")
-    _print_table(pref.set_index("point"), float_format=lambda v: f"{v:.4g}")
+    _print_table(shown.set_index("point"), float_format=lambda v: f"{v:.4g}")
     if args.out:
         from model.report import figures, write_atomic
 
         if args.out.suffix == ".csv":
             _write_csv(res.table.set_index("point"), args.out)
         else:
-            fig = figures.sweep_chart(res)
+            fig = figures.sweep_chart(res, params, labels, cur)
             write_atomic(args.out, [fig.to_html(include_plotlyjs=True, full_html=True)])
     return 0
 
@@ -398,16 +418,22 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_params(args) -> int:
+    from model.inputs.parameters import short_description
+
     params = _load(args.params, args.scenario)
     frame = params.to_frame()
     if args.out:
         _writable_target(args.out)
         _write_csv(frame.set_index("name"), args.out)
+    print(f"ParameterSet {params.name}: {params.summary()}")
     if args.all:
-        print(f"ParameterSet {params.name}: {params.summary()}")
-        _print_table(frame.drop(columns=["file"]).set_index("name"))
+        table = frame.drop(columns=["file"])
     else:
-        print(params)
+        cols = ["name", "description", "distribution", "p05", "median", "p95", "unit", "source"]
+        table = frame[cols].copy()
+        table["description"] = [short_description(d, 40, lower=False) for d in frame["description"]]
+        table["source"] = [short_description(d, 40, lower=False) for d in frame["source"]]
+    _print_table(table.set_index("name"), float_format=lambda v: f"{v:.4g}")
     return 0
 
 
