@@ -539,7 +539,8 @@ def _cmd_compare(args) -> int:
     )
     if not c.changed:
         print(
-            f"Decision unchanged: {ra.labels[c.best_a]} has the highest expected net benefit in both."
+            f"Decision unchanged: {ra.labels[c.best_a]} has the highest expected net benefit "
+            "in both."
         )
     else:
         print(f"Decision CHANGED: {ra.labels[c.best_a]} under A, {rb.labels[c.best_b]} under B.")

@@ -59,7 +59,7 @@ def _fig_html(fig, div_id: str) -> str:
 
 def _frame_html(df: pd.DataFrame, formatters: dict | None = None, index: bool = True) -> str:
     return df.to_html(
-        index=index, border=0, classes="data", formatters=formatters, na_rep="", escape=True
+        index=index, border=0, classes="data", formatters=formatters, na_rep="n/a", escape=True
     )
 
 

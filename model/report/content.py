@@ -2,8 +2,9 @@
 
 The report renders the :class:`~model.study.analyse.Analysis` it is given and recomputes no
 decision statistic: P(best), expected loss, CVaR and the acceptability curve come from
-:mod:`model.analysis.decision` through ``analyse``, once. ``ReportContent`` holds everything the template needs, in words and
-pandas tables, and is usable on its own (e.g. for ``headwater run --json``).
+:mod:`model.analysis.decision` through ``analyse``, once. ``ReportContent`` holds everything the
+template needs, in words and pandas tables, and is usable on its own (e.g. for ``headwater run
+--json``).
 """
 
 from __future__ import annotations
@@ -186,7 +187,9 @@ def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
             "transfers": _mean_ci(o.transfers[:, j], cur),
             "prob_best": share(t["prob_best"]),
             "expected_loss": money(t["expected_loss"], cur),
-            "prob_negative": share(t["prob_negative"]) if key != "status_quo" else "n/a",
+            "prob_negative": (
+                share(t["prob_negative"]) if key != "status_quo" else "n/a (reference)"
+            ),
             "cvar": money(t["cvar05"], cur),
             "residual": [
                 (

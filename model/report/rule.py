@@ -10,7 +10,9 @@ from model.study.design import RuleDesign
 
 
 def _table(df: pd.DataFrame, formatters: dict, index: bool = True) -> str:
-    return df.to_html(index=index, border=0, classes="data", formatters=formatters, escape=True)
+    return df.to_html(
+        index=index, border=0, classes="data", formatters=formatters, escape=True, na_rep="n/a"
+    )
 
 
 def _portfolio_label(key: str) -> str:
@@ -37,13 +39,13 @@ def rule_context(
         out["threshold_fig"] = fig_html(
             figures.threshold_curve(t, currency, labels.get(t.approach)), "fig-threshold"
         )
-        curve = t.to_frame().iloc[::3]
+        curve = t.to_frame().iloc[::3].astype({"mcse": object})
+        curve["mcse"] = [cash(v) if v == v else "n/a (one draw)" for v in curve["mcse"]]
         out["curve"] = _table(
             curve,
             {
                 "threshold": number,
                 "expected_net_benefit": cash,
-                "mcse": cash,
                 "prob_exceeds": share,
             },
             index=False,
