@@ -275,3 +275,38 @@ def test_parameter_table_lists_pooled_experts_one_per_line():
         "linear pool of 2 experts:<br>• Forecasters (FRI/GovAI 2025), weight 0.5: lognormal" in row
     )
     assert "<br>• Red team (RAND 2024): D10" in row
+
+
+def test_figures_share_one_template_name_inputs_and_show_currency(results, analysis):
+    from model.report import figures
+
+    sobol = analysis.sobol.xs(analysis.sobol.index.get_level_values("output")[0], level="output")
+    figs = {
+        "tornado": figures.tornado(results, analysis.tornado),
+        "sobol": figures.sobol_indices(sobol, params=results.params),
+        "voi": figures.evppi_ranking(analysis.evppi, "USD 2024", params=results.params),
+        "cumulative": figures.cumulative_net_benefit(results),
+    }
+    font = figures.template().layout.font.family
+    codes = set(results.params.names)
+    for name, fig in figs.items():
+        assert fig.layout.template.layout.font.family == font, name
+        assert not codes & {str(y) for d in fig.data for y in (d.y if d.y is not None else ())}
+    assert figs["tornado"].layout.xaxis.tickprefix == "$"
+    assert figs["tornado"].layout.xaxis.ticksuffix == "bn"
+    zero = [d for d in figs["cumulative"].data if list(d.x) == [0.0]]  # P(NB < 0) at zero
+    assert len(zero) == len(results.approaches) - 1
+
+
+def test_ordinals_shares_and_counts_read_correctly():
+    from model.report.wording import count, ordinal, share
+
+    assert [ordinal(q) for q in (0.762, 0.417, 0.01, 0.5, 0.113)] == [
+        "76th",
+        "42nd",
+        "1st",
+        "50th",
+        "11th",
+    ]
+    assert share(0.0) == "0%" and share(0.004) == "<1%" and share(0.9999) == ">99%"
+    assert count(18.3) == "18"
