@@ -264,21 +264,31 @@ def _adaptive_table(results) -> pd.DataFrame:
 PRIM_DRAWS = 16_384
 
 
+def _limit_unit(parameter) -> str:
+    """The unit to write after a limit on ``parameter`` ("" for shares and pure numbers)."""
+    plain = parameter.kind in ("share", "probability") or parameter.unit in ("", "dimensionless")
+    return "" if plain else parameter.unit
+
+
 def _boxes(results, pairs: int, draws: int = PRIM_DRAWS) -> tuple:
     from model.analysis.discovery import discover
 
     nb, names, m = results.net_benefit, results.approaches, min(results.n, draws)
     order = [names[k] for k in np.argsort(-nb.mean(axis=0)) if names[k] != "status_quo"]
     on = f" (found on the first {m:,} of the {results.n:,} draws)" if m < results.n else ""
-    labels = {n: short_description(results.params[n].description) for n in results.inputs.columns}
-    labels |= results.labels
+    params, columns = results.params, results.inputs.columns
+    labels = {n: short_description(params[n].description) for n in columns} | results.labels
+    units = {n: _limit_unit(params[n]) for n in columns}
     out = []
     for other in order[1 : pairs + 1]:
         a, b = order[0], other
         wins = float((nb[:, names.index(b)] > nb[:, names.index(a)]).mean())
         try:
             found = _readable(discover(nb[:m], names, results.inputs.iloc[:m], b, a))
-            text = f"{found.describe(labels)}{on}; it wins in {wins:.0%} of all simulated worlds."
+            text = (
+                f"{found.describe(labels, units)}{on}; it wins in {wins:.0%} of all "
+                "simulated worlds."
+            )
         except ValueError as exc:  # b never (or always) beats a: no box to find
             found, text = None, f"No region found where {results.labels[b]} beats it: {exc}"
         out.append((b, a, found, text))
