@@ -74,7 +74,7 @@ def template() -> go.layout.Template:
 
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "x": 0.0, "xanchor": "left"},
+        title={"text": title, "x": 0.01, "xanchor": "left"},
         template=template(),
         height=height,
     )
@@ -326,7 +326,7 @@ def tornado(results, table: pd.DataFrame, top: int = 15, label: str | None = Non
     fig.add_vline(x=base, line_color="black")
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(
-        title=f"{label or 'outcome'} ({_currency(results)}, present value)",
+        title=f"{label or 'outcome'}<br>({_currency(results)}, present value)",
         **money_ticks(_currency(results)),
     )
     fig.update_yaxes(automargin=True)
@@ -640,10 +640,8 @@ def threshold_curve(
         exponentformat="power",
         title="threshold (share of base-model training compute)",
     )
-    fig.update_yaxes(
-        title=f"expected net benefit ({currency}, present value)", **money_ticks(currency)
-    )
-    return _layout(fig, "Where to draw the line")
+    fig.update_yaxes(title=f"expected net benefit ({currency})", **money_ticks(currency))
+    return _layout(fig, "Where to draw the line (present values)")
 
 
 def sweep_chart(
