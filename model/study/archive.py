@@ -11,7 +11,6 @@ saved again since): the caller then recomputes.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ import pandas as pd
 from model.analysis.discovery import Box, PrimResult
 from model.study.analyse import Analysis
 from model.study.design import RuleDesign, ThresholdDesign
+from model.study.storage import sha256
 
 __all__ = ["FOLDER", "load_analysis", "save_analysis"]
 
@@ -31,10 +31,6 @@ FOLDER = "analysis"
 FORMAT = "headwater-analysis"
 VERSION = 1
 _TYPES = {c.__name__: c for c in (Analysis, RuleDesign, ThresholdDesign, PrimResult, Box)}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _encode(x, frames: dict, arrays: dict, key: str):
@@ -107,10 +103,10 @@ def save_analysis(
         doc = {
             "format": FORMAT,
             "version": VERSION,
-            "results_manifest": _sha256(d / "manifest.json"),
+            "results_manifest": sha256(d / "manifest.json"),
             "settings": settings or {},
             "tree": tree,
-            "files": {p.name: _sha256(p) for p in sorted(tmp.iterdir())},
+            "files": {p.name: sha256(p) for p in sorted(tmp.iterdir())},
         }
         (tmp / "analysis.json").write_text(json.dumps(doc), "utf-8")
         shutil.rmtree(d / FOLDER, ignore_errors=True)
@@ -132,12 +128,12 @@ def load_analysis(
         return "no saved analysis (saved before analyses were kept)"
     if doc.get("format") != FORMAT or doc.get("version") != VERSION:
         return "the saved analysis is in another format version"
-    if doc.get("results_manifest") != _sha256(Path(directory) / "manifest.json"):
+    if doc.get("results_manifest") != sha256(Path(directory) / "manifest.json"):
         return "the results were saved again after the analysis"
     if settings is not None and any(doc["settings"].get(k) != v for k, v in settings.items()):
         return f"the saved analysis used other settings ({doc['settings']})"
     for name, digest in doc["files"].items():
-        if not (d / name).is_file() or _sha256(d / name) != digest:
+        if not (d / name).is_file() or sha256(d / name) != digest:
             return f"the saved analysis file {name} is missing or modified"
     with np.load(d / "arrays.npz") as npz:
         arrays = {k: npz[k] for k in npz.files}
