@@ -86,6 +86,7 @@ def test_report_renders_offline_in_chromium(report, tmp_path):
     assert [u for u in requests if not u.startswith(("file:", "data:", "blob:", "about:"))] == []
     expected = {
         "fig-distributions",
+        "fig-cumulative",
         "fig-plane",
         "fig-acceptability",
         "fig-sensitivity",
@@ -154,3 +155,41 @@ def test_value_judgement_controls_match_the_python_api(report, baseline_results_
     best = str(expect["mean"].idxmax())
     assert after == best and res.labels[best] in headline
     assert before == str(reweigh(res)["mean"].idxmax())
+
+
+def test_report_prints_to_a4_without_clipping(report):
+    """Print emulation at A4 width: no table wider than its box, no figure wider than the page."""
+    exe = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    a4_css_px = round(210 / 25.4 * 96)  # 794 px; the page's @page margins come off inside
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": a4_css_px, "height": 1123})
+            page.emulate_media(media="print")
+            page.goto(report.as_uri(), wait_until="load")
+            page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot').length > 0", timeout=30_000
+            )
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+            clipped = page.evaluate(
+                """() => Array.from(document.querySelectorAll('table')).map(t => ({
+                    id: t.id || t.className, scroll: t.scrollWidth,
+                    box: t.parentElement.clientWidth, nav: 0}))
+                    .filter(t => t.scroll > t.box + 1)"""
+            )
+            too_wide = page.evaluate(
+                """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(f => ({
+                    id: f.id, width: f.getBoundingClientRect().right}))
+                    .filter(f => f.width > document.documentElement.clientWidth + 1)"""
+            )
+            nav = page.evaluate("getComputedStyle(document.querySelector('nav')).display")
+            pdf = page.pdf(format="A4")
+        finally:
+            browser.close()
+    assert clipped == []
+    assert too_wide == []
+    assert nav == "none"  # the sticky menu would overlap headings on every printed page
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 3

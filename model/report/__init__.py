@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
 import os
 import re
 import tempfile
@@ -34,6 +35,7 @@ from model.report.influence import influence_svg
 from model.report.interactive import payload_json
 from model.report.rule import rule_context
 from model.report.wording import money, number
+from model.study.progress import steps
 
 __all__ = [
     "ReportContent",
@@ -64,14 +66,21 @@ def _environment():
 
 
 def _fig_html(fig, div_id: str) -> str:
-    return fig.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOTLY_CONFIG
+    """An empty div and the figure as JSON; the page draws it once plotly.js has loaded.
+
+    Keeping plotly.js (4.8 MB) and the drawing at the end of the page lets the browser paint
+    the text first.
+    """
+    spec = fig.to_json().replace("</", "<\\/")  # never closes the script early
+    return (
+        f'<div id="{div_id}" class="plotly-figure"></div>'
+        f'<script type="application/json" data-plotly-figure="{div_id}">{spec}</script>'
     )
 
 
 def _frame_html(df: pd.DataFrame, formatters: dict | None = None, index: bool = True) -> str:
     return df.to_html(
-        index=index, border=0, classes="data", formatters=formatters, na_rep="", escape=True
+        index=index, border=0, classes="data", formatters=formatters, na_rep="n/a", escape=True
     )
 
 
@@ -148,7 +157,17 @@ def _provenance_rows(results, run_seconds: float | None) -> list[tuple[str, str]
     return rows
 
 
-def _figure_sections(results, c: ReportContent) -> list[dict]:
+def _subsample_note(draws: int | None, n: int) -> str:
+    if draws is None or draws >= n:
+        return ""
+    return (
+        f" EVPPI is estimated on the first {draws:,} of the {n:,} draws (the regressions cost "
+        "grows with the draws and their ranking is already stable at this size); every decision "
+        "statistic uses all draws."
+    )
+
+
+def _figure_sections(results, c: ReportContent, evppi_draws: int | None = None) -> list[dict]:
     cur = c.currency
     out = []
 
@@ -185,6 +204,15 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
         "Each shape shows how likely each net benefit is across the simulated worlds; right of "
         "the dotted line the approach does more good than harm. The axis shows the 1st to 99th "
         "percentiles: zoom out (double-click) to see the long tails.",
+    )
+    add(
+        "cumulative",
+        "Cumulative net benefit",
+        lambda: figures.cumulative_net_benefit(results),
+        "Each S-curve gives the probability that an approach's net benefit is at most the value "
+        "on the horizontal axis; the dot on the dotted zero line is the probability that it does "
+        "more harm than good. A curve further right is better throughout; curves that cross "
+        "trade a better typical outcome for a worse tail.",
     )
     add(
         "plane",
@@ -234,7 +262,7 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
     add(
         "sobol",
         "Sensitivity: Sobol indices",
-        lambda: figures.sobol_indices(_need(c.sobol, "Sobol indices")),
+        lambda: figures.sobol_indices(_need(c.sobol, "Sobol indices"), params=results.params),
         f"Output: net benefit of {c.tornado_label}. First-order index: share of the variance "
         "explained by the input alone; total index: including its interactions with other "
         "inputs. Bars give 95% bootstrap intervals; wide intervals mean the indices are "
@@ -243,11 +271,14 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
     add(
         "voi",
         "Value of information",
-        lambda: figures.evppi_ranking(_need(c.evppi, "EVPPI"), cur, evpi=c.evpi),
+        lambda: figures.evppi_ranking(
+            _need(c.evppi, "EVPPI"), cur, evpi=c.evpi, params=results.params
+        ),
         f"Expected value of partial perfect information (EVPPI) per input: how much better the "
         f"decision would be, on average, if that input were known exactly before choosing. "
         f"Perfect information on everything (EVPI) is worth {money(c.evpi, cur)}; inputs whose "
-        f"EVPPI is negligible (learning them would not change the choice) are not drawn.",
+        f"EVPPI is negligible (learning them would not change the choice) are not drawn."
+        + _subsample_note(evppi_draws, results.n),
         _evppi_html(c),
         c.expert_lines,
     )
@@ -373,15 +404,16 @@ def render(
 
     from model.study.judgements import Judgements
 
-    if analysis is None:
-        analysis = analysis_for(results)
+    analysis = analysis_for(results) if analysis is None else analysis
     c = build_content(results, analysis, title=title, rule=rule)
     judged = Judgements(results)
     brief = build_brief(results, analysis, rule, sweep=sweep, judged=judged)
-    sections = _figure_sections(results, c)
+    sections = _figure_sections(results, c, getattr(analysis, "evppi_draws", None))
     rule_ctx = None
     if rule is not None:
-        rule_ctx = rule_context(rule, results.regulation, c.currency, c.labels, _fig_html)
+        rule_ctx = rule_context(
+            rule, results.regulation, c.currency, c.labels, _fig_html, results.params
+        )
         rule_ctx = {
             k: Markup(v) if isinstance(v, str) and k != "threshold_text" else v
             for k, v in rule_ctx.items()
@@ -400,6 +432,7 @@ def render(
         params_name=" + ".join([results.params.name, *scen]),
         params_summary=results.params.summary(),
         plotlyjs=Markup(get_plotlyjs()),
+        plotly_config=Markup(json.dumps(_PLOTLY_CONFIG)),
         figures=sections,
         param_table=Markup(param_table(results.params, c.currency, register)),
         evidence_table=Markup(register_html(register, _sources(results.params))),
@@ -447,6 +480,7 @@ def write_report(
     equations: str | os.PathLike | None = None,
     started: float | None = None,
     sweep=None,
+    progress: bool = False,
 ) -> Path:
     """Write the HTML report for ``results`` atomically and return its path.
 
@@ -469,6 +503,8 @@ def write_report(
     sweep : SweepResult, optional
         From :func:`model.sweep` over scenario files: adds the evidence scenarios to the
         appraisal's scenario table (the value-judgement scenarios are always there).
+    progress : bool
+        Show progress bars on stderr (the analysis, when computed here, and the writing).
 
     The file is written to a temporary file in the same directory and moved into place, so a
     failure never leaves a half-written report (a previous report at ``path`` is kept).
@@ -476,16 +512,21 @@ def write_report(
     if path is None:
         path = Path("reports") / (default_stem(results.params) + ".html")
     path = Path(path)
-    chunks = render(
-        results,
-        analysis=analysis,
-        rule=rule,
-        title=title,
-        equations=equations,
-        run_seconds=None if started is None else time.perf_counter() - started,
-        sweep=sweep,
-    )
-    write_atomic(path, chunks)
+    if analysis is None:
+        analysis = analysis_for(results, progress=progress)
+    with steps("writing the report", 2, progress) as start:
+        start("words and figures")
+        chunks = render(
+            results,
+            analysis=analysis,
+            rule=rule,
+            title=title,
+            equations=equations,
+            run_seconds=None if started is None else time.perf_counter() - started,
+            sweep=sweep,
+        )
+        start("HTML file")
+        write_atomic(path, chunks)
     return path
 
 

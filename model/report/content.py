@@ -18,9 +18,9 @@ import pandas as pd
 
 from model.regulation import PAYERS
 from model.report.wording import (
+    count,
     money,
     money_interval,
-    number,
     share,
     short_description,
     signed_money,
@@ -193,7 +193,9 @@ def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
             "transfers": _mean_ci(o.transfers[:, j], cur),
             "prob_best": share(t["prob_best"]),
             "expected_loss": money(t["expected_loss"], cur),
-            "prob_negative": share(t["prob_negative"]) if key != "status_quo" else "n/a",
+            "prob_negative": (
+                share(t["prob_negative"]) if key != "status_quo" else "n/a (reference)"
+            ),
             "cvar": money(t["cvar05"], cur),
             "residual": [
                 (
@@ -204,9 +206,9 @@ def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
                 for i, h in enumerate(results.harms)
             ],
             "entities": (
-                number(float(o.entities[:, j].mean())),
-                f"{number(float(np.quantile(o.entities[:, j], 0.05)))} to "
-                f"{number(float(np.quantile(o.entities[:, j], 0.95)))}",
+                count(float(o.entities[:, j].mean())),
+                f"{count(float(np.quantile(o.entities[:, j], 0.05)))} to "
+                f"{count(float(np.quantile(o.entities[:, j], 0.95)))}",
             ),
             "compliance": _compliance(o.compliance[:, j]),
         }
