@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import signal
 import sys
+import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +58,9 @@ def _int_argument(expected: str, ok: Callable[[int], bool], rule: str) -> Callab
 
 
 _positive_int = _int_argument("a whole number", lambda v: v >= 1, "must be at least 1")
+_draws = _int_argument(
+    "a whole number", lambda v: v >= 2, "must be at least 2 (spread and quantiles need two draws)"
+)
 _seed = _int_argument("a non-negative integer", lambda v: v >= 0, "must be >= 0")
 _sobol_n = _int_argument(
     "a power of 2 or 0",
@@ -81,19 +86,39 @@ def _existing_path(text: str) -> Path:
     return path
 
 
-def _writable_target(path: Path) -> Path:
-    """Check before any work that ``path`` can be written (its directory exists or can be made)."""
-    if path.is_dir():
-        raise UsageError(f"--out {path}: is a directory; give a file name")
-    parent = path.parent if str(path.parent) else Path(".")
-    probe = parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {path}: cannot write to {probe}; choose another location")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise UsageError(f"--out {path}: file is not writable; choose another location")
-    return path
+def _executor_spec(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "empty; use serial, processes:N, dask-local:N or dask://HOST:PORT"
+        )
+    return text.strip()
+
+
+def _inputs(args, loaded) -> list[Path]:
+    """Every file a command reads: its parameter files (includes, extends and scenarios too)."""
+    named = [getattr(args, k, None) for k in ("params", "a", "b")] + getattr(args, "scenario", [])
+    files = [f for p in loaded for f in getattr(p, "files", ())]
+    return [Path(p) for p in [*named, *files] if p is not None]
+
+
+def _check_out(args, *loaded) -> Path | None:
+    """Check ``--out`` (and ``--save``) before any work; remove a crashed run's leftovers."""
+    from model.study import outputs
+
+    save = getattr(args, "save", None)
+    inputs = _inputs(args, loaded)
+    if save is not None:
+        from model.study.storage import is_results_dir
+
+        outputs.check_dir_target(
+            save, is_results_dir(save), "--save", inputs, [("--out", args.out)]
+        )
+        outputs.remove_stale(save)
+    if args.out is not None:
+        others = [("--save", save), ("--from", getattr(args, "source", None))]
+        outputs.check_file_target(args.out, "--out", inputs, others)
+        outputs.remove_stale(args.out)
+    return args.out
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -159,7 +184,8 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def _analyse_and_write(res, out: Path, args, started: float):
-    """Analyse a run, design the rule (unless skipped) and write the report atomically."""
+    """Analyse a run, design the rule (unless skipped), save the results (``--save``) and
+    write the report atomically."""
     from model.report import analysis_for, write_report
     from model.study.design import design_rule
 
@@ -169,6 +195,11 @@ def _analyse_and_write(res, out: Path, args, started: float):
     if not args.skip_rule_design:
         with _stage("designing the rule (threshold, scenario discovery, portfolios)", args.quiet):
             rule = design_rule(res)
+    if getattr(args, "save", None):  # results first: a failed save leaves no new report
+        from model.study.storage import save_results
+
+        with _stage(f"saving results to {args.save}", args.quiet):
+            save_results(res, args.save, overwrite=True)
     with _stage("writing the report", args.quiet):
         path = write_report(res, out, analysis=analysis, rule=rule, started=started)
     return analysis, path
@@ -180,8 +211,8 @@ def _cmd_run(args) -> int:
 
     started = time.perf_counter()
     params = _load(args.params, args.scenario)
-    out = args.out or Path("reports") / f"{default_stem(params)}.html"
-    _writable_target(out)
+    args.out = args.out or Path("reports") / f"{default_stem(params)}.html"
+    out = _check_out(args, params)
     quiet = args.quiet
     executor_cm = _executor(args)
     with executor_cm as executor, _stage(f"simulating {args.n:,} draws", quiet):
@@ -194,11 +225,6 @@ def _cmd_run(args) -> int:
             progress=not quiet,
         )
     analysis, path = _analyse_and_write(res, out, args, started)
-    if args.save:
-        from model.study.storage import save_results
-
-        with _stage(f"saving results to {args.save}", quiet):
-            save_results(res, args.save, overwrite=True)
     total = time.perf_counter() - started
     if args.json:
         content = build_content(res, analysis)
@@ -221,7 +247,7 @@ def _executor(args):
     from contextlib import nullcontext
 
     spec = getattr(args, "executor", None)
-    if not spec or spec == "serial":
+    if spec is None or spec == "serial":
         return nullcontext(None)
     from model.study.executors import executor_from_spec
 
@@ -260,8 +286,8 @@ def _cmd_report(args) -> int:
             f"--from {args.source}: holds summaries only (keep='summary'); the report needs the "
             "draws: simulate with keep='draws' and save again"
         )
-    out = args.out or Path("reports") / f"{default_stem(res.params)}.html"
-    _writable_target(out)
+    args.out = args.out or Path("reports") / f"{default_stem(res.params)}.html"
+    out = _check_out(args)
     _, path = _analyse_and_write(res, out, args, started)
     if not args.quiet:
         print(f"report: {path}")
@@ -302,11 +328,10 @@ def _cmd_sweep(args) -> int:
 
     if bool(args.vary) == bool(args.scenario):
         raise UsageError("give --vary NAME=V1,V2,... or --scenario FILE (repeatable), not both")
-    if args.out:
-        _writable_target(args.out)
-        if args.out.suffix not in (".csv", ".html"):
-            raise UsageError(f"--out {args.out}: use a .csv (table) or .html (figure) file")
+    if args.out and args.out.suffix not in (".csv", ".html"):
+        raise UsageError(f"--out {args.out}: use a .csv (table) or .html (figure) file")
     params = _load(args.params)
+    _check_out(args, params)
     vary = _parse_vary(args.vary) if args.vary else None
     with _executor(args) as executor, _stage("sweeping", args.quiet), _sweep_errors():
         res = sweep(
@@ -385,9 +410,9 @@ def _cmd_validate(args) -> int:
 
 def _cmd_params(args) -> int:
     params = _load(args.params, args.scenario)
+    _check_out(args, params)
     frame = params.to_frame()
     if args.out:
-        _writable_target(args.out)
         _write_csv(frame.set_index("name"), args.out)
     if args.all:
         print(f"ParameterSet {params.name}: {params.summary()}")
@@ -435,9 +460,8 @@ def _cmd_sensitivity(args) -> int:
             f"--n {args.n}: Sobol needs a power of 2 as the base sample size, e.g. "
             f"{1 << (args.n.bit_length() - 1)} or {1 << args.n.bit_length()}"
         )
-    if args.out:
-        _writable_target(args.out)
     params = _load(args.params, args.scenario)
+    _check_out(args, params)
     names = list(params.uncertain_names)
     with _stage("finding the leading approaches", args.quiet):
         res = simulate(params, n=4096, rng=args.seed, progress=not args.quiet)
@@ -486,8 +510,12 @@ def _cmd_compare(args) -> int:
     from model.report.wording import money, share
     from model.study.compare import ATTRIBUTION, compare
 
+    a, b = _side(args.a), _side(args.b)
+    _check_out(args, getattr(a, "params", a), getattr(b, "params", b))
     with _stage(f"simulating on the same seed ({args.n:,} draws each)", args.quiet):
-        c = compare(_side(args.a), _side(args.b), n=args.n, rng=args.seed, design=args.design)
+        c = compare(a, b, n=args.n, rng=args.seed, design=args.design)
+    if args.out:
+        _write_csv(c.table, args.out)
     ra, rb = c.a, c.b
     runs = {(r.provenance.get("seed"), r.provenance.get("n")) for r in (ra, rb)}
     if len(runs) > 1 and not args.quiet:
@@ -532,9 +560,6 @@ def _cmd_compare(args) -> int:
                 f"P(best) of {rb.labels[c.best_b]}: {share(sa['prob_best'][c.best_b])} -> "
                 f"{share(sb['prob_best'][c.best_b])}"
             )
-    if args.out:
-        _writable_target(args.out)
-        _write_csv(c.table, args.out)
     return 0
 
 
@@ -552,9 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="simulate, analyse and write the HTML report")
     r.add_argument("params", type=_existing_file, help="parameter file, e.g. params/baseline.toml")
-    r.add_argument(
-        "--n", type=_positive_int, default=DEFAULT_N, help=f"draws (default {DEFAULT_N})"
-    )
+    r.add_argument("--n", type=_draws, default=DEFAULT_N, help=f"draws (default {DEFAULT_N})")
     r.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     r.add_argument("--design", choices=DESIGNS, default="sobol", help="sampling design")
     r.add_argument(
@@ -576,6 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--executor",
         default=None,
+        type=_executor_spec,
         help="serial | processes:N | dask-local:N | dask://HOST:PORT (default serial)",
     )
     r.add_argument("--save", type=Path, metavar="DIR", help="also save the results to DIR")
@@ -607,10 +631,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--scenario", type=_existing_file, action="append", default=[], metavar="FILE")
     w.add_argument("--zip", action="store_true", help="pair the --vary lists point by point")
-    w.add_argument("--n", type=_positive_int, default=8192, help="draws per point (default 8192)")
+    w.add_argument("--n", type=_draws, default=8192, help="draws per point (default 8192)")
     w.add_argument("--seed", type=_seed, default=1)
     w.add_argument("--design", choices=DESIGNS, default="sobol")
-    w.add_argument("--executor", default=None, help="serial | processes:N | dask-local:N | ...")
+    w.add_argument(
+        "--executor",
+        default=None,
+        type=_executor_spec,
+        help="serial | processes:N | dask-local:N | ...",
+    )
     w.add_argument("--out", type=Path, help="write the tidy table (.csv) or the figure (.html)")
     w.add_argument("--quiet", action="store_true")
     w.set_defaults(func=_cmd_sweep)
@@ -646,7 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("a", type=_existing_path, help="base parameter file, or a run saved by --save")
     c.add_argument("b", type=_existing_path, help="other parameter file, scenario of A, or run")
-    c.add_argument("--n", type=_positive_int, default=4096, help="draws per run (default 4096)")
+    c.add_argument("--n", type=_draws, default=4096, help="draws per run (default 4096)")
     c.add_argument("--seed", type=_seed, default=1)
     c.add_argument("--design", choices=DESIGNS, default="sobol")
     c.add_argument("--out", type=Path, help="write the per-approach table as CSV")
@@ -662,22 +691,66 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so every temporary file is removed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def _on_signal(signum: int, frame) -> None:
+    for name in _STOP_SIGNALS:  # a second signal must not interrupt the clean-up
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise KeyboardInterrupt if signum == signal.SIGINT else _Stopped(signum)
+
+
+@contextmanager
+def _signals_unwind():
+    """While running a command, SIGINT, SIGTERM and SIGHUP raise (and so clean up)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = [n for n in _STOP_SIGNALS if hasattr(signal, n)]
+    previous = {n: signal.signal(getattr(signal, n), _on_signal) for n in names}
+    try:
+        yield
+    finally:
+        for n, handler in previous.items():
+            signal.signal(getattr(signal, n), handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``headwater`` console script; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except HeadwaterError as e:
-        lines = str(e).splitlines()
-        more = f" (and {len(lines) - 1} more: run headwater validate)" if len(lines) > 1 else ""
-        print(f"headwater {args.command}: {lines[0]}{more}", file=sys.stderr)
-    except OSError as e:
-        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-        print(f"headwater {args.command}: {where}{e.strerror or e}", file=sys.stderr)
-    except KeyboardInterrupt:
-        print(f"headwater {args.command}: interrupted", file=sys.stderr)
-        return 130
+    command = "headwater"
+    with _signals_unwind():
+        try:
+            args = build_parser().parse_args(argv)
+            command = f"headwater {args.command}"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # non-finite results are errors
+                return int(args.func(args) or 0)
+        except HeadwaterError as e:
+            lines = str(e).splitlines()
+            more = f" (and {len(lines) - 1} more: run headwater validate)" if len(lines) > 1 else ""
+            print(f"{command}: {lines[0]}{more}", file=sys.stderr)
+        except OSError as e:
+            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+            fix = (
+                "; choose a writable location or fix its permissions"
+                if isinstance(e, PermissionError)
+                else ""
+            )
+            print(f"{command}: {where}{e.strerror or e}{fix}", file=sys.stderr)
+        except KeyboardInterrupt:
+            print(f"{command}: interrupted", file=sys.stderr)
+            return 128 + signal.SIGINT
+        except _Stopped as e:
+            print(f"{command}: stopped by {signal.Signals(e.signum).name}", file=sys.stderr)
+            return 128 + e.signum
     return EXIT_USAGE
 
 

@@ -23,6 +23,7 @@ from model.report import figures
 from model.report.content import NEGLIGIBLE, ReportContent, analysis_for, build_content
 from model.report.rule import rule_context
 from model.report.wording import money, number
+from model.study.outputs import temp_prefix
 
 __all__ = ["ReportContent", "analysis_for", "build_content", "figures", "render", "write_report"]
 
@@ -378,7 +379,7 @@ def _umask() -> int:
 def write_atomic(path: Path, chunks: Iterable[str]) -> None:
     """Write to a temporary file in ``path``'s directory, then ``os.replace`` it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
