@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from model.errors import ExecutorSpecError
 
-__all__ = ["SPECS", "ExecutorSpecError", "executor_from_spec", "worker_count"]
+__all__ = ["SPECS", "ExecutorSpecError", "cpu_count", "executor_from_spec", "worker_count"]
 
 SPECS = "serial, processes:N, dask-local:N, dask://HOST:PORT"
 
@@ -26,9 +26,24 @@ def _bad(spec: str, why: str = "unknown executor") -> ExecutorSpecError:
     return ExecutorSpecError(f"{why} {spec!r}; use one of: {SPECS} (N >= 1)")
 
 
+def cpu_count() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def _workers(spec: str, text: str) -> int:
+    """N of a local ``processes:N`` or ``dask-local:N``: 1 up to this machine's CPU count."""
     if not re.fullmatch(r"[1-9][0-9]*", text.strip()):
         raise _bad(spec, "bad number of workers in executor")
+    cpus = cpu_count()
+    if int(text) > cpus:
+        kind = spec.strip().partition(":")[0]
+        raise ExecutorSpecError(
+            f"executor {spec!r}: this machine has {cpus} CPU(s); use {kind}:{cpus} or fewer"
+        )
     return int(text)
 
 

@@ -6,6 +6,7 @@ order, so results are bit-identical whatever the chunk count, executor or number
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import time
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.decision import prob_best
+from model.errors import HeadwaterError
 from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import PAYERS, Outcomes, RegulationModel, build_model, calibration, evaluate
@@ -352,6 +354,37 @@ class SummaryResults:
         return pd.DataFrame(rows, index=pd.Index(self.approaches, name="approach"))
 
 
+#: Memory a run holds per kept draw, as a multiple of its result tables (the analysis and the
+#: report work on copies of a few of them).
+MEMORY_FACTOR = 3
+
+
+def available_memory() -> int:
+    """Bytes this machine can still give a process (MemAvailable, else physical memory)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(regulation: RegulationModel, n_params: int, n: int) -> None:
+    """Refuse a draws-mode run whose tables cannot fit in this machine's memory."""
+    k, h = len(regulation.approaches), len(regulation.harm_names)
+    per_draw = 8 * (n_params + 2 * k * h + 8 * k + h) + k * h  # see Outcomes.empty
+    free = available_memory()
+    fits = free // (MEMORY_FACTOR * per_draw)
+    if n > fits:
+        raise HeadwaterError(
+            f"n = {n:,} draws need about {MEMORY_FACTOR * per_draw * n / 2**30:,.1f} GiB of "
+            f"memory and {free / 2**30:,.1f} GiB is available; use n <= {fits:,} "
+            "(or keep='summary' from Python)"
+        )
+
+
 def simulate(
     params: ParameterSet,
     *,
@@ -407,6 +440,8 @@ def simulate(
     regulation = build_model(params)
     if portfolios:
         regulation = regulation.with_portfolios()
+    if keep == "draws":
+        check_memory(regulation, len(params.names), int(n))
     sampler = Sampler(params, int(n), design, seed_entropy(rng), int(chunk_size))
     tasks = _task_bounds(sampler.n, int(chunk_size), executor, task_size)
     if executor is not None:
