@@ -314,9 +314,17 @@ def _parse_vary(items: Sequence[str]) -> dict[str, list[float]]:
 
 @contextmanager
 def _sweep_errors():
-    """sweep() reports bad ``vary`` input as a one-line ValueError starting with 'sweep:'."""
+    """sweep() reports bad ``vary`` input as a one-line ValueError starting with 'sweep:', and
+    a value a parameter cannot take as a ParamFileError of ``<python>``: both as ``--vary``."""
+    from model.errors import ParamFileError
+    from model.inputs.distributions.base import PYTHON
+
     try:
         yield
+    except ParamFileError as e:
+        if e.file != PYTHON:
+            raise
+        raise UsageError(str(e).replace(f"{PYTHON} [{e.key}]", f"--vary {e.key}", 1)) from None
     except ValueError as e:
         if str(e).startswith("sweep:"):
             raise UsageError(str(e).removeprefix("sweep:").strip()) from None

@@ -19,6 +19,15 @@ from model.regulation.world import HARM_ROLES, THRESHOLD_PARAMETERS, WORLD_PARAM
 
 STANDINGS = ("world", "jurisdiction")
 TABLES = ("settings", "discounting", "harms", "instruments", "approaches")
+#: Parameters the equations divide by or take the log of: every draw must exceed the bound.
+ABOVE = {
+    "n_downstream": 0.0,
+    "n_downstream_cap": 0.0,
+    "amortisation_years": 0.0,
+    "compute_median": 0.0,
+    "threshold_compute": 0.0,
+    "compute_gsd": 1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -388,6 +397,23 @@ def _settings(r: _Reader) -> Settings:
     return Settings(horizon, s["standing"], s["currency"], threshold, per_year, d["source"])
 
 
+def _check_domains(params, above: Mapping[str, float]) -> None:
+    """A one-line error for a parameter that can be drawn at or below its bound."""
+    for name, bound in above.items():
+        if name not in params.names:
+            continue
+        p = params[name]
+        lowest = float(p.dist.ppf(np.array([2.0**-53]))[0])  # the lowest draw a design gives
+        if not lowest > bound:
+            raise ParamFileError(
+                p.file,
+                name,
+                f"must be greater than {bound:g} in every draw (the model divides by it)",
+                f"values down to {lowest:g}",
+                f"give a range above {bound:g} (e.g. a larger low or p05)",
+            )
+
+
 def build_model(params) -> RegulationModel:
     """Read the regulation model from a ParameterSet's structure tables (errors name file, key)."""
     r = _Reader(params)
@@ -405,5 +431,6 @@ def build_model(params) -> RegulationModel:
                 fix="declare it under [parameters] (see docs/model.md)",
             )
     harms = _harms(r)
+    _check_domains(params, {**ABOVE, **{h.roles["growth_cap"]: 0.0 for h in harms}})
     instruments = _instruments(r, harms)
     return RegulationModel(harms, instruments, _approaches(r, instruments), settings, r.names)

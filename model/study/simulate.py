@@ -23,6 +23,7 @@ from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import PAYERS, Outcomes, RegulationModel, build_model, calibration, evaluate
 from model.study.executors import map_tasks, worker_count
+from model.study.finite import check_finite
 from model.study.runtime import tune_allocator
 from model.study.summaries import ALPHA, X_MIN, Moments, Summary, Tallies
 
@@ -477,6 +478,7 @@ def simulate(
                     draws[row:stop] = chunk_draws
                     outcomes.rows(row, stop).write(part)
                 row = stop
+        check_finite(params, regulation, draws, outcomes.net_benefit)
         provenance |= _timing(started)
         return Results(params, regulation, draws, outcomes, provenance)
     moments: Moments | None = None
