@@ -15,8 +15,8 @@ maximum absolute error (``table_error``) is measured when it is built and is at 
 from __future__ import annotations
 
 import difflib
-import re
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache

@@ -21,7 +21,6 @@ from model.inputs.distributions.base import (
     require,
 )
 
-
 #: Smallest beta shape parameter accepted (and the reciprocal the largest).
 BETA_MIN_SHAPE = 1e-3
 
