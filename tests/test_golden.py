@@ -35,7 +35,7 @@ OUTCOMES = (
     "status_quo_harm",
     "risk_reduction_by_year",
 )
-EXPECTED = "1f1936930b70fa400e72f84d3b0a72f02b14552eac241f0c81849794e58518e3"
+EXPECTED = "65bc771557dbd505160971a4319dd277efd7a3aada910c3366f252e419e371b8"
 
 
 def test_baseline_outputs_are_bit_identical():

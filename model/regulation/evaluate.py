@@ -202,8 +202,16 @@ def _total_removed(reach: Array, removed_reach: Array | float, removed_up: Array
 
 
 def _present_value(world: World, annual: Array) -> Array:
-    """Discounted sum over the years axis (-2): (..., T, n) -> (..., n)."""
-    return np.matmul(world.discount, annual)
+    """Discounted sum over the years axis (-2): (..., T, n) -> (..., n).
+
+    Year by year, elementwise: each draw's value is then the same whatever the chunk it is
+    evaluated in (a matrix product's kernels round a chunk's last columns differently).
+    """
+    discount = world.discount
+    out = annual[..., 0, :] * discount[0]
+    for t in range(1, len(discount)):
+        out += annual[..., t, :] * discount[t]
+    return out
 
 
 def _risk_outcomes(world: World, harm_pv: Array, removed: Array | float):
