@@ -14,7 +14,10 @@ from model.errors import HeadwaterError
 from model.inputs.parameters import ParameterSet
 from model.regulation import RegulationModel, evaluate
 
-__all__ = ["check_finite"]
+__all__ = ["check_finite", "culprits"]
+
+#: A draw this large overflows the model's products.
+EXTREME = 1e150
 
 
 def culprits(params: ParameterSet, regulation: RegulationModel, row: np.ndarray) -> list[str]:
@@ -37,13 +40,19 @@ def check_finite(
     if not bad.any():
         return
     draw, j = (int(i) for i in np.argwhere(bad)[0])
-    names = culprits(params, regulation, np.array(draws[draw], dtype=float))
-    where = ", ".join(f"{n} ({params[n].file})" for n in names[:3])
-    cause = (
-        f"it is finite with {where} at its median: narrow that parameter's range"
-        if names
-        else "no single parameter explains it: check the ranges of the parameters it draws"
-    )
+    row = np.array(draws[draw], dtype=float)
+    names = culprits(params, regulation, row)
+    extreme = [n for n, x in zip(params.names, row, strict=True) if not abs(x) < EXTREME]
+    if names:
+        where = ", ".join(f"{n} ({params[n].file})" for n in names[:3])
+        cause = f"it is finite with {where} at its median: narrow that parameter's range"
+    elif extreme:
+        where = ", ".join(
+            f"{n} = {row[params.names.index(n)]:g} ({params[n].file})" for n in extreme[:3]
+        )
+        cause = f"it draws {where}: give a value the equations can hold (well below 1e300)"
+    else:
+        cause = "no single parameter explains it: check the ranges of the parameters it draws"
     raise HeadwaterError(
         f"net benefit is not finite in {int(bad.any(axis=1).sum()):,} of {len(net):,} draws "
         f"(first: draw {draw}, approach {regulation.approach_names[j]}); {cause}"
