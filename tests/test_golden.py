@@ -35,7 +35,7 @@ OUTCOMES = (
     "status_quo_harm",
     "risk_reduction_by_year",
 )
-EXPECTED = "65bc771557dbd505160971a4319dd277efd7a3aada910c3366f252e419e371b8"
+EXPECTED = "75b5035169474473f7f6aa641266a9d11c3460070c3bf48d35423afffdfeca36"
 
 
 def test_baseline_outputs_are_bit_identical():

@@ -7,6 +7,7 @@ order, so results are bit-identical whatever the chunk count, executor or number
 from __future__ import annotations
 
 import os
+import itertools
 import platform
 import subprocess
 import time
@@ -28,6 +29,10 @@ from model.study.runtime import tune_allocator
 from model.study.summaries import ALPHA, X_MIN, Moments, Summary, Tallies
 
 TASKS_PER_WORKER = 4
+#: Draws whose by-year sums are folded one draw at a time before the blocks' sums are added in
+#: order: chunks are cut at these boundaries and tasks hold whole blocks, so the sums are the
+#: same whatever the chunk size, task size or executor.
+BLOCK = 8192
 KEEP = ("draws", "summary")
 
 __all__ = ["KEEP", "Results", "SummaryResults", "run_chunk", "run_task", "simulate"]
@@ -62,11 +67,13 @@ def run_chunk(
     start: int,
     stop: int,
     into: tuple[np.ndarray, Outcomes] | None = None,
+    by_year: np.ndarray | None = None,
 ):
     """One task: draws rows start..stop and evaluates every approach on them.
 
     ``into`` (a run's draws and :meth:`Outcomes.empty` tables, serial runs only) receives
-    the chunk in place; the views are returned.
+    the chunk in place; the views are returned. ``by_year`` (k, H, T) receives the by-year
+    sums folded draw by draw (see :func:`model.regulation.evaluate`).
     """
     if into is None:
         draws = sampler.chunk(start, stop)
@@ -75,7 +82,7 @@ def run_chunk(
         draws = sampler.chunk(start, stop, out=into[0][start:stop])
         out = into[1].rows(start, stop)
     values = dict(zip(sampler.params.names, draws.T, strict=True))
-    return draws, evaluate(regulation, values, out=out)
+    return draws, evaluate(regulation, values, out=out, by_year=by_year)
 
 
 def run_task(
@@ -86,18 +93,27 @@ def run_task(
     keep: str = "draws",
     into: tuple[np.ndarray, Outcomes] | None = None,
 ):
-    """One task: the chunks of ``sampler.chunk_size`` rows in start..stop, one after another.
+    """One task: the chunks of ``sampler.chunk_size`` rows in start..stop, one after another,
+    cut at every :data:`BLOCK` boundary too when draws are kept.
 
-    ``start`` must be a chunk boundary. Returns a list of ``(draws, outcomes)`` per chunk
-    (``keep="draws"``; written in place when ``into`` is given, see :func:`run_chunk`), or
-    ``(moments, tallies)`` (``keep="summary"``): one :class:`Moments` per chunk, merged later
-    in chunk order, and the chunks' :class:`Tallies` merged (exact).
+    ``start`` must be a block boundary (``keep="draws"``) or a chunk boundary. Returns (``keep="draws"``) a list of ``(draws,
+    outcomes)`` per chunk (written in place when ``into`` is given, see :func:`run_chunk`) and
+    the by-year sums of each block, to be added in order; or (``keep="summary"``)
+    ``(moments, tallies)``: one :class:`Moments` per chunk, merged later in chunk order, and
+    the chunks' :class:`Tallies` merged (exact).
     """
     tune_allocator()  # in each worker process too
     c = int(sampler.chunk_size)
-    bounds = [(a, min(a + c, stop)) for a in range(start, stop, c)]
+    blocks_at = range(start, stop, BLOCK) if keep == "draws" else ()
+    bounds = list(itertools.pairwise(sorted({*range(start, stop, c), *blocks_at, stop})))
     if keep == "draws":
-        return [run_chunk(sampler, regulation, a, b, into) for a, b in bounds]
+        k, h = len(regulation.approaches), len(regulation.harm_names)
+        blocks: dict[int, np.ndarray] = {}
+        chunks = []
+        for a, b in bounds:
+            acc = blocks.setdefault(a // BLOCK, np.zeros((k, h, regulation.settings.horizon_years)))
+            chunks.append(run_chunk(sampler, regulation, a, b, into, acc))
+        return chunks, list(blocks.values())
     moments: list[Moments] = []
     tallies: Tallies | None = None
     for a, b in bounds:
@@ -107,8 +123,10 @@ def run_task(
     return moments, tallies
 
 
-def _task_bounds(n: int, chunk_size: int, executor, task_size: int | None) -> list[tuple]:
-    """Task row ranges: whole chunks, about 4 tasks per worker on an executor (coarse grain)."""
+def _task_bounds(
+    n: int, chunk_size: int, executor, task_size: int | None, unit: int
+) -> list[tuple]:
+    """Task row ranges: whole ``unit`` s of draws, about 4 tasks per worker on an executor."""
     n_chunks = -(-n // chunk_size)
     if task_size is not None:
         per_task = max(1, -(-int(task_size) // chunk_size))
@@ -116,7 +134,7 @@ def _task_bounds(n: int, chunk_size: int, executor, task_size: int | None) -> li
         per_task = 1
     else:
         per_task = max(1, -(-n_chunks // (TASKS_PER_WORKER * worker_count(executor))))
-    step = per_task * chunk_size
+    step = -(-per_task * chunk_size // unit) * unit
     return [(a, min(a + step, n)) for a in range(0, n, step)]
 
 
@@ -411,9 +429,10 @@ def simulate(
         Seed (None: fresh entropy, recorded in ``provenance``).
     design : {"sobol", "lhs", "random"}
     chunk_size : int
-        Draws evaluated at a time (~8k keeps temporaries in cache). It does not change draws,
-        outcomes or draws-mode tables; in summary mode it sets the order in which means and
-        variances are merged, so it changes them in the last bits only (~1e-15 relative).
+        Draws evaluated at a time (~8k keeps temporaries in cache; chunks are also cut at
+        every :data:`BLOCK` draws). It does not change draws, outcomes or draws-mode tables,
+        by-year sums included; in summary mode it sets the order in which means and variances
+        are merged, so it changes them in the last bits only (~1e-15 relative).
     executor : concurrent.futures.Executor, optional
         Runs tasks (processes, a Dask client's executor, ...; see
         :func:`model.study.executors.executor_from_spec`); default serial. Results are bit-identical
@@ -427,7 +446,8 @@ def simulate(
         summaries only (:class:`SummaryResults`), with memory bounded by ``chunk_size``
         whatever ``n``.
     task_size : int, optional
-        Draws per task, rounded up to whole chunks. Default: one chunk serially, else
+        Draws per task, rounded up to whole blocks (:data:`BLOCK`; whole chunks in summary
+        mode). Default: one block (chunk) serially, else
         ``n / (4 x workers)`` so that each task is coarse (the sampler and model are sent once
         per task).
 
@@ -444,7 +464,8 @@ def simulate(
     if keep == "draws":
         check_memory(regulation, len(params.names), int(n))
     sampler = Sampler(params, int(n), design, seed_entropy(rng), int(chunk_size))
-    tasks = _task_bounds(sampler.n, int(chunk_size), executor, task_size)
+    unit = BLOCK if keep == "draws" else int(chunk_size)  # draws: whole blocks, see run_task
+    tasks = _task_bounds(sampler.n, int(chunk_size), executor, task_size, unit)
     if executor is not None:
         warm_tables(params)
     into = None  # a run's tables, allocated once; serial chunks are written in place
@@ -471,13 +492,15 @@ def simulate(
     if keep == "draws":
         draws, outcomes = into
         row = 0
-        for task in results:  # in chunk order: by-year sums added in the same order always
-            for chunk_draws, part in task:
+        for chunks, blocks in results:  # in order: by-year sums added in the same order always
+            for chunk_draws, part in chunks:
                 stop = row + len(chunk_draws)
                 if not in_place:
                     draws[row:stop] = chunk_draws
                     outcomes.rows(row, stop).write(part)
                 row = stop
+            for block in blocks:
+                outcomes.risk_reduction_by_year[...] += block
         check_finite(params, regulation, draws, outcomes.net_benefit)
         provenance |= _timing(started)
         return Results(params, regulation, draws, outcomes, provenance)
