@@ -534,9 +534,8 @@ def _cmd_compare(args) -> int:
         f"seed {args.seed}, n {args.n:,}"
     )
     if not c.changed:
-        print(
-            f"Decision unchanged: {ra.labels[c.best_a]} has the highest expected net benefit in both."
-        )
+        best = ra.labels[c.best_a]
+        print(f"Decision unchanged: {best} has the highest expected net benefit in both.")
     else:
         print(f"Decision CHANGED: {ra.labels[c.best_a]} under A, {rb.labels[c.best_b]} under B.")
     print()

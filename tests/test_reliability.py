@@ -284,7 +284,7 @@ OUT_CASES = {
             p / "scenarios" / "high_bio.toml",
         ],
         "is an input file",
-    ),  # fmt: skip
+    ),
     "fifo": (lambda p: ["--out", _fifo(p)], "not a regular file"),
     "device": (lambda p: ["--out", "/dev/null"], "not a regular file"),
     "directory": (lambda p: ["--out", p], "is a directory"),
@@ -492,3 +492,117 @@ def test_results_are_bit_identical_for_any_chunk_and_task_size(reference, chunk_
     for name in (*PER_DRAW, "risk_reduction_by_year"):
         a, b = getattr(res.outcomes, name), getattr(ref.outcomes, name)
         assert np.array_equal(a, b, equal_nan=True), name
+
+
+# --------------------------------------------------------------------------- fuzz (item 4)
+KEYS = [
+    "title",
+    "include",
+    "extends",
+    "parameters",
+    "correlations",
+    "settings",
+    "discounting",
+    "harms",
+    "instruments",
+    "approaches",
+    "description",
+    "unit",
+    "kind",
+    "source",
+    "dist",
+    "value",
+    "p05",
+    "p95",
+    "low",
+    "high",
+    "mode",
+    "alpha",
+    "beta",
+    "mean",
+    "sd",
+    "a",
+    "b",
+    "rho",
+    "label",
+    "type",
+    "horizon_years",
+    "currency",
+    "standing",
+    "schedule",
+    "truncate",
+    "experts",
+    "weight",
+    "x",
+]
+
+
+def _toml_value(x) -> str:
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, float):
+        return (
+            "nan" if x != x else ("inf" if x > 0 else "-inf") if abs(x) == float("inf") else repr(x)
+        )
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, str):
+        return json.dumps(x)
+    if isinstance(x, list):
+        return "[" + ", ".join(_toml_value(v) for v in x) + "]"
+    return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in x.items()) + "}"
+
+
+def _trees():
+    from hypothesis import strategies as st
+
+    leaves = (
+        st.booleans()
+        | st.integers(-(10**6), 10**6)
+        | st.floats(allow_nan=True, allow_infinity=True)
+        | st.sampled_from(["lognormal", "beta", "share", "count", "f1.toml", "../x.toml", ""])
+        | st.text(alphabet="ab_x./<>\"'\\é\n\t", max_size=8)
+    )
+    return st.recursive(
+        leaves,
+        lambda kids: (
+            st.lists(kids, max_size=4) | st.dictionaries(st.sampled_from(KEYS), kids, max_size=5)
+        ),
+        max_leaves=25,
+    )
+
+
+def test_fuzz_the_parameter_loader(tmp_path_factory):
+    """Random TOML trees give a ParameterSet (and a model or an error) or ONE-line error."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from model.errors import HeadwaterError
+    from model.inputs.paramfiles import load_params
+    from model.regulation import build_model
+
+    folder = tmp_path_factory.mktemp("fuzz")
+
+    @settings(
+        max_examples=200,
+        deadline=2000,
+        suppress_health_check=[HealthCheck.too_slow],
+        derandomize=True,
+    )
+    @given(st.dictionaries(st.sampled_from(KEYS), _trees(), max_size=6), _trees())
+    def check(top, other):
+        (folder / "f1.toml").write_text(
+            "\n".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in top.items()) + "\n"
+        )
+        (folder / "f0.toml").write_text(
+            f'include = ["f1.toml"]\nx = {_toml_value(other)}\n'
+            if isinstance(other, dict)
+            else 'include = ["f1.toml"]\n'
+        )
+        for path in (folder / "f1.toml", folder / "f0.toml"):
+            try:
+                build_model(load_params(path))
+            except HeadwaterError as e:
+                assert len(str(e).strip().splitlines()) == 1, str(e)
+
+    check()

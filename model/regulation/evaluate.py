@@ -230,7 +230,7 @@ def _risk_outcomes(world: World, harm_pv: Array, removed: Array | float, by_year
     A share constant over the years has its PV as the share times the PV of harm. An (H, T, n)
     share is overwritten with the harm it averts.
     """
-    h, t, n = world.harm.shape
+    h, n = world.harm.shape[0], world.harm.shape[-1]
     if _is_zero(removed):
         return np.zeros((h, n)), world.harm[:, -1] * 1.0
     if removed.shape[1] == 1:

@@ -6,8 +6,8 @@ order, so results are bit-identical whatever the chunk count, executor or number
 
 from __future__ import annotations
 
-import os
 import itertools
+import os
 import platform
 import subprocess
 import time
@@ -96,9 +96,10 @@ def run_task(
     """One task: the chunks of ``sampler.chunk_size`` rows in start..stop, one after another,
     cut at every :data:`BLOCK` boundary too when draws are kept.
 
-    ``start`` must be a block boundary (``keep="draws"``) or a chunk boundary. Returns (``keep="draws"``) a list of ``(draws,
-    outcomes)`` per chunk (written in place when ``into`` is given, see :func:`run_chunk`) and
-    the by-year sums of each block, to be added in order; or (``keep="summary"``)
+    ``start`` must be a block boundary (``keep="draws"``) or a chunk boundary. Returns
+    (``keep="draws"``) a list of ``(draws, outcomes)`` per chunk (written in place when
+    ``into`` is given, see :func:`run_chunk`) and the by-year sums of each block, to be added
+    in order; or (``keep="summary"``)
     ``(moments, tallies)``: one :class:`Moments` per chunk, merged later in chunk order, and
     the chunks' :class:`Tallies` merged (exact).
     """
