@@ -280,15 +280,17 @@ def _cmd_report(args) -> int:
     started = time.perf_counter()
     if not args.source.is_dir():
         raise UsageError(f"--from {args.source}: not a directory (give one written by run --save)")
+    _check_out(args)  # a given --out before loading; the default one once the name is known
     res = load_results(args.source)
     if not hasattr(res, "net_benefit"):
         raise UsageError(
             f"--from {args.source}: holds summaries only (keep='summary'); the report needs the "
             "draws: simulate with keep='draws' and save again"
         )
-    args.out = args.out or Path("reports") / f"{default_stem(res.params)}.html"
-    out = _check_out(args)
-    _, path = _analyse_and_write(res, out, args, started)
+    if args.out is None:
+        args.out = Path("reports") / f"{default_stem(res.params)}.html"
+        _check_out(args)
+    _, path = _analyse_and_write(res, args.out, args, started)
     if not args.quiet:
         print(f"report: {path}")
     return 0

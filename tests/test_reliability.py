@@ -130,6 +130,12 @@ TYPE_CASES = {
         "beta shapes",
     ),
     "p5_suggests_p05": ("world.toml", "p05 = 5e4", "p5 = 5e4", "did you mean 'p05'?"),
+    "zero_cap": (
+        "harms.toml",
+        'dist = "lognormal"\np05 = 3\np95 = 30',
+        "value = 0",
+        "[harm_growth_cap]: must be greater than 0",
+    ),
     "zero_downstream": (
         "world.toml",
         'dist = "lognormal"\np05 = 5e4\np95 = 1e6',

@@ -57,6 +57,14 @@ def _probe(directory: Path, flag: str, target: Path) -> None:
     os.unlink(name)
 
 
+def _same_file(a: Path, b: str | os.PathLike) -> bool:
+    """The same file under two names (a hard link too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _resolved(paths: Iterable[str | os.PathLike]) -> set[Path]:
     return {Path(p).resolve() for p in paths}
 
@@ -64,7 +72,7 @@ def _resolved(paths: Iterable[str | os.PathLike]) -> set[Path]:
 def _check_common(path: Path, flag: str, inputs: Iterable, others: Iterable) -> Path:
     """Refusals shared by file and directory targets; returns the existing ancestor."""
     real = path.resolve()
-    if real in _resolved(inputs):
+    if real in _resolved(inputs) or any(_same_file(path, p) for p in inputs):
         raise UsageError(f"{flag} {path}: is an input file of this run; choose another name")
     for other_flag, other in others:
         if other is None:
