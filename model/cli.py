@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from model.errors import HeadwaterError, UsageError
+from model.study.signals import STOP_SIGNALS, ignore_stop_signals
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -708,12 +709,8 @@ class _Stopped(BaseException):
         self.signum = signum
 
 
-_STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-
-
 def _on_signal(signum: int, frame) -> None:
-    for name in _STOP_SIGNALS:  # a second signal must not interrupt the clean-up
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    ignore_stop_signals()  # a second signal must not interrupt the clean-up
     raise KeyboardInterrupt if signum == signal.SIGINT else _Stopped(signum)
 
 
@@ -723,13 +720,12 @@ def _signals_unwind():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    names = [n for n in _STOP_SIGNALS if hasattr(signal, n)]
-    previous = {n: signal.signal(getattr(signal, n), _on_signal) for n in names}
+    previous = {sig: signal.signal(sig, _on_signal) for sig in STOP_SIGNALS}
     try:
         yield
     finally:
-        for n, handler in previous.items():
-            signal.signal(getattr(signal, n), handler)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -444,19 +444,26 @@ def _spawn(*argv: str, cwd: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
     )
 
 
 @pytest.mark.parametrize(
-    "sig, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
+    "sig, code, executor",
+    [
+        (signal.SIGTERM, 143, "serial"),
+        (signal.SIGHUP, 129, "serial"),
+        (signal.SIGINT, 130, "serial"),
+        (signal.SIGTERM, 143, "processes:2"),  # workers get it too: the parent cleans up
+    ],
 )
-def test_signals_clean_up_and_say_one_line(sig, code, tmp_path):
+def test_signals_clean_up_and_say_one_line(sig, code, executor, tmp_path):
     proc = _spawn(
         "run", str(ROOT / "params" / "baseline.toml"), "--n", "400000", "--quiet",
-        "--out", "r.html", "--save", "res", cwd=tmp_path,
+        "--executor", executor, "--out", "r.html", "--save", "res", cwd=tmp_path,
     )  # fmt: skip
     time.sleep(4)
-    proc.send_signal(sig)
+    os.killpg(proc.pid, sig)  # the whole process group, as a terminal does
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == code, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err

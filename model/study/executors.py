@@ -16,6 +16,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 
 from model.errors import ExecutorSpecError
+from model.study.signals import ignore_stop_signals
 
 __all__ = ["SPECS", "ExecutorSpecError", "cpu_count", "executor_from_spec", "worker_count"]
 
@@ -85,7 +86,8 @@ def executor_from_spec(spec: str) -> Iterator[Executor | None]:
     if s == "serial":
         yield None
     elif kind == "processes" and arg:
-        with ProcessPoolExecutor(max_workers=_workers(spec, arg)) as ex:
+        workers = _workers(spec, arg)
+        with ProcessPoolExecutor(max_workers=workers, initializer=ignore_stop_signals) as ex:
             yield ex
     elif kind == "dask-local" and arg:
         n = _workers(spec, arg)
