@@ -332,7 +332,11 @@ def save_results(
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
             target.rename(old)
-            tmp.rename(target)
+            try:
+                tmp.rename(target)
+            except BaseException:
+                old.rename(target)  # the old results back in place
+                raise
             remove_tree(old)
         else:
             tmp.rename(target)
