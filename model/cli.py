@@ -471,6 +471,8 @@ def _cmd_sensitivity(args) -> int:
             f"--n {args.n}: Sobol needs a power of 2 as the base sample size, e.g. "
             f"{1 << (args.n.bit_length() - 1)} or {1 << args.n.bit_length()}"
         )
+    if args.method == "morris" and args.n < 2:
+        raise UsageError(f"--n {args.n}: Morris needs at least 2 trajectories (sigma is a spread)")
     params = _load(args.params, args.scenario)
     _check_out(args, params)
     names = list(params.uncertain_names)

@@ -251,6 +251,12 @@ def test_bad_run_flags_are_one_line(argv, fragment, tmp_path, capsys):
     assert not out.exists()
 
 
+def test_morris_needs_two_trajectories(capsys):
+    base = ROOT / "params" / "baseline.toml"
+    code, _, err = run(capsys, "sensitivity", base, "--method", "morris", "--n", "1", "--quiet")
+    assert_one_line(code, err, "at least 2 trajectories")
+
+
 def test_sweep_vary_error_names_the_flag_not_python(capsys):
     code, _, err = run(
         capsys, "sweep", ROOT / "params" / "baseline.toml", "--vary", "leakage=2", "--quiet"
