@@ -257,6 +257,13 @@ def test_morris_needs_two_trajectories(capsys):
     assert_one_line(code, err, "at least 2 trajectories")
 
 
+def test_non_finite_sweep_names_the_parameter(capsys):
+    base = ROOT / "params" / "baseline.toml"
+    argv = ["sweep", base, "--vary", "ecosystem_value=1e308", "--n", "256", "--quiet"]
+    code, _, err = run(capsys, *argv)
+    assert_one_line(code, err, "not finite", "ecosystem_value = 1e+308")
+
+
 def test_sweep_vary_error_names_the_flag_not_python(capsys):
     code, _, err = run(
         capsys, "sweep", ROOT / "params" / "baseline.toml", "--vary", "leakage=2", "--quiet"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from model.errors import HeadwaterError
+from model.inputs.distributions.base import PYTHON
 from model.inputs.parameters import ParameterSet
 from model.regulation import RegulationModel, evaluate
 
@@ -43,13 +44,16 @@ def check_finite(
     row = np.array(draws[draw], dtype=float)
     names = culprits(params, regulation, row)
     extreme = [n for n, x in zip(params.names, row, strict=True) if not abs(x) < EXTREME]
+
+    def source(n: str) -> str:
+        file = params[n].file
+        return n if file == PYTHON else f"{n} ({file})"
+
     if names:
-        where = ", ".join(f"{n} ({params[n].file})" for n in names[:3])
+        where = ", ".join(source(n) for n in names[:3])
         cause = f"it is finite with {where} at its median: narrow that parameter's range"
     elif extreme:
-        where = ", ".join(
-            f"{n} = {row[params.names.index(n)]:g} ({params[n].file})" for n in extreme[:3]
-        )
+        where = ", ".join(f"{source(n)} = {row[params.names.index(n)]:g}" for n in extreme[:3])
         cause = f"it draws {where}: give a value the equations can hold (well below 1e300)"
     else:
         cause = "no single parameter explains it: check the ranges of the parameters it draws"

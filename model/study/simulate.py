@@ -73,7 +73,8 @@ def run_chunk(
 
     ``into`` (a run's draws and :meth:`Outcomes.empty` tables, serial runs only) receives
     the chunk in place; the views are returned. ``by_year`` (k, H, T) receives the by-year
-    sums folded draw by draw (see :func:`model.regulation.evaluate`).
+    sums folded draw by draw (see :func:`model.regulation.evaluate`). A non-finite net benefit
+    is a one-line error naming the parameter responsible (:func:`check_finite`).
     """
     if into is None:
         draws = sampler.chunk(start, stop)
@@ -82,7 +83,9 @@ def run_chunk(
         draws = sampler.chunk(start, stop, out=into[0][start:stop])
         out = into[1].rows(start, stop)
     values = dict(zip(sampler.params.names, draws.T, strict=True))
-    return draws, evaluate(regulation, values, out=out, by_year=by_year)
+    outcomes = evaluate(regulation, values, out=out, by_year=by_year)
+    check_finite(sampler.params, regulation, draws, outcomes.net_benefit)
+    return draws, outcomes
 
 
 def run_task(
@@ -502,7 +505,6 @@ def simulate(
                 row = stop
             for block in blocks:
                 outcomes.risk_reduction_by_year[...] += block
-        check_finite(params, regulation, draws, outcomes.net_benefit)
         provenance |= _timing(started)
         return Results(params, regulation, draws, outcomes, provenance)
     moments: Moments | None = None
