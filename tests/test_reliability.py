@@ -505,15 +505,31 @@ def reference():
 
 
 @pytest.mark.parametrize(
-    "chunk_size, task_size",
-    [(777, None), (1000, None), (8192, None), (3, None), (1000, 5000), (16384, None)],
+    "chunk_size, task_size, executor",
+    [
+        (777, None, None),
+        (1000, None, None),
+        (8192, None, None),
+        (3, None, None),
+        (1000, 5000, None),
+        (16384, None, None),
+        (777, None, "processes:2"),
+    ],
 )
-def test_results_are_bit_identical_for_any_chunk_and_task_size(reference, chunk_size, task_size):
+def test_results_are_bit_identical_for_any_chunk_and_task_size(
+    reference, chunk_size, task_size, executor
+):
+    from contextlib import nullcontext
+
     from model.regulation.evaluate import PER_DRAW
+    from model.study.executors import executor_from_spec
     from model.study.simulate import simulate
 
     params, ref = reference
-    res = simulate(params, n=ref.n, rng=3, chunk_size=chunk_size, task_size=task_size)
+    with executor_from_spec(executor) if executor else nullcontext() as ex:
+        res = simulate(
+            params, n=ref.n, rng=3, chunk_size=chunk_size, task_size=task_size, executor=ex
+        )
     assert np.array_equal(res.draws, ref.draws)
     for name in (*PER_DRAW, "risk_reduction_by_year"):
         a, b = getattr(res.outcomes, name), getattr(ref.outcomes, name)
