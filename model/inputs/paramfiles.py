@@ -628,8 +628,8 @@ def validate_files(
     for p in files:
         try:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-            continue
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
+            continue  # reported when the file itself is validated
         inc = data.get("include", [])
         for i in [inc] if isinstance(inc, str) else inc if isinstance(inc, list) else []:
             if isinstance(i, str):
