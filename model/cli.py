@@ -306,6 +306,8 @@ def _parse_vary(items: Sequence[str]) -> dict[str, list[float]]:
         name, sep, values = item.partition("=")
         if not sep or not name.strip() or not values.strip():
             raise UsageError(f"--vary {item!r}: expected NAME=V1,V2,... e.g. leakage=0.3,0.5,0.7")
+        if name.strip() in vary:
+            raise UsageError(f"--vary {name.strip()}: given twice; list its values once")
         try:
             vary[name.strip()] = [float(v) for v in values.split(",") if v.strip()]
         except ValueError:

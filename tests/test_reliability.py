@@ -266,6 +266,20 @@ def test_non_finite_sweep_names_the_parameter(capsys):
     assert_one_line(code, err, "not finite", "ecosystem_value = 1e+308")
 
 
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["params", "/dev/null"], "not a regular file"),
+        (["sweep", "{b}", "--vary", "leakage=0.5", "--vary", "leakage=0.6", "--quiet"], "twice"),
+    ],
+    ids=["device_params", "vary_twice"],
+)
+def test_silent_acceptance_is_refused(argv, fragment, capsys):
+    b = str(ROOT / "params" / "baseline.toml")
+    code, _, err = run(capsys, *(a.format(b=b) for a in argv))
+    assert_one_line(code, err, fragment)
+
+
 def test_sweep_vary_error_names_the_flag_not_python(capsys):
     code, _, err = run(
         capsys, "sweep", ROOT / "params" / "baseline.toml", "--vary", "leakage=2", "--quiet"

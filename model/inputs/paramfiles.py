@@ -191,6 +191,10 @@ def _load_tree(
                     + " -> ".join(_disp(p) for p in (*chain, path)),
                 )
             )
+        elif rp.exists():  # a FIFO, a device or a directory: never read
+            errs.add(
+                ParamFileError(_disp(path), None, "not a regular file", fix="give a .toml file")
+            )
         else:
             errs.add(ParamFileError(_disp(path), None, "file not found", fix="check the path"))
         return None
