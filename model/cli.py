@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from model.errors import HeadwaterError, UsageError
+from model.errors import HeadwaterError, ParamFileErrors, UsageError
 from model.study.signals import STOP_SIGNALS, ignore_stop_signals
 
 if TYPE_CHECKING:
@@ -732,6 +732,11 @@ def _signals_unwind():
             signal.signal(sig, handler)
 
 
+def _say(command: str, message: str) -> None:
+    """The one line a user mistake ends in (a newline in a path is shown as \\n)."""
+    print(f"{command}: {message}".replace("\n", "\\n"), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``headwater`` console script; returns the exit code."""
     command = "headwater"
@@ -742,10 +747,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # non-finite results are errors
                 return int(args.func(args) or 0)
+        except ParamFileErrors as e:
+            more = f" (and {len(e) - 1} more: run headwater validate)" if len(e) > 1 else ""
+            _say(command, f"{e.errors[0]}{more}")
         except HeadwaterError as e:
-            lines = str(e).splitlines()
-            more = f" (and {len(lines) - 1} more: run headwater validate)" if len(lines) > 1 else ""
-            print(f"{command}: {lines[0]}{more}", file=sys.stderr)
+            _say(command, str(e))
         except OSError as e:
             where = f"{e.filename}: " if getattr(e, "filename", None) else ""
             fix = (
@@ -753,7 +759,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if isinstance(e, PermissionError)
                 else ""
             )
-            print(f"{command}: {where}{e.strerror or e}{fix}", file=sys.stderr)
+            _say(command, f"{where}{e.strerror or e}{fix}")
         except KeyboardInterrupt:
             print(f"{command}: interrupted", file=sys.stderr)
             return 128 + signal.SIGINT
