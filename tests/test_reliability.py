@@ -396,19 +396,24 @@ def _dead_pid() -> int:
 
 def test_stale_temporaries_of_a_crashed_run_are_removed(tmp_path, capsys):
     dead = _dead_pid()
-    stale_file = tmp_path / f".r.html.{dead}-abc123.tmp"
+    stale_file = tmp_path / f".r.html.{dead}-abc12345.tmp"
     stale_file.write_text("half a report")
-    stale_dir = tmp_path / f".res.{dead}-xyz.partial"
+    stale_dir = tmp_path / f".res.{dead}-xyz_abcd.partial"
     stale_dir.mkdir()
     (stale_dir / "draws.parquet").write_bytes(b"x" * 100)
-    live = tmp_path / ".r.html.1-live.tmp"  # pid 1 is alive: another run's, kept
+    stale_old = tmp_path / f".res.old-{dead}-0123abcd"
+    stale_old.mkdir()
+    live = tmp_path / ".r.html.1-live1234.tmp"  # pid 1 is alive: another run's, kept
     live.write_text("")
+    mine = tmp_path / f".r.html.{dead}-notes"  # a user's file of a similar name, kept
+    mine.write_text("")
     code, _, err = run(
         capsys, "run", ROOT / "params" / "baseline.toml", *QUICK, "--out", tmp_path / "r.html",
         "--save", tmp_path / "res",
     )  # fmt: skip
     assert code == 0, err
-    assert not stale_file.exists() and not stale_dir.exists() and live.exists()
+    assert not any(p.exists() for p in (stale_file, stale_dir, stale_old))
+    assert live.exists() and mine.exists()
 
 
 def test_replacing_results_leaves_no_hidden_old_copy(tmp_path, capsys):

@@ -144,14 +144,21 @@ def _pid_alive(pid: int) -> bool:
 
 def remove_stale(target: Path) -> None:
     """Remove the temporaries a crashed run left beside ``target`` (never a live run's)."""
-    name = re.escape(target.name)
-    pattern = re.compile(rf"\.{name}\.(?:old-)?(\d+)-\w+(?:\.tmp|\.partial)?")
+    name = re.escape(target.name)  # exactly the names temp_prefix, mkstemp and save_results make
+    pattern = re.compile(
+        rf"\.{name}\.(\d+)-[a-z0-9_]{{8}}\.(?:tmp|partial)|\.{name}\.old-(\d+)-[0-9a-f]{{8}}"
+    )
     parent = target.parent if str(target.parent) else Path(".")
     with contextlib.suppress(OSError):
         for entry in parent.iterdir():
             m = pattern.fullmatch(entry.name)
-            if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
-                remove_tree(entry) if entry.is_dir() else entry.unlink(missing_ok=True)
+            pid = int(m.group(1) or m.group(2)) if m else None
+            if pid is None or pid == os.getpid() or _pid_alive(pid):
+                continue
+            if entry.is_dir():
+                remove_tree(entry)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 def remove_tree(path: Path) -> None:
