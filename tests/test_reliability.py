@@ -325,6 +325,8 @@ OUT_CASES = {
     "directory": (lambda p: ["--out", p], "is a directory"),
     "proc": (lambda p: ["--out", "/proc/headwater/r.html"], "cannot write"),
     "newline_in_path": (lambda p: ["--out", "/proc/a\nb.html"], "cannot write"),
+    "save_proc": (lambda p: ["--save", "/proc/headwater-res"], "cannot write"),
+    "save_is_out": (lambda p: ["--save", p / "r.html", "--out", p / "r.html"], "overlaps"),
     "save_is_file": (lambda p: ["--save", p / "world.toml"], "is a file"),
     "save_foreign_dir": (lambda p: ["--save", p / "scenarios"], "not a Headwater results"),
     "save_under_file": (lambda p: ["--save", p / "world.toml" / "res"], "cannot write under"),
