@@ -193,3 +193,73 @@ def test_report_prints_to_a4_without_clipping(report):
     assert too_wide == []
     assert nav == "none"  # the sticky menu would overlap headings on every printed page
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 3
+
+
+HOSTILE = (
+    "</script><script>window.__x=1</script>",
+    '"><img src=x onerror="window.__x=2">',
+    "javascript:window.__x=3",
+    '<a href="javascript:window.__x=4">link</a><img src="http://example.invalid/t.png">',
+)
+TEXT_KEYS = ("title", "label", "reading", "description", "unit", "source", "currency")
+
+
+def _hostile_params(folder: Path) -> Path:
+    """A copy of params/ with every text field (title, labels, readings, descriptions, units,
+    sources, currency) replaced by a hostile string, each made unique."""
+    import json
+    import re
+
+    shutil.copytree(Path(__file__).resolve().parents[1] / "params", folder)
+    count = 0
+    for path in sorted(folder.glob("*.toml")):
+        lines = []
+        for line in path.read_text().splitlines():
+            key = line.split("=", 1)[0].strip()
+            if key in TEXT_KEYS and re.fullmatch(r'\s*\w+\s*=\s*".*"\s*', line):
+                count += 1
+                line = f"{key} = {json.dumps(f'{HOSTILE[count % len(HOSTILE)]} #{count}')}"
+            lines.append(line)
+        path.write_text("\n".join(lines) + "\n")
+    assert count > 100
+    return folder / "baseline.toml"
+
+
+def test_hostile_text_fields_run_no_script_and_send_no_request(tmp_path):
+    """Issue 16: text from a parameter file is shown as text: no script runs, no request."""
+    exe = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    from model.cli import main
+
+    out = tmp_path / "hostile.html"
+    base = _hostile_params(tmp_path / "p")
+    assert (
+        main(["run", str(base), "--n", "1024", "--sobol-n", "0", "--quiet", "--out", str(out)]) == 0
+    )
+    requests: list[str] = []
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(out.resolve().as_uri(), wait_until="load")
+            page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot').length > 0", timeout=30_000
+            )
+            page.wait_for_timeout(500)
+            state = page.evaluate(
+                """() => ({
+                    x: typeof window.__x,
+                    shown: document.body.innerText.includes('window.__x=1'),
+                    jsLinks: document.querySelectorAll('[href^="javascript:" i]').length,
+                    injected: document.querySelectorAll('img[src="x"], img[onerror]').length,
+                })"""
+            )
+        finally:
+            browser.close()
+    assert state == {"x": "undefined", "shown": True, "jsLinks": 0, "injected": 0}
+    assert dialogs == []
+    assert [u for u in requests if not u.startswith(("file:", "data:", "blob:", "about:"))] == []

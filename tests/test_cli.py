@@ -100,7 +100,7 @@ def test_run_default_out_uses_params_and_scenarios(tmp_path, capsys, monkeypatch
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
-        (["run", BASE, "--n", "0"], "--n: must be at least 1"),
+        (["run", BASE, "--n", "0"], "--n: must be at least 2"),
         (["run", BASE, "--n", "many"], "--n: expected a whole number"),
         (["run", BASE, "--design", "foo"], "--design: invalid choice"),
         (["run", BASE, "--seed", "-1"], "--seed"),

@@ -35,6 +35,7 @@ from model.report.influence import influence_svg
 from model.report.interactive import payload_json
 from model.report.rule import rule_context
 from model.report.wording import money, number
+from model.study.outputs import temp_prefix
 from model.study.progress import steps
 
 __all__ = [
@@ -455,7 +456,7 @@ def _umask() -> int:
 def write_atomic(path: Path, chunks: Iterable[str]) -> None:
     """Write to a temporary file in ``path``'s directory, then ``os.replace`` it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
