@@ -561,6 +561,7 @@ def evppi(
     inb_t = np.ascontiguousarray((x[:, 1:] - x[:, [0]]).T)  # (m, n): fast column gathers
     rows = []
     short = {}
+    imprecise = []
     limiter = threadpool_limits(1)  # many small solves: BLAS threads only spin
     try:
         for label, members in _groups(groups, df.columns):
@@ -601,16 +602,18 @@ def evppi(
                     stacklevel=2,
                 )
             elif se > 0.1 * total:
-                warnings.warn(
-                    f"EVPPI for {label} = {val:.6g} has standard error {se:.3g} "
-                    f"({se / total:.0%} of EVPI): imprecise at {n:,} draws",
-                    EVPPIWarning,
-                    stacklevel=2,
-                )
+                imprecise.append(se / total)
             val = min(max(val, 0.0), total)
             rows.append((label, val, se, edf, meth))
     finally:
         limiter.restore_original_limits()
+    if imprecise:
+        warnings.warn(
+            f"EVPPI standard errors exceed 10% of EVPI for {len(imprecise)} of {len(rows)} "
+            f"inputs or groups (median {np.median(imprecise):.0%}): imprecise at {n:,} draws",
+            EVPPIWarning,
+            stacklevel=2,
+        )
     for what, need in short.items():
         warnings.warn(
             f"EVPPI by {what} from {n:,} draws: the method wants at least {need:,}",
