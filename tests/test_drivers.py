@@ -35,7 +35,7 @@ def test_agreement_and_silent_measures():
     out = decision_drivers(tornado=tornado, evppi=evppi)
     assert out.attrs["silent"] == ["evppi"] and "evppi_rank" not in out
     assert out.attrs["sentence"].startswith("All 1 measures (tornado) name a")
-    assert "evppi singles out no input" in out.attrs["sentence"]
+    assert "EVPPI singles out no input" in out.attrs["sentence"]
 
 
 def test_prim_restrictions_share_excluded():

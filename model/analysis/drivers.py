@@ -26,6 +26,15 @@ import pandas as pd
 
 __all__ = ["MEASURES", "decision_drivers", "drivers_sentence", "prim_restrictions"]
 
+#: Each measure's name in words.
+NAMES = {
+    "tornado": "tornado",
+    "switching": "switching values",
+    "evppi": "EVPPI",
+    "prim": "PRIM",
+    "delta": "delta",
+}
+
 #: Column of each measure's rank, and what the measure asks (for the sentence).
 MEASURES = {
     "tornado": "a one-at-a-time swing with the other inputs at their medians",
@@ -134,7 +143,8 @@ def drivers_sentence(table: pd.DataFrame, leaders: dict[str, str], silent=(), la
     """Where the measures agree on the leading driver, or why they differ (``silent``: the
     measures that single out no input; ``label`` maps an input's name to words)."""
     none = (
-        f" {' and '.join(silent)} single{'s' if len(silent) == 1 else ''} out no input "
+        f" {' and '.join(NAMES[m] for m in silent)} single{'s' if len(silent) == 1 else ''} "
+        "out no input "
         "above its noise control at this number of draws."
         if silent
         else ""
@@ -146,10 +156,10 @@ def drivers_sentence(table: pd.DataFrame, leaders: dict[str, str], silent=(), la
     agree = [m for m, p in leaders.items() if p == top]
     if len(agree) == n:
         return (
-            f"All {n} measures ({', '.join(leaders)}) name {label(top)} as the leading driver."
-            + none
+            f"All {n} measures ({', '.join(NAMES[m] for m in leaders)}) name {label(top)} "
+            "as the leading driver." + none
         )
-    named = "; ".join(f"{m} names {label(p)} ({MEASURES[m]})" for m, p in leaders.items())
+    named = "; ".join(f"{NAMES[m]} names {label(p)} ({MEASURES[m]})" for m, p in leaders.items())
     one_way = {"tornado", "switching"} & set(leaders)
     averaged = {"evppi", "delta"} & set(leaders)
     why = []
