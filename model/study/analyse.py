@@ -193,25 +193,7 @@ def analyse(
             warnings.simplefilter("always", voi.EVPPIWarning)
             warnings.simplefilter("always", sensitivity.SensitivityWarning)
             evppi = voi.research_priorities(nb, df, method=evppi_method, rng=gen)
-            headline = _headline(nb, df, evppi, lead, evppi_method, gen)
-            headline.attrs["decision"] = pair
-            margin = nb[:, lead[0]] - nb[:, lead[1]]
-            ranking = sensitivity.global_ranking(df, margin, max_draws=RANKING_DRAWS, rng=gen)
-            study = proposed_study(df, headline.drop(index="(all inputs)"))
-            if study is not None:
-                study_table = evsi.enbs(nb[:, lead], df, study, STUDY_SIZES, rng=gen)
-                study_table.attrs |= {"cost": STUDY_COST, "decision": pair}
         notes += [str(w.message) for w in rec if w.category is voi.EVPPIWarning]
-        notes += [str(w.message) for w in rec if w.category is sensitivity.SensitivityWarning]
-        keep = gen.permutation(len(df))[:RANKING_DRAWS]
-        box = discovery.discover(nb[keep], names, df.iloc[keep], int(lead[1]), int(lead[0])).chosen
-        drivers = decision_drivers(
-            tornado=tornado,
-            switching=switching,
-            evppi=evppi,
-            prim=prim_restrictions(box, df.iloc[keep]),
-            delta=ranking,
-        )
 
     experts = None
     pooled = _linear_pools(params)
@@ -225,7 +207,7 @@ def analyse(
         else:
             from model.inputs.parameters import expert_indicators
 
-            seeds = gen.integers(2**63, size=2)  # drawn last: earlier results do not move
+            seeds = gen.integers(2**63, size=2)  # before the headline VOI, ranking, drivers
             idx = expert_indicators(params, inputs, rng=int(seeds[0]))
             sizes = {p: len(params[p].experts) for p in idx}
             experts = expert_evppi(nb, idx, names=names, n_experts=sizes, rng=int(seeds[1]))
@@ -233,6 +215,30 @@ def analyse(
             experts.insert(1, "weights", [tuple(e.weight for e in params[p].experts) for p in idx])
             if evppi is not None:
                 experts["evppi_value"] = evppi["evppi"].reindex(experts.index)
+
+    if evppi is not None:  # after the expert seeds: adding these moves no earlier result
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always", voi.EVPPIWarning)
+            warnings.simplefilter("always", sensitivity.SensitivityWarning)
+            headline = _headline(nb, df, evppi, lead, evppi_method, gen)
+            headline.attrs["decision"] = pair
+            margin = nb[:, lead[0]] - nb[:, lead[1]]
+            ranking = sensitivity.global_ranking(df, margin, max_draws=RANKING_DRAWS, rng=gen)
+            study = proposed_study(df, headline.drop(index="(all inputs)"))
+            if study is not None:
+                study_table = evsi.enbs(nb[:, lead], df, study, STUDY_SIZES, rng=gen)
+                study_table.attrs |= {"cost": STUDY_COST, "decision": pair}
+        notes += [f"headline decision: {w.message}" for w in rec if w.category is voi.EVPPIWarning]
+        notes += [str(w.message) for w in rec if w.category is sensitivity.SensitivityWarning]
+        keep = np.sort(gen.permutation(len(df))[:RANKING_DRAWS])
+        box = discovery.discover(nb[keep], names, df.iloc[keep], int(lead[1]), int(lead[0])).chosen
+        drivers = decision_drivers(
+            tornado=tornado,
+            switching=switching,
+            evppi=evppi,
+            prim=prim_restrictions(box, df.iloc[keep]),
+            delta=ranking,
+        )
 
     conv = sensitivity.convergence(nb, names)
     if conv.warning:
