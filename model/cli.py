@@ -158,20 +158,26 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 # ----------------------------------------------------------------------------- run
 
 
-def _analyse_and_write(res, out: Path, args, started: float):
-    """Analyse a run, design the rule (unless skipped) and write the report atomically."""
+def _analyse_and_write(res, out: Path, args, started: float, saved=None):
+    """Analyse a run and design the rule (unless ``saved`` holds them or the rule is skipped),
+    then write the report atomically. Returns (analysis, rule, path)."""
     from model.report import analysis_for, write_report
     from model.study.design import design_rule
 
-    with _stage("analysing (decision, sensitivity, value of information)", args.quiet):
-        analysis = analysis_for(res, sobol_n=args.sobol_n)
-    rule = None
-    if not args.skip_rule_design:
+    analysis, rule = saved or (None, None)
+    if analysis is None:
+        with _stage("analysing (decision, sensitivity, value of information)", args.quiet):
+            analysis = analysis_for(res, sobol_n=args.sobol_n, progress=not args.quiet)
+    if args.skip_rule_design:
+        rule = None
+    elif rule is None:
         with _stage("designing the rule (threshold, scenario discovery, portfolios)", args.quiet):
-            rule = design_rule(res)
+            rule = design_rule(res, progress=not args.quiet)
     with _stage("writing the report", args.quiet):
-        path = write_report(res, out, analysis=analysis, rule=rule, started=started)
-    return analysis, path
+        path = write_report(
+            res, out, analysis=analysis, rule=rule, started=started, progress=not args.quiet
+        )
+    return analysis, rule, path
 
 
 def _cmd_run(args) -> int:
@@ -193,12 +199,14 @@ def _cmd_run(args) -> int:
             executor=executor,
             progress=not quiet,
         )
-    analysis, path = _analyse_and_write(res, out, args, started)
+    analysis, rule, path = _analyse_and_write(res, out, args, started)
     if args.save:
+        from model.study.archive import save_analysis
         from model.study.storage import save_results
 
-        with _stage(f"saving results to {args.save}", quiet):
+        with _stage(f"saving results and analysis to {args.save}", quiet):
             save_results(res, args.save, overwrite=True)
+            save_analysis(args.save, analysis, rule, {"sobol_n": args.sobol_n})
     total = time.perf_counter() - started
     if args.json:
         content = build_content(res, analysis)
@@ -249,6 +257,7 @@ def _jsonable(x):
 
 def _cmd_report(args) -> int:
     from model.report import default_stem
+    from model.study.archive import load_analysis
     from model.study.storage import load_results
 
     started = time.perf_counter()
@@ -262,9 +271,14 @@ def _cmd_report(args) -> int:
         )
     out = args.out or Path("reports") / f"{default_stem(res.params)}.html"
     _writable_target(out)
-    _, path = _analyse_and_write(res, out, args, started)
+    saved = load_analysis(args.source, {"sobol_n": args.sobol_n})
+    if isinstance(saved, str):
+        if not args.quiet:
+            print(f"headwater: recomputing the analysis: {saved}", file=sys.stderr)
+        saved = None
+    _, _, path = _analyse_and_write(res, out, args, started, saved)
     if not args.quiet:
-        print(f"report: {path}")
+        print(f"report: {path}  ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -286,15 +300,13 @@ def _parse_vary(items: Sequence[str]) -> dict[str, list[float]]:
     return vary
 
 
-@contextmanager
-def _sweep_errors():
-    """sweep() reports bad ``vary`` input as a one-line ValueError starting with 'sweep:'."""
-    try:
-        yield
-    except ValueError as e:
-        if str(e).startswith("sweep:"):
-            raise UsageError(str(e).removeprefix("sweep:").strip()) from None
-        raise
+def _label_unit(params, name: str) -> str:
+    """``liability_deterrence`` -> ``share of reachable risk deterred... (share)``."""
+    from model.inputs.parameters import short_description
+
+    p = params[name]
+    text = short_description(p.description, 40) if p.description else name
+    return f"{text} ({p.unit})" if p.unit else text
 
 
 def _cmd_sweep(args) -> int:
@@ -308,7 +320,7 @@ def _cmd_sweep(args) -> int:
             raise UsageError(f"--out {args.out}: use a .csv (table) or .html (figure) file")
     params = _load(args.params)
     vary = _parse_vary(args.vary) if args.vary else None
-    with _executor(args) as executor, _stage("sweeping", args.quiet), _sweep_errors():
+    with _executor(args) as executor, _stage("sweeping", args.quiet):
         res = sweep(
             params,
             vary=vary,
@@ -320,16 +332,27 @@ def _cmd_sweep(args) -> int:
             grid=not args.zip,
             progress=not args.quiet,
         )
+    from model.regulation import build_model
+
+    regulation = build_model(params)
+    labels = {a.key: a.label for a in regulation.approaches}
+    cur = regulation.settings.currency
     pref = res.preferred()
+    shown = _money_frame(pref, cur, ["mean", "evpi"], ["prob_best"])
+    shown["preferred"] = [labels.get(k, k) for k in pref["preferred"]]
+    shown = shown.rename(
+        columns={v: _label_unit(params, v) for v in res.varied if v in params.names}
+        | {"mean": "E[net benefit]", "prob_best": "P(best)", "evpi": "EVPI"}
+    )
     print(f"Preferred approach at each point ({args.n:,} draws per point, seed {args.seed}):")
-    _print_table(pref.set_index("point"), float_format=lambda v: f"{v:.4g}")
+    _print_table(shown.set_index("point"), float_format=lambda v: f"{v:.4g}")
     if args.out:
         from model.report import figures, write_atomic
 
         if args.out.suffix == ".csv":
             _write_csv(res.table.set_index("point"), args.out)
         else:
-            fig = figures.sweep_chart(res)
+            fig = figures.sweep_chart(res, params, labels, cur)
             write_atomic(args.out, [fig.to_html(include_plotlyjs=True, full_html=True)])
     return 0
 
@@ -338,8 +361,10 @@ def _cmd_sweep(args) -> int:
 
 
 def _model_check(line: str, errors: list) -> str:
-    """Extend a file's summary line with its regulation model, or record the model's error."""
+    """Extend a file's summary line with its regulation model, or record the model's error and
+    any source citing an entry the evidence register lacks."""
     from model.errors import ParamFileError
+    from model.inputs.evidence import find_register, unresolved_sources
     from model.inputs.paramfiles import load_params
     from model.regulation import build_model
 
@@ -347,6 +372,9 @@ def _model_check(line: str, errors: list) -> str:
     if rest.startswith("included by"):
         return line
     params = load_params(path)
+    register = find_register(params.files)
+    if register is not None:
+        errors.extend(unresolved_sources(params, register))
     if "approaches" not in params.structure:
         return line
     try:
@@ -384,16 +412,22 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_params(args) -> int:
+    from model.inputs.parameters import short_description
+
     params = _load(args.params, args.scenario)
     frame = params.to_frame()
     if args.out:
         _writable_target(args.out)
         _write_csv(frame.set_index("name"), args.out)
+    print(f"ParameterSet {params.name}: {params.summary()}")
     if args.all:
-        print(f"ParameterSet {params.name}: {params.summary()}")
-        _print_table(frame.drop(columns=["file"]).set_index("name"))
+        table = frame.drop(columns=["file"])
     else:
-        print(params)
+        cols = ["name", "description", "distribution", "p05", "median", "p95", "unit", "source"]
+        table = frame[cols].copy()
+        table["description"] = [short_description(d, 40, lower=False) for d in frame["description"]]
+        table["source"] = [short_description(d, 40, lower=False) for d in frame["source"]]
+    _print_table(table.set_index("name"), float_format=lambda v: f"{v:.4g}")
     return 0
 
 
@@ -513,10 +547,8 @@ def _cmd_compare(args) -> int:
         f"seed {args.seed}, n {args.n:,}"
     )
     if not c.changed:
-        print(
-            f"Decision unchanged: {ra.labels[c.best_a]} has the highest expected net benefit "
-            "in both."
-        )
+        best = ra.labels[c.best_a]
+        print(f"Decision unchanged: {best} has the highest expected net benefit in both.")
     else:
         print(f"Decision CHANGED: {ra.labels[c.best_a]} under A, {rb.labels[c.best_b]} under B.")
     print()

@@ -16,6 +16,7 @@ __all__ = [
     "PSAFileError",
     "ParamFileError",
     "ParamFileErrors",
+    "SweepSpecError",
     "UsageError",
 ]
 
@@ -30,6 +31,10 @@ class UsageError(HeadwaterError):
 
 class AnalysisInputError(HeadwaterError, ValueError):
     """Bad array input to an analysis function (shape, NaN, too few options, unknown name)."""
+
+
+class SweepSpecError(HeadwaterError, ValueError):
+    """A bad sweep: what to vary, or scenarios, given wrongly."""
 
 
 class ExecutorSpecError(HeadwaterError, ValueError):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.analysis.discovery import PrimResult, _sig2, discover, prim
+from model.analysis.discovery import PrimResult, discover, prim, two_significant
 from model.report import figures
 
 NAMES = [f"x{j}" for j in range(7)]
@@ -87,7 +87,7 @@ def test_describe_plain_words():
     ],
 )
 def test_sig2(x, s):
-    assert _sig2(x) == s
+    assert two_significant(x) == s
 
 
 def test_between_and_nothing_restricted():

@@ -35,7 +35,7 @@ OUTCOMES = (
     "status_quo_harm",
     "risk_reduction_by_year",
 )
-EXPECTED = "1f1936930b70fa400e72f84d3b0a72f02b14552eac241f0c81849794e58518e3"
+EXPECTED = "30774579d30818cf9a653fd80c8e30bae8731738361b423ee8408560defd0a47"
 
 
 def test_baseline_outputs_are_bit_identical():

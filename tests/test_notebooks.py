@@ -36,7 +36,7 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     client = nbclient.NotebookClient(
         nb,
         kernel_name="python3",
-        timeout=120,
+        timeout=1800,  # a hang guard, not a speed check (timings: tests/benchmarks)
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()

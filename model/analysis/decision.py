@@ -27,6 +27,7 @@ __all__ = [
     "PSA",
     "AnalysisInputError",
     "PSAFileError",
+    "as_matrix",
     "best_counts",
     "ceac",
     "ceaf",
@@ -136,9 +137,11 @@ def expected_net_benefit(nb, names=None) -> pd.DataFrame:
 def best_counts(nb) -> np.ndarray:
     """Draws in which each option has the highest net benefit, ties split evenly.
 
-    The one tie rule of the package: a draw in which m options tie for the best counts 1/m
-    for each, so the counts sum to the number of draws. Counts of disjoint blocks of draws add
-    up (mergeable summaries); they are whole numbers, and so exact, unless there are ties.
+    The package's tie rule for P(best): a draw in which m options tie for the best counts 1/m
+    for each, so the counts sum to the number of draws (``ceac`` keeps dampack's rule, the
+    first tied option wins, so that it reproduces dampack's published curves). Counts of
+    disjoint blocks of draws add up (mergeable summaries); they are whole numbers, and so
+    exact, unless there are ties.
 
     Parameters
     ----------

@@ -44,7 +44,7 @@ import pandas as pd
 
 from model.analysis.decision import AnalysisInputError
 
-__all__ = ["Box", "PrimResult", "discover", "prim"]
+__all__ = ["Box", "PrimResult", "discover", "prim", "two_significant"]
 
 
 # --------------------------------------------------------------------------- value objects
@@ -215,11 +215,11 @@ class PrimResult:
             u = unit(self.names[j])
             u = f" {u}" if u else ""
             if lo != ilo and hi != ihi:
-                cond = f"is between {_sig2(lo)}{u} and {_sig2(hi)}{u}"
+                cond = f"is between {two_significant(lo)}{u} and {two_significant(hi)}{u}"
             elif lo != ilo:
-                cond = f"is above {_sig2(lo)}{u}"
+                cond = f"is above {two_significant(lo)}{u}"
             else:
-                cond = f"is below {_sig2(hi)}{u}"
+                cond = f"is below {two_significant(hi)}{u}"
             parts.append(f"{label(self.names[j])} {cond}")
         if parts:
             where = "whenever " + (
@@ -254,7 +254,7 @@ def _labeller(spec, names: tuple[str, ...], default: str | None = None):
     return label
 
 
-def _sig2(x: float) -> str:
+def two_significant(x: float) -> str:
     """``x`` to 2 significant figures, without exponent for 1e-4 <= |x| < 1e6."""
     x = float(x)
     if x == 0 or not math.isfinite(x):

@@ -302,10 +302,11 @@ class ParameterSet(Mapping):
                 f"got {u.shape[1]}"
             )
         ut = np.array(u.T, dtype=float, order="C")
-        return self._transform_rows(ut).T
+        return self.transform_rows(ut).T
 
-    def _transform_rows(self, ut: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Core of :meth:`transform` on a (d_uncertain, m) C-ordered array, modified in place.
+    def transform_rows(self, ut: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`transform` on uniforms laid out (d_uncertain, m), C-ordered, modified in place
+        (the sampler fills rows of a run's table with it, no copies).
 
         Returns an array of shape (len(self), m).
         """

@@ -30,7 +30,7 @@ from scipy.stats import qmc
 from model.inputs.distributions import U_MAX, U_MIN
 from model.inputs.parameters import ParameterSet
 
-__all__ = ["DESIGNS", "Draws", "Sampler", "sample"]
+__all__ = ["DESIGNS", "Draws", "Sampler", "sample", "seed_entropy"]
 
 DESIGNS = ("random", "lhs", "sobol")
 
@@ -175,7 +175,7 @@ class Sampler:
         its columns are contiguous, e.g. a slice of a Fortran-ordered array).
         """
         rows = None if out is None else out.T
-        return self.params._transform_rows(self.unit(start, stop), out=rows).T
+        return self.params.transform_rows(self.unit(start, stop), out=rows).T
 
 
 @dataclass(frozen=True)

@@ -96,17 +96,24 @@ class RegulationModel:
         specific = f"{name}_{harm}"
         return specific if specific in self.parameter_names else name
 
-    def with_portfolios(self) -> RegulationModel:
-        """Every combination of the declared instruments as an approach (status quo first)."""
+    def portfolio_combinations(self) -> list[tuple[str, ...]]:
+        """Every admissible combination of the declared instruments (the empty one first), in
+        declaration order; at most one downstream obligation each (scopes are alternatives)."""
         keys = tuple(self.instruments)
-        combos = [
+        return [
             c
             for r in range(len(keys) + 1)
             for c in itertools.combinations(keys, r)
             if not _two_obligations(self.instruments, c)
         ]
+
+    def with_portfolios(self, combinations=None) -> RegulationModel:
+        """The model whose approaches are portfolios of instruments: ``combinations`` (tuples of
+        instrument keys), by default every admissible one (status quo first)."""
+        combos = self.portfolio_combinations() if combinations is None else combinations
         approaches = tuple(
-            Approach("+".join(c) or "status_quo", " + ".join(c) or "Status quo", c) for c in combos
+            Approach("+".join(c) or "status_quo", " + ".join(c) or "Status quo", tuple(c))
+            for c in combos
         )
         return RegulationModel(
             self.harms, self.instruments, approaches, self.settings, self.parameter_names

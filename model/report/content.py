@@ -19,15 +19,23 @@ import pandas as pd
 from model.analysis.drivers import drivers_sentence
 from model.regulation import PAYERS
 from model.report.wording import (
+    count,
     money,
     money_interval,
-    number,
     share,
     short_description,
     signed_money,
 )
 
-__all__ = ["ReportContent", "analysis_for", "build_content"]
+__all__ = [
+    "ReportContent",
+    "analysis_for",
+    "build_content",
+    "design_lines",
+    "expert_lines",
+    "param_label",
+    "switching_order",
+]
 
 NEGLIGIBLE = 1e-6  # EVPPI below this share of EVPI (or $1) is estimation noise
 
@@ -36,7 +44,7 @@ NEGLIGIBLE = 1e-6  # EVPPI below this share of EVPI (or $1) is estimation noise
 
 
 def analysis_for(results, **kwargs):
-    """:func:`model.analysis.analyse` with the report's defaults (``sobol_n=512``)."""
+    """:func:`model.study.analyse.analyse` with the report's defaults (``sobol_n=512``)."""
     from model.study.analyse import analyse
 
     kwargs.setdefault("sobol_n", 512)
@@ -190,7 +198,9 @@ def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
             "transfers": _mean_ci(o.transfers[:, j], cur),
             "prob_best": share(t["prob_best"]),
             "expected_loss": money(t["expected_loss"], cur),
-            "prob_negative": share(t["prob_negative"]) if key != "status_quo" else "n/a",
+            "prob_negative": (
+                share(t["prob_negative"]) if key != "status_quo" else "n/a (reference)"
+            ),
             "cvar": money(t["cvar05"], cur),
             "residual": [
                 (
@@ -201,9 +211,9 @@ def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
                 for i, h in enumerate(results.harms)
             ],
             "entities": (
-                number(float(o.entities[:, j].mean())),
-                f"{number(float(np.quantile(o.entities[:, j], 0.05)))} to "
-                f"{number(float(np.quantile(o.entities[:, j], 0.95)))}",
+                count(float(o.entities[:, j].mean())),
+                f"{count(float(np.quantile(o.entities[:, j], 0.05)))} to "
+                f"{count(float(np.quantile(o.entities[:, j], 0.95)))}",
             ),
             "compliance": _compliance(o.compliance[:, j]),
         }
@@ -263,10 +273,10 @@ def _compliance(c: np.ndarray) -> tuple[str, str]:
     return share(float(ok.mean())), f"{share(lo)} to {share(hi)}"
 
 
-def _value_judgement(results, weights, best: str, lab) -> str:
-    """Where along the weight on risk reduction the expected-value choice changes."""
-    enb = weights[:, None] * results.effects.mean(axis=0) - results.costs.mean(axis=0)
-    choice = [results.approaches[int(i)] for i in enb.argmax(axis=1)]
+def _value_judgement(ceaf: pd.DataFrame, best: str, lab) -> str:
+    """Where along the weight on risk reduction the expected-value choice changes (the
+    analysis' acceptability frontier)."""
+    weights, choice = ceaf["wtp"].to_numpy(), list(ceaf["option"])
     below = [(w, c) for w, c in zip(weights, choice, strict=True) if w < 1 and c != best]
     above = [(w, c) for w, c in zip(weights, choice, strict=True) if w > 1 and c != best]
     parts = []
@@ -287,31 +297,12 @@ def _value_judgement(results, weights, best: str, lab) -> str:
     )
 
 
-def _switching_line(switching, params, lab) -> str | None:
-    if not isinstance(switching, pd.DataFrame) or "switching_value" not in switching:
-        return None
+def switching_order(switching: pd.DataFrame) -> pd.DataFrame:
+    """Switching values found, closest to the input's median first (|quantile - 0.5|)."""
     sw = switching.dropna(subset=["switching_value"])
-    if not len(sw):
-        return (
-            "No single input, moved alone across its 0.5%-99.5% range with the others at their "
-            "medians, changes the preferred approach (switching values)."
-        )
-    bits = []
-    for _, r in sw.head(4).iterrows():
-        p = params.get(r["parameter"], None)
-        unit = f" {p.unit}" if p is not None and p.unit else ""
-        q = r.get("quantile")
-        qtxt = f" (its {100 * q:.1f}th percentile)" if q is not None and np.isfinite(q) else ""
-        bits.append(
-            f"{param_label(params, r['parameter'])} reaches "
-            f"{number(r['switching_value'])}{unit}{qtxt}, to {lab(str(r['to_option']))}"
-        )
-    more = f" ({len(sw) - 4} more inputs in the sensitivity section)" if len(sw) > 4 else ""
-    return (
-        "Switching values (one input at a time, others at their medians; the judgement at "
-        "the medians can differ from the expected-value choice): the preferred approach changes "
-        "if " + "; ".join(bits) + more + "."
-    )
+    if "quantile" not in sw:
+        return sw
+    return sw.iloc[np.argsort(np.abs(sw["quantile"].to_numpy() - 0.5), kind="stable")]
 
 
 def param_label(params, name, limit: int = 70) -> str:
@@ -325,7 +316,7 @@ def param_label(params, name, limit: int = 70) -> str:
     return f"{short} ({name})" if short else name
 
 
-def _expert_lines(experts, params, lab, cur: str, evpi: float) -> list[str]:
+def expert_lines(experts, params, lab, cur: str, evpi: float) -> list[str]:
     """One plain sentence per linearly pooled parameter: does the disagreement matter?"""
     if not isinstance(experts, pd.DataFrame) or not len(experts):
         return []
@@ -365,7 +356,7 @@ def _expert_lines(experts, params, lab, cur: str, evpi: float) -> list[str]:
     return out
 
 
-def _design_lines(rule, lab, cur: str) -> list[tuple[str, str]]:
+def design_lines(rule, lab, cur: str) -> list[tuple[str, str]]:
     """What the "Designing the rule" section found, one (topic, finding) per part."""
     if rule is None:
         return []
@@ -454,7 +445,6 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
     labels = dict(results.labels)
     lab = lambda k: labels.get(k, k)  # noqa: E731
     table = _decision_table(results, analysis)
-    weights = analysis.ceac.index.to_numpy()
     best = str(table["mean"].idxmax())
     runner = str(table.drop(index=best)["mean"].idxmax())
     tb = table.loc[best]
@@ -477,12 +467,9 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         f"Tail risk: in {share(tb['prob_negative'])} of draws it does more harm than good "
         f"(net benefit below zero); the average of the worst 5% of draws (CVaR) is "
         f"{money(tb['cvar05'], cur)}.",
-        _value_judgement(results, weights, best, lab),
+        _value_judgement(analysis.ceaf, best, lab),
     ]
     switching = _get(analysis, "switching_values", "switching")
-    line = _switching_line(switching, results.params, lab)
-    if line:
-        robust.append(line)
 
     evppi = _get(analysis, "evppi")
     evidence = []
@@ -511,7 +498,8 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         elif "within_noise" in evppi and evppi["within_noise"].any():
             evidence.append(
                 f"No single input's expected value of partial perfect information can be told "
-                f"from estimation noise at {results.n:,} draws; resolving all uncertainty "
+                f"from estimation noise at {_get(analysis, 'evppi_draws', default=results.n):,} "
+                "draws; resolving all uncertainty "
                 f"together is worth {money(evpi, cur)}."
             )
         else:
@@ -530,8 +518,8 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         )
     evidence += _study_lines(analysis, results.params, lab, cur)
     experts = _get(analysis, "experts")
-    expert_lines = _expert_lines(experts, results.params, lab, cur, evpi)
-    evidence += expert_lines
+    expert_text = expert_lines(experts, results.params, lab, cur, evpi)
+    evidence += expert_text
     caveats = _caveats(_get(analysis, "warnings", default=()) or ())
     calib = results.calibration()
     outside = [
@@ -575,8 +563,8 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         convergence=convergence,
         calibration=calib,
         evpi=evpi,
-        design=_design_lines(rule, lab, cur),
-        expert_lines=expert_lines,
+        design=design_lines(rule, lab, cur),
+        expert_lines=expert_text,
         experts=experts if isinstance(experts, pd.DataFrame) else None,
         drivers=_get(analysis, "drivers"),
         global_ranking=_get(analysis, "global_ranking"),

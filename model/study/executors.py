@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from model.errors import ExecutorSpecError
 
-__all__ = ["SPECS", "ExecutorSpecError", "executor_from_spec", "worker_count"]
+__all__ = ["SPECS", "ExecutorSpecError", "executor_from_spec", "map_tasks", "worker_count"]
 
 SPECS = "serial, processes:N, dask-local:N, dask://HOST:PORT"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import platform
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.analysis.decision import prob_best
+from model.analysis.decision import evpi, prob_best, prob_negative
 from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import PAYERS, Outcomes, RegulationModel, build_model, calibration, evaluate
@@ -27,7 +28,15 @@ from model.study.summaries import ALPHA, X_MIN, Moments, Summary, Tallies
 TASKS_PER_WORKER = 4
 KEEP = ("draws", "summary")
 
-__all__ = ["KEEP", "Results", "SummaryResults", "run_chunk", "run_task", "simulate"]
+__all__ = [
+    "KEEP",
+    "Results",
+    "SummaryResults",
+    "run_chunk",
+    "run_task",
+    "simulate",
+    "warm_tables",
+]
 
 
 def _version() -> str:
@@ -181,13 +190,12 @@ class Results:
     @property
     def evpi(self) -> float:
         """Expected value of perfect information, E[max_j NB_j] - max_j E[NB_j]."""
-        nb = self.net_benefit
-        return float(nb.max(axis=1).mean() - nb.mean(axis=0).max())
+        return evpi(self.net_benefit)
 
     @property
     def prob_negative(self) -> pd.Series:
         """P(net benefit < 0) per approach."""
-        return pd.Series((self.net_benefit < 0).mean(axis=0), index=self.approaches)
+        return pd.Series(prob_negative(self.net_benefit), index=self.approaches)
 
     # -- tables -----------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
@@ -360,7 +368,7 @@ def simulate(
     design: str = "sobol",
     chunk_size: int = 8192,
     executor=None,
-    portfolios: bool = False,
+    portfolios: bool | Sequence[Sequence[str]] = False,
     progress: bool = False,
     keep: str = "draws",
     task_size: int | None = None,
@@ -384,8 +392,9 @@ def simulate(
         Runs tasks (processes, a Dask client's executor, ...; see
         :func:`model.study.executors.executor_from_spec`); default serial. Results are bit-identical
         whatever the executor and its number of workers.
-    portfolios : bool
-        Evaluate every combination of the declared instruments instead of the named approaches.
+    portfolios : bool or sequence of instrument-key tuples
+        True: evaluate every admissible combination of the declared instruments instead of the
+        named approaches; a sequence: evaluate those combinations (status quo included if given).
     progress : bool
         Show a progress bar over tasks.
     keep : {"draws", "summary"}
@@ -405,8 +414,10 @@ def simulate(
     if keep not in KEEP:
         raise ValueError(f"keep must be one of {KEEP}; got {keep!r}")
     regulation = build_model(params)
-    if portfolios:
+    if portfolios is True:
         regulation = regulation.with_portfolios()
+    elif portfolios:
+        regulation = regulation.with_portfolios([tuple(c) for c in portfolios])
     sampler = Sampler(params, int(n), design, seed_entropy(rng), int(chunk_size))
     tasks = _task_bounds(sampler.n, int(chunk_size), executor, task_size)
     if executor is not None:
@@ -427,7 +438,11 @@ def simulate(
         "design": design,
         "n": int(n),
         "chunk_size": int(chunk_size),
-        "portfolios": portfolios,
+        "portfolios": (
+            portfolios
+            if isinstance(portfolios, bool)
+            else [list(a.instruments) for a in regulation.approaches]
+        ),
         "keep": keep,
         "tasks": len(tasks),
         "executor": "serial" if executor is None else type(executor).__name__,

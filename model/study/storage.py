@@ -46,7 +46,7 @@ from model.regulation import PAYERS, Outcomes, build_model
 from model.study.simulate import Results, SummaryResults
 from model.study.summaries import Moments, QuantileSketch, Summary, Tallies
 
-__all__ = ["FORMAT", "VERSION", "load_results", "save_results"]
+__all__ = ["FORMAT", "VERSION", "load_results", "save_results", "sha256"]
 
 FORMAT = "headwater-results"
 VERSION = 1
@@ -141,7 +141,8 @@ def _file_texts(p: ParameterSet) -> dict[str, str | None]:
     return out
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks (hex)."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -318,12 +319,12 @@ def save_results(
             "harms": list(results.harms),
             "payers": list(PAYERS),
             "parameter_names": list(results.params.names),
-            "portfolios": bool(results.provenance.get("portfolios", False)),
+            "portfolios": results.provenance.get("portfolios", False),
             "provenance": _plain(results.provenance),
             "parameter_set": _params_to_json(results.params),
             "parameter_files": _file_texts(results.params),
             "files": {
-                f: {"bytes": (tmp / f).stat().st_size, "sha256": _sha256(tmp / f)} for f in files
+                f: {"bytes": (tmp / f).stat().st_size, "sha256": sha256(tmp / f)} for f in files
             },
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str), "utf-8")
@@ -384,7 +385,7 @@ def _manifest(d: Path) -> dict:
         f = d / name
         if not f.is_file():
             raise _fail(f, "missing from the results directory")
-        if f.stat().st_size != info.get("bytes") or _sha256(f) != info.get("sha256"):
+        if f.stat().st_size != info.get("bytes") or sha256(f) != info.get("sha256"):
             raise _fail(f, "truncated or modified since it was saved (size or SHA-256 differs)")
     return m
 
@@ -420,8 +421,11 @@ def load_results(directory: str | os.PathLike) -> Results | SummaryResults:
         regulation = build_model(params)
     except (KeyError, TypeError, ValueError) as e:
         raise _fail(d / MANIFEST, f"cannot rebuild the parameter set ({e})") from None
-    if m.get("portfolios"):
+    combos = m.get("portfolios")
+    if combos is True:
         regulation = regulation.with_portfolios()
+    elif combos:
+        regulation = regulation.with_portfolios([tuple(c) for c in combos])
     approaches, harms, n = tuple(m["approaches"]), tuple(m["harms"]), int(m["n"])
     if regulation.approach_names != approaches or regulation.harm_names != harms:
         raise _fail(d / MANIFEST, "approaches or harms differ from the stored parameter set")

@@ -1,9 +1,9 @@
 """Parameter sweeps: every approach at each point of a grid of parameter values or scenarios.
 
 Each point fixes the varied parameters (``params.replace(name=value)``) or applies one scenario
-file, and runs a summary-mode :func:`~model.study.simulate` with the same seed as every other
-point (common random numbers, so differences between points are not sampling noise). A point is
-one task on the executor.
+file, and runs a summary-mode :func:`~model.study.simulate.simulate` with the same seed as
+every other point (common random numbers, so differences between points are not sampling
+noise). A point is one task on the executor.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.errors import ParamFileError
+from model.errors import ParamFileError, SweepSpecError
 from model.inputs.parameters import ParameterSet
 from model.inputs.paramfiles import load_params
 from model.inputs.sampling import seed_entropy
@@ -62,13 +62,11 @@ def _values(name: str, values) -> np.ndarray:
     try:
         a = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(
-            f"sweep: vary[{name!r}] must be a list of numbers; got {values!r}"
-        ) from None
+        raise SweepSpecError(f"vary[{name!r}] must be a list of numbers; got {values!r}") from None
     if a.ndim != 1 or a.size == 0:
-        raise ValueError(f"sweep: vary[{name!r}] must be a non-empty 1-D list of numbers")
+        raise SweepSpecError(f"vary[{name!r}] must be a non-empty 1-D list of numbers")
     if not np.isfinite(a).all():
-        raise ValueError(f"sweep: vary[{name!r}] has a non-finite value; got {a.tolist()}")
+        raise SweepSpecError(f"vary[{name!r}] has a non-finite value; got {a.tolist()}")
     return a
 
 
@@ -76,13 +74,13 @@ def _vary_points(
     params: ParameterSet, vary: Mapping, grid: bool
 ) -> list[tuple[dict, ParameterSet]]:
     if not vary:
-        raise ValueError("sweep: vary is empty; give {parameter name: [values, ...]}")
+        raise SweepSpecError("vary is empty; give {parameter name: [values, ...]}")
     columns = {}
     for name, values in vary.items():
         if name not in params:
             close = difflib.get_close_matches(str(name), params.names, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else "; see `headwater params`"
-            raise ValueError(f"sweep: unknown parameter {name!r} in vary{hint}")
+            raise SweepSpecError(f"unknown parameter {name!r} in vary{hint}")
         columns[name] = _values(name, values)
     names = list(columns)
     if grid:
@@ -90,7 +88,7 @@ def _vary_points(
     else:
         lengths = {n: len(v) for n, v in columns.items()}
         if len(set(lengths.values())) > 1:
-            raise ValueError(f"sweep: grid=False needs lists of equal length; got {lengths}")
+            raise SweepSpecError(f"grid=False needs lists of equal length; got {lengths}")
         combos = list(zip(*(columns[n].tolist() for n in names), strict=True))
     return [(dict(zip(names, c, strict=True)), params.replace(**dict(zip(names, c, strict=True))))
             for c in combos]  # fmt: skip
@@ -98,9 +96,9 @@ def _vary_points(
 
 def _scenario_points(params: ParameterSet, scenarios: Sequence) -> list[tuple]:
     if not scenarios:
-        raise ValueError("sweep: scenarios is empty; give a list of scenario files")
+        raise SweepSpecError("scenarios is empty; give a list of scenario files")
     if not params.files:
-        raise ValueError("sweep: scenarios need a parameter set loaded from a file (load_params)")
+        raise SweepSpecError("scenarios need a parameter set loaded from a file (load_params)")
     top = params.files[0]
     # parameters set in Python (replace) are re-applied on top of each scenario
     overrides = {n: params[n].dist for n in params.names if params[n].file == "<python>"}
@@ -166,7 +164,7 @@ def sweep(
 
     Raises
     ------
-    ValueError
+    SweepSpecError
         One line: unknown parameter, empty or non-numeric list, unequal lists with grid=False.
     ParamFileError
         A scenario file that is missing or wrong, or a value outside a parameter's kind.
@@ -179,7 +177,7 @@ def sweep(
     """
     started = time.perf_counter()
     if (vary is None) == (scenarios is None):
-        raise ValueError("sweep: give vary={name: [values]} or scenarios=[files], one of the two")
+        raise SweepSpecError("give vary={name: [values]} or scenarios=[files], one of the two")
     points = _vary_points(params, vary, grid) if vary is not None else _scenario_points(
         params, scenarios
     )  # fmt: skip

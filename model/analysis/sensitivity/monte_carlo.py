@@ -1,4 +1,5 @@
-"""Monte Carlo convergence of the decision: running means and P(best) as draws accumulate."""
+"""Monte Carlo convergence of the decision: running means of each option and of the two
+leaders' difference, with standard errors, as draws accumulate."""
 
 from __future__ import annotations
 
