@@ -6,7 +6,9 @@ DataFrame of parameter draws that produced it, row-aligned.
 EVPPI(phi) = E_phi[max_d E(NB_d | phi)] - max_d E(NB_d). The inner conditional expectation
 is estimated by regressing the incremental net benefit of each option (against the first)
 on phi (Strong, Oakley & Brennan 2014), so EVPPI = mean(max(0, g_1..g_{k-1})) -
-max(0, mean(g_1), ..., mean(g_{k-1})) with g the fitted values.
+max(0, mean(g_1), ..., mean(g_{k-1})) with g the fitted values. Every estimate carries a
+standard error, and :func:`research_priorities` reports beside it what the same estimator
+gives columns of pure noise (:func:`noise_control`), the level an estimate must clear.
 
 References
 ----------

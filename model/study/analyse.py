@@ -66,7 +66,7 @@ class Analysis:
     drivers : one ranking reconciling tornado, switching values, EVPPI, PRIM and delta
         (:func:`model.analysis.drivers.decision_drivers`; ``attrs["sentence"]``).
     headline : VOI of the headline decision, the leading option against the runner-up:
-        row ``(all inputs)`` is its EVPI, then EVPPI (with ``se``, ``noise``,
+        row ``(all inputs)`` is its EVPI (``se``: Monte Carlo), then EVPPI (with ``se``, ``noise``,
         ``within_noise``) of the ten leading EVPPI inputs; ``attrs["decision"]``.
     evsi : EVSI and ENBS, for the headline decision, of a proposed study of its leading
         EVPPI input that clears the noise control, over ``STUDY_SIZES``
@@ -306,7 +306,11 @@ def _headline(nb, inputs, evppi, lead, method, rng) -> pd.DataFrame:
     pair = nb[:, lead]
     table = voi.research_priorities(pair, inputs[list(evppi.index[:10])], method=method, rng=rng)
     total = decision.evpi(pair)
-    top = pd.DataFrame({"evppi": [total], "share_of_evpi": [1.0]}, index=["(all inputs)"])
+    loss = pair.max(axis=1) - pair[:, int(np.argmax(pair.mean(axis=0)))]
+    se = float(loss.std(ddof=1) / np.sqrt(len(loss)))  # Monte Carlo SE of EVPI
+    top = pd.DataFrame(
+        {"evppi": [total], "se": [se], "share_of_evpi": [1.0]}, index=["(all inputs)"]
+    )
     cols = ["evppi", "se", "share_of_evpi", "noise", "within_noise"]
     return pd.concat([top, table[cols]]).rename_axis("parameter")
 
