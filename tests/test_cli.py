@@ -197,6 +197,7 @@ def test_params_table_and_csv(capsys, tmp_path):
     ("method", "n", "column"),
     [
         ("sobol", "64", "ST"),
+        ("delta", "1", "above_noise"),
         ("morris", "4", "mu_star"),
         ("tornado", "1", "swing"),
     ],

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from model.analysis.drivers import drivers_sentence
 from model.regulation import PAYERS
 from model.report.wording import (
     count,
@@ -117,6 +118,10 @@ class ReportContent:
     design: list[tuple[str, str]] = field(default_factory=list)  # (topic, finding) from a rule
     expert_lines: list[str] = field(default_factory=list)  # does expert disagreement matter?
     experts: pd.DataFrame | None = None  # Analysis.experts
+    drivers: pd.DataFrame | None = None  # Analysis.drivers: one ranking of the drivers
+    global_ranking: pd.DataFrame | None = None  # Analysis.global_ranking (delta, checked)
+    headline_voi: pd.DataFrame | None = None  # Analysis.headline: EVPI/EVPPI of the pair
+    evsi: pd.DataFrame | None = None  # Analysis.evsi: EVSI and ENBS by study size
 
     def to_json_dict(self) -> dict:
         """A JSON-serialisable summary (plain floats and strings)."""
@@ -470,7 +475,8 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
     evidence = []
     if isinstance(evppi, pd.DataFrame) and "evppi" in evppi and len(evppi):
         evppi = evppi.sort_values("evppi", ascending=False)
-        top = evppi[evppi["evppi"] > NEGLIGIBLE * max(evpi, 1.0)].head(3)
+        clear = ~evppi["within_noise"].astype(bool) if "within_noise" in evppi else True
+        top = evppi[(evppi["evppi"] > NEGLIGIBLE * max(evpi, 1.0)) & clear].head(3)
         if len(top):
             small = top["evppi"].iloc[0] < 0.05 * evpi
             evidence.append(
@@ -489,6 +495,13 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
                     else "."
                 )
             )
+        elif "within_noise" in evppi and evppi["within_noise"].any():
+            evidence.append(
+                f"No single input's expected value of partial perfect information can be told "
+                f"from estimation noise at {_get(analysis, 'evppi_draws', default=results.n):,} "
+                "draws; resolving all uncertainty "
+                f"together is worth {money(evpi, cur)}."
+            )
         else:
             evidence.append(
                 f"No single input is worth researching on its own: learning any one of them "
@@ -496,6 +509,14 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
                 f"negligible), although resolving all uncertainty together is worth "
                 f"{money(evpi, cur)}. The choice is robust to any one piece of new evidence."
             )
+    if isinstance(evppi, pd.DataFrame) and "within_noise" in evppi:
+        noisy = int(evppi["within_noise"].sum())
+        evidence.append(
+            f"Each EVPPI is shown beside what the same estimator gives a column of pure noise "
+            f"({money(float(evppi['noise'].max()), cur)} at most); {noisy} of {len(evppi)} "
+            "inputs do not clear that level by two standard errors and are marked as noise."
+        )
+    evidence += _study_lines(analysis, results.params, lab, cur)
     experts = _get(analysis, "experts")
     expert_text = expert_lines(experts, results.params, lab, cur, evpi)
     evidence += expert_text
@@ -545,4 +566,57 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         design=design_lines(rule, lab, cur),
         expert_lines=expert_text,
         experts=experts if isinstance(experts, pd.DataFrame) else None,
+        drivers=_get(analysis, "drivers"),
+        global_ranking=_get(analysis, "global_ranking"),
+        headline_voi=_get(analysis, "headline"),
+        evsi=_get(analysis, "evsi"),
     )
+
+
+def _study_lines(analysis, params, lab, cur: str) -> list[str]:
+    """What drives the decision (one sentence), the headline decision's VOI, and ENBS."""
+    out = []
+    drivers = _get(analysis, "drivers")
+    if isinstance(drivers, pd.DataFrame) and len(drivers):
+        a = drivers.attrs
+        out.append(
+            "What drives the decision: "
+            + drivers_sentence(drivers, a["leaders"], a["silent"], lambda p: param_label(params, p))
+        )
+    head = _get(analysis, "headline")
+    if isinstance(head, pd.DataFrame) and len(head) > 1:
+        a, b = head.attrs["decision"].split(" - ")
+        total = float(head["evppi"].iloc[0])
+        top = head.iloc[1:]
+        top = top[~top["within_noise"].astype(bool)]
+        learn = "; ".join(
+            f"{param_label(params, p)} {money(r['evppi'], cur)} (SE {money(r['se'], cur)})"
+            for p, r in top.head(3).iterrows()
+        )
+        out.append(
+            f"For the headline choice between {lab(a)} and {lab(b)}, resolving all uncertainty "
+            f"is worth {money(total, cur)}; "
+            + (
+                f"learning one input exactly: {learn}."
+                if learn
+                else "no single input clears the noise control."
+            )
+        )
+    study = _get(analysis, "evsi")
+    if isinstance(study, pd.DataFrame) and len(study):
+        best = study.attrs["optimal_n"]
+        fixed, per = study.attrs["cost"]
+        if best is None:
+            verdict = "no size tested repays its cost"
+        else:
+            r = study.loc[best]
+            verdict = (
+                f"{best:,} respondents is best: expected value {money(r['evsi'], cur)} against a "
+                f"cost of {money(r['cost'], cur)} (net {money(r['enbs'], cur)})"
+            )
+        out.append(
+            f"A proposed {study.attrs['study']}, costing {money(fixed, cur)} plus "
+            f"{money(per, cur)} a respondent (declared): {verdict} (expected value of sample "
+            "information by regression; expected net benefit of sampling)."
+        )
+    return out

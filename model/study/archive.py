@@ -29,7 +29,7 @@ __all__ = ["FOLDER", "load_analysis", "save_analysis"]
 
 FOLDER = "analysis"
 FORMAT = "headwater-analysis"
-VERSION = 1
+VERSION = 2  # 2: table attrs keep their types (dicts, lists, numbers)
 _TYPES = {c.__name__: c for c in (Analysis, RuleDesign, ThresholdDesign, PrimResult, Box)}
 
 
@@ -43,7 +43,7 @@ def _encode(x, frames: dict, arrays: dict, key: str):
         return {"@type": type(x).__name__, "fields": fields}
     if isinstance(x, pd.DataFrame):
         frames[key] = x
-        return {"@frame": key, "attrs": {str(k): str(v) for k, v in x.attrs.items()}}
+        return {"@frame": key, "attrs": _attr(x.attrs)}
     if isinstance(x, np.ndarray):
         arrays[key] = x
         return {"@array": key}
@@ -54,6 +54,19 @@ def _encode(x, frames: dict, arrays: dict, key: str):
     if x is None or isinstance(x, str | int | float | bool):
         return x
     raise TypeError(f"cannot save {type(x).__name__} at {key}")
+
+
+def _attr(v):
+    """A table's attrs as JSON: dicts, lists (from tuples), numbers, text; else its text."""
+    if isinstance(v, dict):
+        return {str(k): _attr(x) for k, x in v.items()}
+    if isinstance(v, tuple | list):
+        return [_attr(x) for x in v]
+    if isinstance(v, np.generic):
+        return v.item()
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    return str(v)
 
 
 def _tuples(df: pd.DataFrame) -> pd.DataFrame:
