@@ -32,6 +32,7 @@ PUBLIC = {
     "decision": ("model.analysis.decision", None),
     "design": ("model.study.design", None),
     "discovery": ("model.analysis.discovery", None),
+    "evsi": ("model.analysis.evsi", None),
     "executor_from_spec": ("model.study.executors", "executor_from_spec"),
     "load_params": ("model.inputs.paramfiles", "load_params"),
     "load_results": ("model.study.storage", "load_results"),
@@ -60,6 +61,7 @@ __all__ = [
     "decision",
     "design",
     "discovery",
+    "evsi",
     "executor_from_spec",
     "load_params",
     "load_results",
@@ -94,7 +96,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what editors and type checkers see
     from model import report
-    from model.analysis import decision, discovery, sensitivity, voi
+    from model.analysis import decision, discovery, evsi, sensitivity, voi
     from model.errors import HeadwaterError, ParamFileError
     from model.inputs.parameters import ParameterSet
     from model.inputs.paramfiles import load_params

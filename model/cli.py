@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import signal
 import sys
+import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from model.errors import HeadwaterError, UsageError
+from model.errors import HeadwaterError, ParamFileErrors, UsageError
+from model.study.signals import STOP_SIGNALS, ignore_stop_signals
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,6 +59,9 @@ def _int_argument(expected: str, ok: Callable[[int], bool], rule: str) -> Callab
 
 
 _positive_int = _int_argument("a whole number", lambda v: v >= 1, "must be at least 1")
+_draws = _int_argument(
+    "a whole number", lambda v: v >= 2, "must be at least 2 (spread and quantiles need two draws)"
+)
 _seed = _int_argument("a non-negative integer", lambda v: v >= 0, "must be >= 0")
 _sobol_n = _int_argument(
     "a power of 2 or 0",
@@ -81,19 +87,39 @@ def _existing_path(text: str) -> Path:
     return path
 
 
-def _writable_target(path: Path) -> Path:
-    """Check before any work that ``path`` can be written (its directory exists or can be made)."""
-    if path.is_dir():
-        raise UsageError(f"--out {path}: is a directory; give a file name")
-    parent = path.parent if str(path.parent) else Path(".")
-    probe = parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {path}: cannot write to {probe}; choose another location")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise UsageError(f"--out {path}: file is not writable; choose another location")
-    return path
+def _executor_spec(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "empty; use serial, processes:N, dask-local:N or dask://HOST:PORT"
+        )
+    return text.strip()
+
+
+def _inputs(args, loaded) -> list[Path]:
+    """Every file a command reads: its parameter files (includes, extends and scenarios too)."""
+    named = [getattr(args, k, None) for k in ("params", "a", "b")] + getattr(args, "scenario", [])
+    files = [f for p in loaded for f in getattr(p, "files", ())]
+    return [Path(p) for p in [*named, *files] if p is not None]
+
+
+def _check_out(args, *loaded) -> Path | None:
+    """Check ``--out`` (and ``--save``) before any work; remove a crashed run's leftovers."""
+    from model.study import outputs
+
+    save = getattr(args, "save", None)
+    inputs = _inputs(args, loaded)
+    if save is not None:
+        from model.study.storage import is_results_dir
+
+        outputs.check_dir_target(
+            save, is_results_dir(save), "--save", inputs, [("--out", args.out)]
+        )
+        outputs.remove_stale(save)
+    if args.out is not None:
+        others = [("--save", save), ("--from", getattr(args, "source", None))]
+        outputs.check_file_target(args.out, "--out", inputs, others)
+        outputs.remove_stale(args.out)
+    return args.out
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -158,20 +184,34 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 # ----------------------------------------------------------------------------- run
 
 
-def _analyse_and_write(res, out: Path, args, started: float):
-    """Analyse a run, design the rule (unless skipped) and write the report atomically."""
+def _analyse_and_write(res, out: Path, args, started: float, saved=None):
+    """Analyse a run and design the rule (unless ``saved`` holds them or the rule is skipped),
+    save the results and analysis (``--save``: before the report, so a failed save leaves no
+    new report), then write the report atomically. Returns (analysis, rule, path)."""
     from model.report import analysis_for, write_report
     from model.study.design import design_rule
 
-    with _stage("analysing (decision, sensitivity, value of information)", args.quiet):
-        analysis = analysis_for(res, sobol_n=args.sobol_n)
-    rule = None
-    if not args.skip_rule_design:
+    analysis, rule = saved or (None, None)
+    if analysis is None:
+        with _stage("analysing (decision, sensitivity, value of information)", args.quiet):
+            analysis = analysis_for(res, sobol_n=args.sobol_n, progress=not args.quiet)
+    if args.skip_rule_design:
+        rule = None
+    elif rule is None:
         with _stage("designing the rule (threshold, scenario discovery, portfolios)", args.quiet):
-            rule = design_rule(res)
+            rule = design_rule(res, progress=not args.quiet)
+    if getattr(args, "save", None):  # results first: a failed save leaves no new report
+        from model.study.archive import save_analysis
+        from model.study.storage import save_results
+
+        with _stage(f"saving results and analysis to {args.save}", args.quiet):
+            save_results(res, args.save, overwrite=True)
+            save_analysis(args.save, analysis, rule, {"sobol_n": args.sobol_n})
     with _stage("writing the report", args.quiet):
-        path = write_report(res, out, analysis=analysis, rule=rule, started=started)
-    return analysis, path
+        path = write_report(
+            res, out, analysis=analysis, rule=rule, started=started, progress=not args.quiet
+        )
+    return analysis, rule, path
 
 
 def _cmd_run(args) -> int:
@@ -180,8 +220,8 @@ def _cmd_run(args) -> int:
 
     started = time.perf_counter()
     params = _load(args.params, args.scenario)
-    out = args.out or Path("reports") / f"{default_stem(params)}.html"
-    _writable_target(out)
+    args.out = args.out or Path("reports") / f"{default_stem(params)}.html"
+    out = _check_out(args, params)
     quiet = args.quiet
     executor_cm = _executor(args)
     with executor_cm as executor, _stage(f"simulating {args.n:,} draws", quiet):
@@ -193,12 +233,7 @@ def _cmd_run(args) -> int:
             executor=executor,
             progress=not quiet,
         )
-    analysis, path = _analyse_and_write(res, out, args, started)
-    if args.save:
-        from model.study.storage import save_results
-
-        with _stage(f"saving results to {args.save}", quiet):
-            save_results(res, args.save, overwrite=True)
+    analysis, _, path = _analyse_and_write(res, out, args, started)
     total = time.perf_counter() - started
     if args.json:
         content = build_content(res, analysis)
@@ -221,7 +256,7 @@ def _executor(args):
     from contextlib import nullcontext
 
     spec = getattr(args, "executor", None)
-    if not spec or spec == "serial":
+    if spec is None or spec == "serial":
         return nullcontext(None)
     from model.study.executors import executor_from_spec
 
@@ -249,22 +284,30 @@ def _jsonable(x):
 
 def _cmd_report(args) -> int:
     from model.report import default_stem
+    from model.study.archive import load_analysis
     from model.study.storage import load_results
 
     started = time.perf_counter()
     if not args.source.is_dir():
         raise UsageError(f"--from {args.source}: not a directory (give one written by run --save)")
+    _check_out(args)  # a given --out before loading; the default one once the name is known
     res = load_results(args.source)
     if not hasattr(res, "net_benefit"):
         raise UsageError(
             f"--from {args.source}: holds summaries only (keep='summary'); the report needs the "
             "draws: simulate with keep='draws' and save again"
         )
-    out = args.out or Path("reports") / f"{default_stem(res.params)}.html"
-    _writable_target(out)
-    _, path = _analyse_and_write(res, out, args, started)
+    if args.out is None:
+        args.out = Path("reports") / f"{default_stem(res.params)}.html"
+        _check_out(args)
+    saved = load_analysis(args.source, {"sobol_n": args.sobol_n})
+    if isinstance(saved, str):
+        if not args.quiet:
+            print(f"headwater: recomputing the analysis: {saved}", file=sys.stderr)
+        saved = None
+    _, _, path = _analyse_and_write(res, args.out, args, started, saved)
     if not args.quiet:
-        print(f"report: {path}")
+        print(f"report: {path}  ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -277,6 +320,8 @@ def _parse_vary(items: Sequence[str]) -> dict[str, list[float]]:
         name, sep, values = item.partition("=")
         if not sep or not name.strip() or not values.strip():
             raise UsageError(f"--vary {item!r}: expected NAME=V1,V2,... e.g. leakage=0.3,0.5,0.7")
+        if name.strip() in vary:
+            raise UsageError(f"--vary {name.strip()}: given twice; list its values once")
         try:
             vary[name.strip()] = [float(v) for v in values.split(",") if v.strip()]
         except ValueError:
@@ -286,18 +331,41 @@ def _parse_vary(items: Sequence[str]) -> dict[str, list[float]]:
     return vary
 
 
+def _label_unit(params, name: str) -> str:
+    """``liability_deterrence`` -> ``share of reachable risk deterred... (share)``."""
+    from model.inputs.parameters import short_description
+
+    p = params[name]
+    text = short_description(p.description, 40) if p.description else name
+    return f"{text} ({p.unit})" if p.unit else text
+
+
+@contextmanager
+def _sweep_errors():
+    """A value a parameter cannot take, given by ``--vary``, is reported as ``--vary NAME``
+    (sweep raises it as a ParamFileError of ``<python>``)."""
+    from model.errors import ParamFileError
+    from model.inputs.distributions.base import PYTHON
+
+    try:
+        yield
+    except ParamFileError as e:
+        if e.file != PYTHON:
+            raise
+        raise UsageError(str(e).replace(f"{PYTHON} [{e.key}]", f"--vary {e.key}", 1)) from None
+
+
 def _cmd_sweep(args) -> int:
     from model.study.sweep import sweep
 
     if bool(args.vary) == bool(args.scenario):
         raise UsageError("give --vary NAME=V1,V2,... or --scenario FILE (repeatable), not both")
-    if args.out:
-        _writable_target(args.out)
-        if args.out.suffix not in (".csv", ".html"):
-            raise UsageError(f"--out {args.out}: use a .csv (table) or .html (figure) file")
+    if args.out and args.out.suffix not in (".csv", ".html"):
+        raise UsageError(f"--out {args.out}: use a .csv (table) or .html (figure) file")
     params = _load(args.params)
+    _check_out(args, params)
     vary = _parse_vary(args.vary) if args.vary else None
-    with _executor(args) as executor, _stage("sweeping", args.quiet):
+    with _executor(args) as executor, _stage("sweeping", args.quiet), _sweep_errors():
         res = sweep(
             params,
             vary=vary,
@@ -309,16 +377,27 @@ def _cmd_sweep(args) -> int:
             grid=not args.zip,
             progress=not args.quiet,
         )
+    from model.regulation import build_model
+
+    regulation = build_model(params)
+    labels = {a.key: a.label for a in regulation.approaches}
+    cur = regulation.settings.currency
     pref = res.preferred()
+    shown = _money_frame(pref, cur, ["mean", "evpi"], ["prob_best"])
+    shown["preferred"] = [labels.get(k, k) for k in pref["preferred"]]
+    shown = shown.rename(
+        columns={v: _label_unit(params, v) for v in res.varied if v in params.names}
+        | {"mean": "E[net benefit]", "prob_best": "P(best)", "evpi": "EVPI"}
+    )
     print(f"Preferred approach at each point ({args.n:,} draws per point, seed {args.seed}):")
-    _print_table(pref.set_index("point"), float_format=lambda v: f"{v:.4g}")
+    _print_table(shown.set_index("point"), float_format=lambda v: f"{v:.4g}")
     if args.out:
         from model.report import figures, write_atomic
 
         if args.out.suffix == ".csv":
             _write_csv(res.table.set_index("point"), args.out)
         else:
-            fig = figures.sweep_chart(res)
+            fig = figures.sweep_chart(res, params, labels, cur)
             write_atomic(args.out, [fig.to_html(include_plotlyjs=True, full_html=True)])
     return 0
 
@@ -378,16 +457,22 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_params(args) -> int:
+    from model.inputs.parameters import short_description
+
     params = _load(args.params, args.scenario)
+    _check_out(args, params)
     frame = params.to_frame()
     if args.out:
-        _writable_target(args.out)
         _write_csv(frame.set_index("name"), args.out)
+    print(f"ParameterSet {params.name}: {params.summary()}")
     if args.all:
-        print(f"ParameterSet {params.name}: {params.summary()}")
-        _print_table(frame.drop(columns=["file"]).set_index("name"))
+        table = frame.drop(columns=["file"])
     else:
-        print(params)
+        cols = ["name", "description", "distribution", "p05", "median", "p95", "unit", "source"]
+        table = frame[cols].copy()
+        table["description"] = [short_description(d, 40, lower=False) for d in frame["description"]]
+        table["source"] = [short_description(d, 40, lower=False) for d in frame["source"]]
+    _print_table(table.set_index("name"), float_format=lambda v: f"{v:.4g}")
     return 0
 
 
@@ -395,7 +480,8 @@ def _cmd_params(args) -> int:
 
 
 def _decision_function(res, output: str | None):
-    """(m, d) -> (m,) function for sensitivity, and a description of what it measures."""
+    """(m, d) -> (m,) function for sensitivity, a description of what it measures, and its
+    value at each of the run's draws."""
     import numpy as np
 
     nb_mean = res.net_benefit.mean(axis=0)
@@ -406,7 +492,8 @@ def _decision_function(res, output: str | None):
                 f"--output {output}: unknown approach; choose one of {', '.join(keys)}"
             )
         j = keys.index(output)
-        return (lambda x: res.evaluate(x)[:, j]), f"net benefit of {res.labels[output]}"
+        what = f"net benefit of {res.labels[output]}"
+        return (lambda x: res.evaluate(x)[:, j]), what, res.net_benefit[:, j]
     best, runner = (int(i) for i in np.argsort(nb_mean)[::-1][:2])
 
     def lead(x):
@@ -417,10 +504,12 @@ def _decision_function(res, output: str | None):
         f"net benefit of {res.labels[keys[best]]} minus {res.labels[keys[runner]]} "
         "(the two approaches with the highest expected net benefit)"
     )
-    return lead, what
+    return lead, what, res.net_benefit[:, best] - res.net_benefit[:, runner]
 
 
 def _cmd_sensitivity(args) -> int:
+    import warnings
+
     from model import sensitivity
     from model.study.simulate import simulate
 
@@ -429,28 +518,38 @@ def _cmd_sensitivity(args) -> int:
             f"--n {args.n}: Sobol needs a power of 2 as the base sample size, e.g. "
             f"{1 << (args.n.bit_length() - 1)} or {1 << args.n.bit_length()}"
         )
-    if args.out:
-        _writable_target(args.out)
+    if args.method == "morris" and args.n < 2:
+        raise UsageError(f"--n {args.n}: Morris needs at least 2 trajectories (sigma is a spread)")
     params = _load(args.params, args.scenario)
+    _check_out(args, params)
     names = list(params.uncertain_names)
     with _stage("finding the leading approaches", args.quiet):
         res = simulate(params, n=4096, rng=args.seed, progress=not args.quiet)
-    func, what = _decision_function(res, args.output)
-    with _stage(f"{args.method} sensitivity", args.quiet):
+    func, what, at_draws = _decision_function(res, args.output)
+    with (
+        _stage(f"{args.method} sensitivity", args.quiet),
+        warnings.catch_warnings(record=True) as rec,
+    ):
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("always", sensitivity.SensitivityWarning)
         if args.method == "sobol":
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                s = sensitivity.sobol(func, params, n=args.n, rng=args.seed)
+            s = sensitivity.sobol(func, params, n=args.n, rng=args.seed)
             table = s.to_frame().xs(s.outputs[0], level="output").loc[names]
             table = table.sort_values("ST", ascending=False)
             note = f"{s.n_evaluations:,} model evaluations"
+        elif args.method == "delta":
+            x = res.inputs[[c for c in names if res.inputs[c].nunique() > 1]]
+            table = sensitivity.global_ranking(x, at_draws, max_draws=None, rng=args.seed)
+            note = (
+                f"delta on the normal scores of {res.n:,} draws; two halves agree on "
+                f"{table.attrs['agreement']:.0%} of their top 10; noise level "
+                f"{table.attrs['noise']:.3g}"
+            )
         elif args.method == "morris":
             table = sensitivity.morris(func, params, r=args.n, rng=args.seed)
             table = table.loc[[p for p in table.index if p in names]]
             table = table.sort_values("mu_star", ascending=False)
-            note = f"{args.n} trajectories"
+            note = f"{args.n} trajectories; mu, mu_star, sigma in {table.attrs['units']}"
         else:
             table = sensitivity.tornado(lambda x: func(x)[:, None], params, names=names, output=0)
             table = table.set_index("parameter").sort_values("swing", ascending=False)
@@ -461,6 +560,8 @@ def _cmd_sensitivity(args) -> int:
     _print_table(table.head(args.top), float_format=lambda v: f"{v:.4g}")
     if len(table) > args.top:
         print(f"... {len(table) - args.top} more rows" + (f" in {args.out}" if args.out else ""))
+    for w in dict.fromkeys(str(w.message) for w in rec):
+        print(f"warning: {w}")
     return 0
 
 
@@ -480,8 +581,12 @@ def _cmd_compare(args) -> int:
     from model.report.wording import money, share
     from model.study.compare import ATTRIBUTION, compare
 
+    a, b = _side(args.a), _side(args.b)
+    _check_out(args, getattr(a, "params", a), getattr(b, "params", b))
     with _stage(f"simulating on the same seed ({args.n:,} draws each)", args.quiet):
-        c = compare(_side(args.a), _side(args.b), n=args.n, rng=args.seed, design=args.design)
+        c = compare(a, b, n=args.n, rng=args.seed, design=args.design)
+    if args.out:
+        _write_csv(c.table, args.out)
     ra, rb = c.a, c.b
     runs = {(r.provenance.get("seed"), r.provenance.get("n")) for r in (ra, rb)}
     if len(runs) > 1 and not args.quiet:
@@ -525,9 +630,6 @@ def _cmd_compare(args) -> int:
                 f"P(best) of {rb.labels[c.best_b]}: {share(sa['prob_best'][c.best_b])} -> "
                 f"{share(sb['prob_best'][c.best_b])}"
             )
-    if args.out:
-        _writable_target(args.out)
-        _write_csv(c.table, args.out)
     return 0
 
 
@@ -545,9 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="simulate, analyse and write the HTML report")
     r.add_argument("params", type=_existing_file, help="parameter file, e.g. params/baseline.toml")
-    r.add_argument(
-        "--n", type=_positive_int, default=DEFAULT_N, help=f"draws (default {DEFAULT_N})"
-    )
+    r.add_argument("--n", type=_draws, default=DEFAULT_N, help=f"draws (default {DEFAULT_N})")
     r.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     r.add_argument("--design", choices=DESIGNS, default="sobol", help="sampling design")
     r.add_argument(
@@ -569,6 +669,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--executor",
         default=None,
+        type=_executor_spec,
         help="serial | processes:N | dask-local:N | dask://HOST:PORT (default serial)",
     )
     r.add_argument("--save", type=Path, metavar="DIR", help="also save the results to DIR")
@@ -600,10 +701,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--scenario", type=_existing_file, action="append", default=[], metavar="FILE")
     w.add_argument("--zip", action="store_true", help="pair the --vary lists point by point")
-    w.add_argument("--n", type=_positive_int, default=8192, help="draws per point (default 8192)")
+    w.add_argument("--n", type=_draws, default=8192, help="draws per point (default 8192)")
     w.add_argument("--seed", type=_seed, default=1)
     w.add_argument("--design", choices=DESIGNS, default="sobol")
-    w.add_argument("--executor", default=None, help="serial | processes:N | dask-local:N | ...")
+    w.add_argument(
+        "--executor",
+        default=None,
+        type=_executor_spec,
+        help="serial | processes:N | dask-local:N | ...",
+    )
     w.add_argument("--out", type=Path, help="write the tidy table (.csv) or the figure (.html)")
     w.add_argument("--quiet", action="store_true")
     w.set_defaults(func=_cmd_sweep)
@@ -612,9 +718,15 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
     v.set_defaults(func=_cmd_validate)
 
-    s = sub.add_parser("sensitivity", help="Sobol, Morris or tornado sensitivity table")
+    s = sub.add_parser("sensitivity", help="Sobol, delta, Morris or tornado sensitivity table")
     s.add_argument("params", type=_existing_file)
-    s.add_argument("--method", choices=("sobol", "morris", "tornado"), default="sobol")
+    s.add_argument(
+        "--method",
+        choices=("sobol", "delta", "morris", "tornado"),
+        default="sobol",
+        help="delta: moment-independent, on the run's draws, with a convergence check "
+        "(stable on heavy tails)",
+    )
     s.add_argument(
         "--n",
         type=_positive_int,
@@ -639,7 +751,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("a", type=_existing_path, help="base parameter file, or a run saved by --save")
     c.add_argument("b", type=_existing_path, help="other parameter file, scenario of A, or run")
-    c.add_argument("--n", type=_positive_int, default=4096, help="draws per run (default 4096)")
+    c.add_argument("--n", type=_draws, default=4096, help="draws per run (default 4096)")
     c.add_argument("--seed", type=_seed, default=1)
     c.add_argument("--design", choices=DESIGNS, default="sobol")
     c.add_argument("--out", type=Path, help="write the per-approach table as CSV")
@@ -655,22 +767,67 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so every temporary file is removed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame) -> None:
+    ignore_stop_signals()  # a second signal must not interrupt the clean-up
+    raise KeyboardInterrupt if signum == signal.SIGINT else _Stopped(signum)
+
+
+@contextmanager
+def _signals_unwind():
+    """While running a command, SIGINT, SIGTERM and SIGHUP raise (and so clean up)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _on_signal) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _say(command: str, message: str) -> None:
+    """The one line a user mistake ends in (a newline in a path is shown as \\n)."""
+    print(f"{command}: {message}".replace("\n", "\\n"), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``headwater`` console script; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except HeadwaterError as e:
-        lines = str(e).splitlines()
-        more = f" (and {len(lines) - 1} more: run headwater validate)" if len(lines) > 1 else ""
-        print(f"headwater {args.command}: {lines[0]}{more}", file=sys.stderr)
-    except OSError as e:
-        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-        print(f"headwater {args.command}: {where}{e.strerror or e}", file=sys.stderr)
-    except KeyboardInterrupt:
-        print(f"headwater {args.command}: interrupted", file=sys.stderr)
-        return 130
+    command = "headwater"
+    with _signals_unwind():
+        try:
+            args = build_parser().parse_args(argv)
+            command = f"headwater {args.command}"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # non-finite results are errors
+                return int(args.func(args) or 0)
+        except ParamFileErrors as e:
+            more = f" (and {len(e) - 1} more: run headwater validate)" if len(e) > 1 else ""
+            _say(command, f"{e.errors[0]}{more}")
+        except HeadwaterError as e:
+            _say(command, str(e))
+        except OSError as e:
+            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+            fix = (
+                "; choose a writable location or fix its permissions"
+                if isinstance(e, PermissionError)
+                else ""
+            )
+            _say(command, f"{where}{e.strerror or e}{fix}")
+        except KeyboardInterrupt:
+            print(f"{command}: interrupted", file=sys.stderr)
+            return 128 + signal.SIGINT
+        except _Stopped as e:
+            print(f"{command}: stopped by {signal.Signals(e.signum).name}", file=sys.stderr)
+            return 128 + e.signum
     return EXIT_USAGE
 
 

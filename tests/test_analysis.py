@@ -198,3 +198,24 @@ def test_bio_expert_pool_scenario_runs():
     assert 0.0 <= e.loc["bio_uplift_probability", "evppi"] <= out.evpi
     assert len(e.loc["bio_uplift_probability", "best_by_expert"]) == 2
     np.testing.assert_allclose(sum(e.loc["bio_uplift_probability", "prob_expert"]), 1.0)
+
+
+def test_analyse_stores_ranking_drivers_headline_and_evsi():
+    res = _results(n=8192)
+    out = analyse(res, sobol_n=0, rng=1)
+    # the leading pair's margin is a - b - 0.1 - 0.1 c: a, then b, then c
+    assert list(out.global_ranking.index[:2]) == ["a", "b"]
+    assert out.global_ranking.attrs["agreement"] >= 0.8
+    assert out.drivers.index[0] == "a" and "a" in out.drivers.attrs["sentence"]
+    assert out.headline.attrs["decision"] == "one - two"
+    pair = res.net_benefit[:, [1, 2]]
+    np.testing.assert_allclose(out.headline.loc["(all inputs)", "evppi"], _evpi(pair))
+    assert out.headline.index[1] == "a" and not out.headline.loc["a", "within_noise"]
+    # a study of a (uniform on [0, 2]: positive, so measured on the log scale)
+    assert out.evsi.attrs["study"].startswith("study of a")
+    assert (out.evsi["evsi"] <= out.headline.loc["a", "evppi"] * 1.05).all()
+    np.testing.assert_allclose(out.evsi["cost"], [250_000 + 2_000 * n for n in out.evsi.index])
+
+
+def _evpi(nb):
+    return np.mean(nb.max(axis=1)) - nb.mean(axis=0).max()

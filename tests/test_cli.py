@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -99,7 +100,7 @@ def test_run_default_out_uses_params_and_scenarios(tmp_path, capsys, monkeypatch
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
-        (["run", BASE, "--n", "0"], "--n: must be at least 1"),
+        (["run", BASE, "--n", "0"], "--n: must be at least 2"),
         (["run", BASE, "--n", "many"], "--n: expected a whole number"),
         (["run", BASE, "--design", "foo"], "--design: invalid choice"),
         (["run", BASE, "--seed", "-1"], "--seed"),
@@ -196,6 +197,7 @@ def test_params_table_and_csv(capsys, tmp_path):
     ("method", "n", "column"),
     [
         ("sobol", "64", "ST"),
+        ("delta", "1", "above_noise"),
         ("morris", "4", "mu_star"),
         ("tornado", "1", "swing"),
     ],
@@ -286,6 +288,12 @@ def test_run_save_then_report_from(capsys, tmp_path):
     )
     assert code == 0, err
     assert 'id="fig-plane"' in second.read_text(encoding="utf-8")
+    assert (saved / "analysis" / "analysis.json").is_file()
+    code, _, err = run(capsys, "report", "--from", saved, "--out", second, "--sobol-n", "0")
+    assert code == 0 and "analysing" not in err and "designing" not in err  # nothing recomputed
+    shutil.rmtree(saved / "analysis")  # a run saved before analyses were kept
+    code, _, err = run(capsys, "report", "--from", saved, "--out", second, "--sobol-n", "0")
+    assert code == 0 and "recomputing the analysis: no saved analysis" in err
 
 
 def test_report_from_missing_dir(capsys, tmp_path):

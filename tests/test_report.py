@@ -18,8 +18,16 @@ from model.report.wording import money, number, share
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = [
     "summary",
+    "headline",
+    "flips",
+    "drivers",
+    "judgements",
     "approaches",
+    "appraisal",
+    "traceability",
+    "influence",
     "distributions",
+    "cumulative",
     "plane",
     "acceptability",
     "sensitivity",
@@ -56,6 +64,7 @@ def test_every_section_and_figure_is_present(html):
     figs = set(re.findall(r'<div id="(fig-[a-z]+)"', html))
     assert figs == {
         "fig-distributions",
+        "fig-cumulative",
         "fig-plane",
         "fig-acceptability",
         "fig-sensitivity",
@@ -80,14 +89,16 @@ def test_plotlyjs_is_embedded_once_and_nothing_is_fetched(html):
     assert "<link" not in rest  # no stylesheet or web font
     assert not re.search(r"https?://|@import|@font-face", rest.replace("http://www.w3.org", ""))
     assert 'id="ev-' in html and 'href="#ev-' in html  # sources link to register entries
-    assert rest.count("Plotly.newPlot") == 9  # every figure drawn by the one library
+    assert rest.count("Plotly.newPlot") == 1  # every figure drawn by the one library, after it
+    assert rest.count("data-plotly-figure=") == 10
+    assert html.index(bundle[:200]) > html.rindex("data-plotly-figure=")
 
 
 def test_summary_names_best_approach_with_labels_and_money(results, html):
     nb = results.net_benefit.mean(axis=0)
     best = results.approaches[int(np.argmax(nb))]
     label = results.labels[best]
-    answer = re.search(r'<p class="answer">(.*?)</p>', html, re.S).group(1)
+    answer = re.search(r'<p class="answer" id="headline-answer">(.*?)</p>', html, re.S).group(1)
     assert label.replace("+", "+") in answer.replace("&#43;", "+")
     assert re.search(r"\$\d[\d.,]*(bn|tn|m)", answer)
     assert best not in answer  # labels, not keys
@@ -276,3 +287,54 @@ def test_parameter_table_lists_pooled_experts_one_per_line():
     )
     link = '[<a href="#ev-rand-red-team-bio-2024">rand-red-team-bio-2024</a>]'
     assert f"<br>• Red team (RAND 2024): {link}" in row
+
+
+def test_equations_keep_their_lines(html):
+    """An equation indented under a list item stays a code block, not a run-together line."""
+    assert "<pre><code>R_above = prod_i (1 - e_i^above)" in html
+    assert "<pre><code>removed_h(t) = 1 - (1 - a_h removed_reach)" in html
+
+
+def test_figures_share_one_template_name_inputs_and_show_currency(results, analysis):
+    from model.report import figures
+
+    sobol = analysis.sobol.xs(analysis.sobol.index.get_level_values("output")[0], level="output")
+    figs = {
+        "tornado": figures.tornado(results, analysis.tornado),
+        "sobol": figures.sobol_indices(sobol, params=results.params),
+        "voi": figures.evppi_ranking(analysis.evppi, "USD 2024", params=results.params),
+        "cumulative": figures.cumulative_net_benefit(results),
+    }
+    font = figures.template().layout.font.family
+    codes = set(results.params.names)
+    for name, fig in figs.items():
+        assert fig.layout.template.layout.font.family == font, name
+        assert not codes & {str(y) for d in fig.data for y in (d.y if d.y is not None else ())}
+    assert figs["tornado"].layout.xaxis.tickprefix == "$"
+    assert figs["tornado"].layout.xaxis.ticksuffix == "bn"
+    zero = [d for d in figs["cumulative"].data if list(d.x) == [0.0]]  # P(NB < 0) at zero
+    assert len(zero) == len(results.approaches) - 1
+
+
+def test_ordinals_shares_and_counts_read_correctly():
+    from model.report.wording import count, ordinal, share
+
+    assert [ordinal(q) for q in (0.762, 0.417, 0.01, 0.5, 0.113)] == [
+        "76th",
+        "42nd",
+        "1st",
+        "50th",
+        "11th",
+    ]
+    assert share(0.0) == "0%" and share(0.004) == "<1%" and share(0.9999) == ">99%"
+    assert count(18.3) == "18"
+
+
+def test_rule_section_answers_the_papers_question_by_mix(results, analysis, tmp_path):
+    """Designing the rule shows the best portfolio of each mix of options A, B and C."""
+    rule = model.design.design_rule(results, n=1024)
+    page = write_report(results, tmp_path / "r.html", analysis=analysis, rule=rule).read_text()
+    section = page[page.index("Which mix of the paper") :]
+    section = section[: section.index("</table>")]
+    assert "direct duties on downstream developers + duties on upstream developers" in section
+    assert section.count("<tr") == 1 + 8  # header + the 8 mixes, status quo included

@@ -138,10 +138,12 @@ def test_sobol_rejects_non_power_of_two():
 
 
 def test_morris_linear_exact():
+    """A unit step spans the 0.5th to 99.5th percentile: 0.99 of a uniform's width."""
     problem = {"names": ["x1", "x2", "x3"], "bounds": [[0, 1], [0, 2], [-1, 4]]}
     res = sa.morris(lambda x: x @ [1.0, 2.0, 3.0], problem, r=10, rng=1)
-    np.testing.assert_allclose(res["mu_star"], [1.0, 4.0, 15.0], rtol=1e-9)
-    np.testing.assert_allclose(res["mu"], [1.0, 4.0, 15.0], rtol=1e-9)
+    np.testing.assert_allclose(res["mu_star"], 0.99 * np.array([1.0, 4.0, 15.0]), rtol=1e-9)
+    np.testing.assert_allclose(res["mu"], 0.99 * np.array([1.0, 4.0, 15.0]), rtol=1e-9)
+    assert "99.5th percentile" in res.attrs["units"]
     np.testing.assert_allclose(res["sigma"], 0.0, atol=1e-9)
 
 
@@ -299,3 +301,39 @@ def test_convergence_warning():
     np.testing.assert_allclose(last.loc["c", "se"], nb[:, 2].std(ddof=1) / np.sqrt(2000))
     close = sa.convergence(rng.normal(size=(500, 2)))
     assert "not stable" in close.warning
+
+
+def test_morris_on_lognormal_is_bounded_by_the_995_range():
+    ps = SimpleNamespace(names=["a", "b"], transform=lambda u: stats.lognorm.ppf(u, s=3.0))
+    res = sa.morris(lambda x: x[:, 0] + x[:, 1], ps, r=20, rng=4)
+    width = stats.lognorm.ppf(0.995, s=3.0) - stats.lognorm.ppf(0.005, s=3.0)
+    assert (res["mu_star"] <= width * (1 + 1e-9)).all()
+
+
+def test_global_ranking_on_heavy_tails_is_stable_and_beats_noise():
+    g = np.random.default_rng(0)
+    x = g.normal(size=(20_000, 12))
+    y = np.exp(3 * x[:, 0] + 1.5 * x[:, 1]) * g.standard_t(1.5, 20_000)  # heavy-tailed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sa.SensitivityWarning)
+        table = sa.global_ranking(x, y, top=2, rng=1)
+    assert list(table.index[:2]) == ["x0", "x1"]
+    assert table.attrs["agreement"] == 1.0 and table.attrs["warnings"] == ()
+    assert table.loc[["x0", "x1"], "above_noise"].all()
+    assert not table["above_noise"].iloc[2:].any()
+    assert ((table["delta"] >= 0) & (table["delta"] <= 1)).all()
+
+
+def test_unstable_ranking_and_out_of_range_indices_warn():
+    g = np.random.default_rng(1)
+    x = g.normal(size=(400, 30))
+    with pytest.warns(sa.SensitivityWarning, match="not stable"):
+        table = sa.global_ranking(x, g.standard_t(1.2, 400), rng=0)
+    assert table.attrs["agreement"] < 0.8
+    bad = pd.DataFrame({"S1": [1.251, 0.1], "ST": [0.5, -0.2]}, index=["a", "b"])
+    msgs = sa.index_problems(bad)
+    assert len(msgs) == 2 and "a: 1.25" in msgs[0] and "b: -0.2" in msgs[1]
+    heavy = {"names": ["a", "b", "c"], "bounds": [[0, 1]] * 3}
+    with pytest.warns(sa.SensitivityWarning, match="outside"):
+        sa.sobol(lambda u: np.exp(40 * u[:, 0]) * (u[:, 1] - 0.5), heavy, n=16, rng=1)
+    assert sa.rank_agreement(pd.Series([3, 2, 1]), pd.Series([1, 2, 3]), top=1) == 0.0

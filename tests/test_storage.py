@@ -189,3 +189,30 @@ def test_pooled_parameters_round_trip(tmp_path):
     for name in params.names:
         assert back.params[name].dist.describe() == params[name].dist.describe()
     assert len(back.params["bio_uplift_probability"].experts) == 2
+
+
+def test_analysis_and_rule_round_trip_beside_saved_results(baseline_results_small, tmp_path):
+    """report --from re-renders from these without recomputing; stale or absent ones say why."""
+    from model.study import archive
+    from model.study.analyse import analyse
+    from model.study.design import design_rule
+
+    res = baseline_results_small
+    an = analyse(res, sobol_n=64)
+    rule = design_rule(res, n=512)
+    d = save_results(res, tmp_path / "run")
+    assert isinstance(archive.load_analysis(d), str)  # an older run: nothing saved yet
+    archive.save_analysis(d, an, rule, {"sobol_n": 64})
+    got, got_rule = archive.load_analysis(d, {"sobol_n": 64})
+    for f in ("summary", "ceac", "ceaf", "icers", "tornado", "switching_values", "sobol", "evppi"):
+        pd.testing.assert_frame_equal(getattr(got, f), getattr(an, f), check_dtype=False)
+    assert got.evpi == an.evpi and got.warnings == an.warnings
+    assert got.tornado.attrs == an.tornado.attrs
+    np.testing.assert_array_equal(
+        got_rule.threshold.expected_net_benefit, rule.threshold.expected_net_benefit
+    )
+    assert [b[3] for b in got_rule.boxes] == [b[3] for b in rule.boxes]
+    pd.testing.assert_frame_equal(got_rule.portfolios, rule.portfolios)
+    assert "other settings" in archive.load_analysis(d, {"sobol_n": 512})
+    (d / "manifest.json").write_text((d / "manifest.json").read_text() + " ")
+    assert "saved again" in archive.load_analysis(d, {"sobol_n": 64})  # stale: recompute

@@ -57,7 +57,11 @@ def test_grid_and_zip():
     assert g.points.shape[0] == 4 and z.points.shape[0] == 2
     fig = figures.sweep_chart(g)
     assert fig.data[0].type == "heatmap"
-    assert figures.sweep_chart(z).data  # zipped: grouped bars
+    bars = figures.sweep_chart(z).data  # zipped: grouped bars, a star on the preferred bar
+    preferred = dict(zip(z.preferred()["point"], z.preferred()["preferred"], strict=True))
+    for bar in bars:
+        stars = [i for i, t in enumerate(bar.text) if t == "★"]
+        assert stars == [i for i, p in enumerate(sorted(preferred)) if preferred[p] == bar.name]
 
 
 def test_figure_one_parameter(threshold):

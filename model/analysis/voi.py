@@ -6,7 +6,9 @@ DataFrame of parameter draws that produced it, row-aligned.
 EVPPI(phi) = E_phi[max_d E(NB_d | phi)] - max_d E(NB_d). The inner conditional expectation
 is estimated by regressing the incremental net benefit of each option (against the first)
 on phi (Strong, Oakley & Brennan 2014), so EVPPI = mean(max(0, g_1..g_{k-1})) -
-max(0, mean(g_1), ..., mean(g_{k-1})) with g the fitted values.
+max(0, mean(g_1), ..., mean(g_{k-1})) with g the fitted values. Every estimate carries a
+standard error, and :func:`research_priorities` reports beside it what the same estimator
+gives columns of pure noise (:func:`noise_control`), the level an estimate must clear.
 
 References
 ----------
@@ -34,17 +36,30 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy.interpolate import BSpline
-from scipy.linalg import cho_factor, cho_solve, solve
+from scipy.linalg import cho_factor, cho_solve, solve, solve_triangular
 from scipy.linalg.lapack import dpotri
 from threadpoolctl import threadpool_limits
 
 from model.analysis.decision import AnalysisInputError, as_matrix, evpi
 
-__all__ = ["EVPPIWarning", "evppi", "research_priorities"]
+__all__ = ["MIN_DRAWS", "EVPPIWarning", "evppi", "noise_control", "research_priorities"]
 
 
 class EVPPIWarning(UserWarning):
-    """An EVPPI estimate was clipped to [0, EVPI]."""
+    """An EVPPI estimate is not to be trusted as it stands: clipped to [0, EVPI], too few
+    draws for the method, or a standard error above a tenth of EVPI."""
+
+
+#: Fewest draws each estimator is used with without a warning: a P-spline on 400 bins
+#: wants >= 2.5 draws a bin, the tensor spline ("gam pair") its 40 x 40 cells, the GP its
+#: 1000-draw conditioning set plus a holdout, the block estimator 50 draws a block.
+MIN_DRAWS = {
+    "gam": 1000,
+    "gam pair": 4000,
+    "gp": 2000,
+    "strong_oakley": 2500,
+    "sadatsafavi": 1000,
+}
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -97,9 +112,12 @@ def _groups(groups, columns) -> list[tuple[str, list[str]]]:
 
 
 def _uniform_scores(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Stable sort order of x and the probability-integral transform u in (0,1) (mid-ranks)."""
+    """Sort order of x and the probability-integral transform u in (0,1) (mid-ranks), sorted.
+
+    Ties get their mid-rank; numpy's unstable sort (5x faster than the stable one) is
+    deterministic, so the draws on either side of a bin edge inside a run of ties are too."""
     n = x.size
-    order = np.argsort(x, kind="stable")
+    order = np.argsort(x)
     xs = x[order]
     r = np.arange(n, dtype=float)
     if np.any(xs[1:] == xs[:-1]):  # ties: average rank within each run of equal values
@@ -180,32 +198,57 @@ def _evppi_from_fitted(g: np.ndarray, w: np.ndarray | None = None) -> np.ndarray
     return (gg.max(axis=-2) * w).sum(axis=-1) - (gg * w).sum(axis=-1).max(axis=-1)
 
 
-def _evppi_spline_1d(inb, x, *, n_bins, n_seg, n_sim, rng):
-    n, m = inb.shape
+def _outer_se(g: np.ndarray, w: np.ndarray | None = None) -> float:
+    """Monte Carlo SE of the outer mean given the fit (delta method): sd of
+    max(0, g) - g_(d*) over the points, d* the option with the largest mean, / sqrt(n)."""
+    gg = np.vstack([np.zeros((1, g.shape[-1])), g])
+    w = np.ones(g.shape[-1]) if w is None else np.asarray(w, float)
+    best = int(np.argmax(gg @ w))
+    h = gg.max(axis=0) - gg[best]
+    mean = (h * w).sum() / w.sum()
+    return float(np.sqrt((w * (h - mean) ** 2).sum() / w.sum() / w.sum()))
+
+
+def _evppi_spline_1d(inb_t, x, *, n_bins, n_seg, n_sim, rng):
+    """P-spline of each option's incremental NB (rows of inb_t, (m, n)) on the mid-rank scores
+    of x; fitted on ``n_bins`` quantile bins and evaluated at 10x finer bins (the fitted
+    curve is a cubic in 20 segments: bin means of 1/(10 n_bins) of the draws lose nothing).
+    """
+    m, n = inb_t.shape
     order, u = _uniform_scores(x)
-    ys = inb[order]
-    n_bins = int(min(n_bins, n))
-    starts = (np.arange(n_bins) * n) // n_bins
-    counts = np.diff(np.r_[starts, n]).astype(float)
-    ysum = np.add.reduceat(ys, starts, axis=0)
-    y2sum = np.add.reduceat(ys * ys, starts, axis=0)
-    ubar = np.add.reduceat(u, starts) / counts
+    ys = np.take(inb_t, order, axis=1)
+    fine = (np.arange(min(10 * n_bins, n)) * n) // min(10 * n_bins, n)
+    f_count = np.diff(np.r_[fine, n]).astype(float)
+    f_sum = np.add.reduceat(ys, fine, axis=1)
+    f_sq = np.add.reduceat(ys * ys, fine, axis=1)
+    f_u = np.add.reduceat(u, fine) / f_count
+    coarse = (np.arange(min(n_bins, fine.size)) * fine.size) // min(n_bins, fine.size)
+    counts = np.add.reduceat(f_count, coarse)
+    ubar = np.add.reduceat(f_u * f_count, coarse) / counts
     t, xb = _bspline_basis(ubar, n_seg)
     xb = xb.toarray()
     q = xb.shape[1]
-    fit = _PSplineFit(xb, counts, ysum, y2sum, n, _penalty(q), np.logspace(-6, 4, 21))
-    g = BSpline(t, fit.coef, 3, extrapolate=True)(u)  # (n, m) on sorted draws
-    value = float(_evppi_from_fitted(g.T[None])[0])
-    se = np.nan
+    fit = _PSplineFit(
+        xb,
+        counts,
+        np.add.reduceat(f_sum, coarse, axis=1).T,
+        np.add.reduceat(f_sq, coarse, axis=1).T,
+        n,
+        _penalty(q),
+        np.logspace(-6, 4, 21),
+    )
+    g = BSpline(t, fit.coef, 3, extrapolate=True)(f_u).T  # (m, fine bins)
+    value = float(_evppi_from_fitted(g[None], f_count)[0])
+    se = _outer_se(g, f_count)
     if n_sim:
         # Strong et al. (2014): sample the regression's posterior, evaluate at bin means.
-        sims = np.empty((n_sim, m, n_bins))
+        # With A = R'R (the penalised normal equations), c + sigma R^-1 z ~ N(c, sigma^2 A^-1).
+        sims = np.empty((n_sim, m, counts.size))
+        z = rng.standard_normal((m, q, n_sim))
         for j in range(m):
-            cov = cho_solve(fit.factors[j], np.eye(q)) * fit.sigma2[j]
-            cov = (cov + cov.T) / 2
-            c = rng.multivariate_normal(fit.coef[:, j], cov, size=n_sim, method="cholesky")
-            sims[:, j, :] = c @ xb.T
-        se = float(np.std(_evppi_from_fitted(sims, counts), ddof=1))
+            dev = solve_triangular(fit.factors[j][0], z[j], lower=False) * np.sqrt(fit.sigma2[j])
+            sims[:, j, :] = (fit.coef[:, [j]] + dev).T @ xb.T
+        se = float(np.hypot(se, np.std(_evppi_from_fitted(sims, counts), ddof=1)))
     return value, se, float(np.sum(fit.edf) / m)
 
 
@@ -259,7 +302,7 @@ def _evppi_spline_2d(inb, x1, x2, *, n_bins2, n_seg2, rng):
     d2 = d2.toarray()
     cmat = coef.reshape(q, q, m)
     g = np.stack([np.asarray(d1 @ cmat[:, :, j]) * d2 for j in range(m)]).sum(axis=2)
-    return float(_evppi_from_fitted(g[None])[0]), np.nan, np.nan
+    return float(_evppi_from_fitted(g[None])[0]), _outer_se(g), np.nan
 
 
 def _standardise(xs: np.ndarray) -> np.ndarray:
@@ -330,43 +373,88 @@ def _gp_fit(y, z, n_restarts: int = 3):
     return best.x
 
 
-def _evppi_gp(inb, xs, *, n_fit, n_cond, rng, chunk: int = 4096):
+def _shrunk_trend(h: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least-squares linear trend of each column of y on h (intercept first), its slopes
+    shrunk by the positive-part James-Stein factor max(0, 1 - p / W), W the Wald statistic
+    of the p slopes with the heteroscedasticity-consistent (HC0) covariance (White 1980).
+
+    On a heavy-tailed output the slopes of irrelevant inputs are noisy enough for their
+    fitted values to carry a sizeable share of EVPI; shrinkage removes that noise (W ~ p)
+    and leaves a real trend (W >> p) nearly untouched (James & Stein 1961).
+    """
+    beta = np.linalg.lstsq(h, y, rcond=None)[0]
+    bread = np.linalg.inv(h.T @ h)
+    resid = y - h @ beta
+    p = h.shape[1] - 1
+    for j in range(y.shape[1]):
+        meat = (h * resid[:, [j]] ** 2).T @ h
+        cov = (bread @ meat @ bread)[1:, 1:]
+        b = beta[1:, j]
+        wald = float(b @ np.linalg.lstsq(cov, b, rcond=None)[0]) if np.any(b) else 0.0
+        shrink = max(0.0, 1.0 - p / wald) if wald > 0 else 0.0
+        beta[0, j] += (1.0 - shrink) * (h[:, 1:].mean(axis=0) @ b)
+        beta[1:, j] = shrink * b
+    return beta
+
+
+def _gp_mean(z, r, sub, th):
+    """The GP's posterior mean (hyperparameters th) given draws ``sub``, as a function of
+    the rows of z at which it is evaluated."""
+    d = z.shape[1]
+    ls, sf2, sn2 = np.exp(th[:d]), np.exp(th[d]), np.exp(th[d + 1])
+    a = z[sub] / ls
+    a2 = (a * a).sum(1)
+    k = sf2 * np.exp(-0.5 * np.maximum(a2[:, None] + a2[None, :] - 2.0 * a @ a.T, 0.0))
+    k.flat[:: k.shape[0] + 1] += sn2 + 1e-8
+    alpha = solve(k, r[sub], assume_a="pos")
+
+    def mean(rows):
+        b = z[rows] / ls
+        dist = np.maximum((b * b).sum(1)[:, None] + a2[None, :] - 2.0 * b @ a.T, 0.0)
+        return sf2 * np.exp(-0.5 * dist) @ alpha
+
+    return mean
+
+
+def _evppi_gp(inb_t, xs, *, n_fit, n_cond, rng, chunk: int = 4096):
     """Gaussian-process regression (Strong, Oakley & Brennan 2014), robust version.
 
     Inputs standardised to unit variance; a linear trend in the inputs is fitted by least
-    squares on all n draws and the GP (squared-exponential ARD kernel plus noise) models the
-    residual. Hyperparameters maximise the marginal likelihood (L-BFGS-B, analytic gradients,
-    three starts) on a random subsample of ``n_fit`` draws; the GP posterior mean given a
-    random subsample of ``max(n_fit, n_cond)`` draws (containing the first) is then
-    evaluated at all n draws in chunks of ``chunk`` rows.
+    squares on all n draws (slopes shrunk as :func:`_shrunk_trend`) and the GP
+    (squared-exponential ARD kernel plus noise) models the residual. Hyperparameters
+    maximise the marginal likelihood (L-BFGS-B, analytic gradients, three starts) on a
+    random subsample of ``n_fit`` draws; the GP posterior mean given a random subsample of
+    ``max(n_fit, n_cond)`` draws (containing the first) is evaluated at all n draws in
+    chunks of ``chunk`` rows. The GP is kept only if it predicts a holdout of up to 20,000
+    other draws better than the trend alone (squared error of the residual winsorised at
+    its 1st and 99th training percentiles, paired difference > 2 standard errors): on a
+    heavy-tailed output the marginal likelihood otherwise fits outliers as bumps, and a
+    group of irrelevant inputs gets most of EVPI.
     """
-    n, m = inb.shape
+    m, n = inb_t.shape
     z = _standardise(xs)
     if z.shape[1] == 0:
         return 0.0, np.nan, np.nan
     h = np.column_stack([np.ones(n), z])
-    beta = np.linalg.lstsq(h, inb, rcond=None)[0]
-    resid = inb - h @ beta
-    idx = rng.permutation(n)[: min(max(n_fit, n_cond), n)]
-    hyp = idx[: min(n_fit, n)]
-    zf = z[idx]
-    g = (h @ beta).T  # (m, n)
+    beta = _shrunk_trend(h, inb_t.T)
+    g = beta.T @ h.T  # (m, n)
+    perm = rng.permutation(n)
+    sub = perm[: min(max(n_fit, n_cond), n)]
+    hold = perm[sub.size : sub.size + 20_000]
     for j in range(m):
-        r = resid[idx, j]
-        sd = r.std() or 1.0
-        th = _gp_fit(resid[hyp, j] / sd, z[hyp])
-        d = zf.shape[1]
-        ls, sf2, sn2 = np.exp(th[:d]), np.exp(th[d]), np.exp(th[d + 1])
-        a = zf / ls
-        a2 = (a * a).sum(1)
-        k = sf2 * np.exp(-0.5 * np.maximum(a2[:, None] + a2[None, :] - 2.0 * a @ a.T, 0.0))
-        k.flat[:: k.shape[0] + 1] += sn2 + 1e-8
-        alpha = solve(k, r / sd, assume_a="pos")
+        r = inb_t[j] - g[j]
+        sd = r[sub].std() or 1.0
+        r = r / sd
+        mean = _gp_mean(z, r, sub, _gp_fit(r[sub[:n_fit]], z[sub[:n_fit]]))
+        if hold.size >= 100:
+            lo, hi = np.percentile(r[sub], [1, 99])
+            y_hold = np.clip(r[hold], lo, hi)
+            gain = y_hold**2 - (y_hold - mean(hold)) ** 2
+            if gain.mean() <= 2.0 * gain.std() / np.sqrt(gain.size):
+                continue
         for s in range(0, n, chunk):
-            b = z[s : s + chunk] / ls
-            dist = np.maximum((b * b).sum(1)[:, None] + a2[None, :] - 2.0 * b @ a.T, 0.0)
-            g[j, s : s + chunk] += sd * (sf2 * np.exp(-0.5 * dist) @ alpha)
-    return float(_evppi_from_fitted(g[None])[0]), np.nan, np.nan
+            g[j, s : s + chunk] += sd * mean(slice(s, s + chunk))
+    return float(_evppi_from_fitted(g[None])[0]), _outer_se(g), np.nan
 
 
 # ----------------------------------------------------------------------------- estimators
@@ -410,7 +498,7 @@ def evppi(
     method: str | None = None,
     n_bins: int = 400,
     n_seg: int = 20,
-    n_sim: int = 0,
+    n_sim: int = 100,
     n_blocks: int | None = None,
     n_fit: int = 500,
     n_cond: int = 1000,
@@ -444,8 +532,8 @@ def evppi(
     n_fit, n_cond : int
         GP subsample sizes: hyperparameters (500) and conditioning set (1000).
     n_sim : int
-        Posterior draws for the standard error of the single-parameter ``"gam"``
-        estimate (Strong et al. 2014, section 3.3); 0 skips it (``se`` is NaN).
+        Posterior draws of the single-parameter ``"gam"`` regression for its standard error
+        (Strong et al. 2014, section 3.3); 0 leaves only the Monte Carlo part.
     rng : int or numpy.random.Generator, optional
 
     Returns
@@ -453,8 +541,14 @@ def evppi(
     pandas.DataFrame
         Index ``parameter`` (or group label); columns ``evppi``, ``se``, ``edf``
         (effective degrees of freedom of the smoother, a diagnostic), ``method``.
-        Estimates are clipped to [0, EVPI], with an :class:`EVPPIWarning` when the
-        excess is more than 1% of EVPI (beyond regression noise).
+        ``se``: the Monte Carlo standard error of the outer expectation given the fit
+        (delta method), combined for single-parameter ``"gam"`` with the regression's
+        posterior spread (``n_sim``); NaN for the exact block and split estimators. The
+        regression error of pairs and groups is not in it: judge those against
+        :func:`noise_control`. Estimates are clipped to [0, EVPI]; an
+        :class:`EVPPIWarning` is issued when the excess is more than 1% of EVPI (beyond
+        regression noise), when ``se`` exceeds 10% of EVPI, and when n is below the
+        method's :data:`MIN_DRAWS`.
 
     References
     ----------
@@ -466,8 +560,10 @@ def evppi(
     df = _inputs_frame(inputs, n)
     rng = np.random.default_rng(rng)
     total = evpi(x)
-    inb = x[:, 1:] - x[:, [0]]
+    inb_t = np.ascontiguousarray((x[:, 1:] - x[:, [0]]).T)  # (m, n): fast column gathers
     rows = []
+    short = {}
+    imprecise = []
     limiter = threadpool_limits(1)  # many small solves: BLAS threads only spin
     try:
         for label, members in _groups(groups, df.columns):
@@ -476,19 +572,17 @@ def evppi(
             se = edf = np.nan
             if meth in ("strong_oakley", "sadatsafavi") and len(members) != 1:
                 raise AnalysisInputError(f"method '{meth}' is for single parameters, got {members}")
-            if meth == "gam":
-                if len(members) == 1:
-                    val, se, edf = _evppi_spline_1d(
-                        inb, cols[:, 0], n_bins=n_bins, n_seg=n_seg, n_sim=n_sim, rng=rng
-                    )
-                elif len(members) == 2:
-                    val, se, edf = _evppi_spline_2d(
-                        inb, cols[:, 0], cols[:, 1], n_bins2=40, n_seg2=8, rng=rng
-                    )
-                else:
-                    val, se, edf = _evppi_gp(inb, cols, n_fit=n_fit, n_cond=n_cond, rng=rng)
-            elif meth == "gp":
-                val, se, edf = _evppi_gp(inb, cols, n_fit=n_fit, n_cond=n_cond, rng=rng)
+            if meth == "gam" and len(members) == 1:
+                val, se, edf = _evppi_spline_1d(
+                    inb_t, cols[:, 0], n_bins=n_bins, n_seg=n_seg, n_sim=n_sim, rng=rng
+                )
+            elif meth == "gam" and len(members) == 2:
+                val, se, edf = _evppi_spline_2d(
+                    inb_t.T, cols[:, 0], cols[:, 1], n_bins2=40, n_seg2=8, rng=rng
+                )
+            elif meth in ("gam", "gp"):
+                meth = "gp"
+                val, se, edf = _evppi_gp(inb_t, cols, n_fit=n_fit, n_cond=n_cond, rng=rng)
             elif meth == "strong_oakley":
                 nbk = n_blocks
                 if nbk is None:
@@ -500,24 +594,81 @@ def evppi(
                 raise AnalysisInputError(
                     f"unknown method '{meth}'; use gam, gp, strong_oakley or sadatsafavi"
                 )
+            key = "gam pair" if meth == "gam" and len(members) == 2 else meth
+            if n < MIN_DRAWS[key]:
+                short[key] = MIN_DRAWS[key]
             if val > total * 1.01 or val < -0.01 * total:
                 warnings.warn(
                     f"EVPPI for {label} = {val:.6g} clipped to [0, EVPI = {total:.6g}]",
                     EVPPIWarning,
                     stacklevel=2,
                 )
+            elif se > 0.1 * total:
+                imprecise.append(se / total)
             val = min(max(val, 0.0), total)
             rows.append((label, val, se, edf, meth))
     finally:
         limiter.restore_original_limits()
+    if imprecise:
+        warnings.warn(
+            f"EVPPI standard errors exceed 10% of EVPI for {len(imprecise)} of {len(rows)} "
+            f"inputs or groups (median {np.median(imprecise):.0%}): imprecise at {n:,} draws",
+            EVPPIWarning,
+            stacklevel=2,
+        )
+    for what, need in short.items():
+        warnings.warn(
+            f"EVPPI by {what} from {n:,} draws: the method wants at least {need:,}",
+            EVPPIWarning,
+            stacklevel=2,
+        )
     out = pd.DataFrame(rows, columns=["parameter", "evppi", "se", "edf", "method"])
     return out.set_index("parameter")
 
 
+def noise_control(nb, inputs, *, groups=None, n_noise: int = 3, rng=None, **kwargs) -> pd.Series:
+    """EVPPI of pure noise through the same estimator: the level an estimate must clear.
+
+    For each group size in ``groups`` (default: single inputs), ``n_noise`` groups of that
+    many independent uniform columns, independent of ``nb``, are run through
+    :func:`evppi` with the same options; the true value is 0, so what the estimator returns
+    is its bias and noise at this n on this net benefit. Their warnings are not raised.
+
+    Returns
+    -------
+    pandas.Series
+        Index ``size`` (inputs in the group); the largest noise EVPPI of that size.
+    """
+    x = as_matrix(nb)
+    n = x.shape[0]
+    sizes = sorted({len(m) for _, m in _groups(groups, _inputs_frame(inputs, n).columns)})
+    gen = np.random.default_rng(rng)
+    out = {}
+    for size in sizes:
+        noise = pd.DataFrame(gen.random((n, size * n_noise)))
+        noise.columns = [f"noise{i}" for i in range(noise.shape[1])]
+        cols = list(noise.columns)
+        sets = {f"n{r}": cols[r * size : (r + 1) * size] for r in range(n_noise)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EVPPIWarning)
+            table = evppi(x, noise, groups=sets, rng=gen, **kwargs)
+        out[size] = float(table["evppi"].max())
+    return pd.Series(out, name="noise").rename_axis("size")
+
+
 def research_priorities(
-    nb, inputs, *, groups=None, population=None, horizon=None, discount_rate=0.0, **kwargs
+    nb,
+    inputs,
+    *,
+    groups=None,
+    population=None,
+    horizon=None,
+    discount_rate=0.0,
+    n_noise: int = 3,
+    **kwargs,
 ) -> pd.DataFrame:
-    """Rank parameters (or groups) by EVPPI, in money and as a share of EVPI.
+    """Rank parameters (or groups) by EVPPI, in money and as a share of EVPI, beside a
+    pure-noise control.
 
     Parameters
     ----------
@@ -525,12 +676,16 @@ def research_priorities(
         As :func:`evppi`.
     population, horizon, discount_rate
         Scale to population values as :func:`model.analysis.decision.evpi`.
+    n_noise : int
+        Noise groups per group size for :func:`noise_control` (0 skips it).
 
     Returns
     -------
     pandas.DataFrame
-        Sorted by decreasing EVPPI: ``evppi``, ``population_evppi`` (when population is
-        given), ``share_of_evpi``, ``rank``.
+        Sorted by decreasing EVPPI: ``evppi``, ``se``, ``method``, ``population_evppi``
+        (when population is given), ``share_of_evpi``, ``noise`` (the largest EVPPI of
+        pure-noise groups of the same size), ``within_noise`` (``evppi - 2 se`` does not
+        clear ``noise``: not distinguishable from no value), ``rank``.
     """
     x = as_matrix(nb)
     table = evppi(x, inputs, groups=groups, **kwargs)
@@ -540,6 +695,11 @@ def research_priorities(
         factor = evpi(x, population=population, horizon=horizon, discount_rate=discount_rate)
         out["population_evppi"] = out["evppi"] * (factor / total if total > 0 else 0.0)
     out["share_of_evpi"] = out["evppi"] / total if total > 0 else 0.0
+    if n_noise:
+        level = noise_control(x, inputs, groups=groups, n_noise=n_noise, **kwargs)
+        sizes = [len(m) for _, m in _groups(groups, _inputs_frame(inputs, x.shape[0]).columns)]
+        out["noise"] = level.reindex(sizes).to_numpy()
+        out["within_noise"] = out["evppi"] - 2 * out["se"].fillna(0.0) <= out["noise"]
     out = out.sort_values("evppi", ascending=False, kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
     return out

@@ -9,6 +9,7 @@ See docs/parameters.md for the format. Every mistake is a one-line :class:`Param
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 import os
@@ -39,6 +40,8 @@ __all__ = ["load_params", "raise_all", "validate_files"]
 _META = ("description", "unit", "kind", "source")
 _OPTIONAL_META = ("notes",)
 _TOP_KEYS = ("title", "include", "extends", "parameters", "correlations")
+MAX_DEPTH = 32  # files in one include/extends chain
+MAX_NESTING = 16  # tables and arrays nested in one file
 
 
 def _disp(path: Path) -> str:
@@ -65,6 +68,14 @@ class _Errors:
 
 
 @dataclass
+class _Load:
+    """One load: the folder its files must stay in, and the files read so far."""
+
+    root: Path
+    read: dict[Path, str] = field(default_factory=dict)
+
+
+@dataclass
 class _Tree:
     """Raw, merged content of a file and everything it includes or extends."""
 
@@ -78,16 +89,75 @@ class _Tree:
     extends: str | None = None
 
 
+def _nesting(x: Any, limit: int) -> int:
+    """Depth of nested tables and arrays in ``x``, counted up to ``limit + 1``."""
+    if limit < 0 or not isinstance(x, (dict, list)):
+        return 0
+    values = x.values() if isinstance(x, dict) else x
+    return 1 + max((_nesting(v, limit - 1) for v in values), default=0)
+
+
 def _read(path: Path, errs: _Errors, tree: _Tree) -> dict | None:
     f = _disp(path)
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        errs.add(
+            ParamFileError(f, None, f"cannot read ({e.strerror})", fix="check its permissions")
+        )
+        return None
     tree.files.append(f)
     tree.hashes[f] = hashlib.sha256(raw).hexdigest()
+    if raw.startswith(codecs.BOM_UTF8):
+        fix = "save it as UTF-8 without a BOM"
+        errs.add(ParamFileError(f, None, "starts with a UTF-8 byte-order mark (BOM)", fix=fix))
+        return None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         errs.add(ParamFileError(f, None, "not valid TOML", str(e), "fix the TOML syntax"))
         return None
+    except RecursionError:
+        data = None
+    if data is None or _nesting(data, MAX_NESTING) > MAX_NESTING:
+        fix = f"nest tables and arrays at most {MAX_NESTING} deep"
+        errs.add(ParamFileError(f, None, "tables or arrays nested too deeply", fix=fix))
+        return None
+    return data
+
+
+def _admit(path: Path, rp: Path, ctx: _Load, chain: tuple[Path, ...], via: str):
+    """Why ``path`` may not be loaded here (outside the folder, too deep, twice), or None.
+
+    The folder is the named file's; a scenario named on the command line may extend a base
+    one folder up (``extends = "../baseline.toml"``), which widens it to the base's folder.
+    """
+    if not chain:
+        return None
+    f, shown = _disp(chain[-1]), _disp(path)
+    if via == "extends" and len(chain) == 1 and rp.parent == ctx.root.parent:
+        ctx.root = rp.parent
+    if not rp.is_relative_to(ctx.root):
+        return ParamFileError(
+            f,
+            via,
+            f"{via} reaches outside the parameter folder {_disp(ctx.root)}",
+            shown,
+            f"move the file into {_disp(ctx.root)} or below",
+        )
+    if len(chain) >= MAX_DEPTH:
+        return ParamFileError(
+            f, via, f"{via} chain deeper than {MAX_DEPTH} files", shown, "merge some files"
+        )
+    if rp in ctx.read:
+        return ParamFileError(
+            f,
+            via,
+            f"file included more than once (also by {ctx.read[rp]})",
+            shown,
+            "include it once",
+        )
+    return None
 
 
 def _load_tree(
@@ -96,11 +166,18 @@ def _load_tree(
     chain: tuple[Path, ...] = (),
     via: str = "",
     use_extends: bool = True,
+    ctx: _Load | None = None,
 ) -> _Tree | None:
+    """Read ``path`` with everything it includes or extends, within ``ctx.root``."""
     rp = path.resolve()
+    ctx = ctx or _Load(rp.parent)
     if rp in chain:
         loop = " -> ".join(_disp(p) for p in (*chain, rp))
         errs.add(ParamFileError(_disp(chain[-1]), via, f"cyclic {via}", loop, f"remove one {via}"))
+        return None
+    refused = _admit(path, rp, ctx, chain, via)
+    if refused is not None:
+        errs.add(refused)
         return None
     if not rp.is_file():
         if chain:
@@ -114,17 +191,29 @@ def _load_tree(
                     + " -> ".join(_disp(p) for p in (*chain, path)),
                 )
             )
+        elif rp.exists():  # a FIFO, a device or a directory: never read
+            errs.add(
+                ParamFileError(_disp(path), None, "not a regular file", fix="give a .toml file")
+            )
         else:
             errs.add(ParamFileError(_disp(path), None, "file not found", fix="check the path"))
         return None
     tree = _Tree()
+    ctx.read[rp] = _disp(chain[-1]) if chain else "the command line"
     data = _read(path, errs, tree)
     if data is None:
         return None
     f = _disp(path)
     here = (*chain, rp)
     for k, v in data.items():
-        if k not in _TOP_KEYS and not isinstance(v, dict) and not _is_table_list(v):
+        close = difflib.get_close_matches(k, _TOP_KEYS, n=1, cutoff=0.8)
+        if k not in _TOP_KEYS and close:
+            errs.add(
+                ParamFileError(
+                    f, k, f"unknown top-level table '{k}'", fix=f"did you mean [{close[0]}]?"
+                )
+            )
+        elif k not in _TOP_KEYS and not isinstance(v, dict) and not _is_table_list(v):
             errs.add(
                 ParamFileError(
                     f,
@@ -149,7 +238,7 @@ def _load_tree(
         includes = []
     ok = True
     for inc in includes:
-        sub = _load_tree(path.parent / inc, errs, here, "include")
+        sub = _load_tree(path.parent / inc, errs, here, "include", ctx=ctx)
         if sub is None:
             ok = False
             continue
@@ -162,7 +251,7 @@ def _load_tree(
         errs.add(ParamFileError(f, "extends", "extends must be one path", format_value(ext)))
         ext = None
     if ext is not None and use_extends:
-        base = _load_tree(path.parent / ext, errs, here, "extends")
+        base = _load_tree(path.parent / ext, errs, here, "extends", ctx=ctx)
         if base is None:
             return None
         tree = _override(base, tree, errs)
@@ -373,6 +462,17 @@ def _build_correlations(
         if a is None or b is None or rho is None:
             errs.add(ParamFileError(f, key, "a correlation needs a, b and rho", fix="add them"))
             continue
+        if not (isinstance(a, str) and isinstance(b, str)):
+            errs.add(
+                ParamFileError(
+                    f,
+                    key,
+                    "a and b must each name one parameter",
+                    f"a = {format_value(a)}, b = {format_value(b)}",
+                    'write a = "name", b = "other_name"',
+                )
+            )
+            continue
         bad = [x for x in (a, b) if x not in params]
         if bad:
             close = difflib.get_close_matches(str(bad[0]), names, n=1)
@@ -532,8 +632,8 @@ def validate_files(
     for p in files:
         try:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-            continue
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
+            continue  # reported when the file itself is validated
         inc = data.get("include", [])
         for i in [inc] if isinstance(inc, str) else inc if isinstance(inc, list) else []:
             if isinstance(i, str):

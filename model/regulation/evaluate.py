@@ -65,10 +65,10 @@ class Outcomes:
         return replace(self, **{name: self[name][start:stop] for name in PER_DRAW})
 
     def write(self, part: Outcomes) -> None:
-        """Copy ``part``'s per-draw tables into these rows and add its by-year sums."""
+        """Copy ``part``'s per-draw tables into these rows (the by-year sums are the caller's:
+        see ``evaluate(..., by_year=)``)."""
         for name in PER_DRAW:
             self[name][...] = part[name]
-        self.risk_reduction_by_year[...] += part.risk_reduction_by_year
 
     def __getitem__(self, name: str) -> Array:
         return getattr(self, name)
@@ -203,33 +203,53 @@ def _total_removed(reach: Array, removed_reach: Array | float, removed_up: Array
 
 
 def _present_value(world: World, annual: Array) -> Array:
-    """Discounted sum over the years axis (-2): (..., T, n) -> (..., n)."""
-    return np.matmul(world.discount, annual)
+    """Discounted sum over the years axis (-2): (..., T, n) -> (..., n).
+
+    Year by year, elementwise: each draw's value is then the same whatever the chunk it is
+    evaluated in (a matrix product's kernels round a chunk's last columns differently).
+    """
+    discount = world.discount
+    out = annual[..., 0, :] * discount[0]
+    for t in range(1, len(discount)):
+        out += annual[..., t, :] * discount[t]
+    return out
 
 
 def _harm_present_value(world: World, annual: Array) -> Array:
-    """Discounted sum over years of a per-harm quantity, each harm at its own rate:
-    (H, T, n) -> (H, n)."""
-    return np.matmul(world.harm_discount, annual)[:, 0]
+    """Discounted sum over years of a per-harm quantity, each harm at its own rate (health or
+    money): (H, T, n) -> (H, n); year by year, elementwise, as :func:`_present_value`."""
+    discount = world.harm_discount[:, 0, :, None]  # (H, T, 1)
+    out = annual[:, 0, :] * discount[:, 0]
+    for t in range(1, discount.shape[1]):
+        out += annual[:, t, :] * discount[:, t]
+    return out
+
+
+def fold_draws(total: Array, x: Array) -> None:
+    """``total += x`` summed over draws (the last axis) one draw at a time, in order, so the
+    sum does not depend on how the draws are chunked. ``x`` is overwritten."""
+    x[..., 0] += total
+    np.cumsum(x, axis=-1, out=x)
+    total[...] = x[..., -1]
 
 
 def _risk_outcomes(world: World, harm_pv: Array, removed: Array | float):
-    """(PV of harm averted (H, n), harm averted by year summed over draws (H, T), residual
-    annual harm in the final year (H, n)) for one approach's ``removed`` share.
+    """(PV of harm averted (H, n), residual annual harm in the final year (H, n), harm averted
+    each year (H, T, n), or None when nothing is removed) for one approach's ``removed`` share.
 
-    A share constant over the years needs no (H, T, n) product: its PV is the share times the
-    PV of harm. An (H, T, n) share is overwritten with the harm it averts.
+    A share constant over the years has its PV as the share times the PV of harm. An (H, T, n)
+    share is overwritten with the harm it averts.
     """
-    h, t, n = world.harm.shape
+    h, n = world.harm.shape[0], world.harm.shape[-1]
     if _is_zero(removed):
-        return np.zeros((h, n)), np.zeros((h, t)), world.harm[:, -1] * 1.0
+        return np.zeros((h, n)), world.harm[:, -1] * 1.0, None
     if removed.shape[1] == 1:
         share = removed[:, 0]
-        by_year = np.matmul(world.harm, share[:, :, None])[..., 0]
-        return share * harm_pv, by_year, world.harm[:, -1] * (1.0 - share)
+        averted = world.harm * share[:, None, :]
+        return share * harm_pv, world.harm[:, -1] * (1.0 - share), averted
     residual = world.harm[:, -1] * (1.0 - removed[:, -1])
     averted = np.multiply(world.harm, removed, out=removed)
-    return _harm_present_value(world, averted), averted.sum(axis=2), residual
+    return _harm_present_value(world, averted), residual, averted
 
 
 def _reachable_harm(
@@ -316,13 +336,15 @@ def evaluate(
     world: World | None = None,
     *,
     out: Outcomes | None = None,
+    by_year: Array | None = None,
 ) -> Outcomes:
     """Evaluate all approaches of ``model`` on draws ``values`` (name -> (n,) array).
 
     ``world`` may be passed when it is already built (threshold design reuses one world for
     many thresholds). ``out`` (:meth:`Outcomes.rows` of a run's tables) receives the
-    per-draw tables in place and the by-year sums added, and is returned: a long run then
-    holds its tables once, with no copies of chunks to join.
+    per-draw tables in place, and is returned: a long run then holds its tables once, with no
+    copies of chunks to join. ``by_year`` (k, H, T) receives the harm averted each year,
+    folded draw by draw (default: ``out``'s by-year sums, else zeros).
 
     Shares keep their smallest broadcast shape: one constant over the years stays (H, 1, n),
     so approaches without time-varying instruments never build (H, T, n) arrays of their own.
@@ -356,7 +378,10 @@ def evaluate(
     residual = np.empty((k_approaches, h, n))
     entities = np.empty((k_approaches, n))
     compliance = np.empty((k_approaches, n))
-    rr_by_year = np.empty((k_approaches, h, t))
+    if by_year is None:
+        shape = (len(model.approaches), h, t)
+        by_year = out.risk_reduction_by_year if out is not None else np.zeros(shape)
+    in_force_averted = None  # harm the rules in force avert each year (row 0), when any
     reach = world.reachable
     open_dom = world.open_share * (1.0 - world.foreign_base)
     closed = 1.0 - world.open_share
@@ -370,7 +395,14 @@ def evaluate(
         if any(i not in fixed_costs_pv for i in keys):
             res = _reachable_harm(world, reach, removed_reach, removed_up)
         removed = _total_removed(reach, removed_reach, removed_up)
-        rr[j], rr_by_year[j], residual[j] = _risk_outcomes(world, harm_pv, removed)
+        rr[j], residual[j], averted = _risk_outcomes(world, harm_pv, removed)
+        if model.settings.in_force and averted is not None:  # increments on the rules in force
+            if j == 0:
+                in_force_averted = averted.copy()
+            elif in_force_averted is not None:
+                averted -= in_force_averted
+        if j >= hidden and averted is not None and not (j == 0 and model.settings.in_force):
+            fold_draws(by_year[j - hidden], averted)
         costs_pv = np.zeros((len(COST_ROWS), n))
         for i in keys:
             inst = model.instruments[i]
@@ -385,7 +417,7 @@ def evaluate(
         entities[j], compliance[j] = _final_regulated(acting, t, n)
     if model.settings.in_force:  # outcomes are increments on the rules in force
         harm_pv = harm_pv - rr[0]  # the status quo's harm is what the rules in force leave
-        for table in (rr, burden, transfers, innovation, net, rr_by_year):
+        for table in (rr, burden, transfers, innovation, net):
             table -= table[:1].copy()
 
     # acceptable: a declared share of the status quo's final-year harm (either standing)
@@ -404,17 +436,15 @@ def evaluate(
     }
     if hidden:
         tables = {k: v if k == "status_quo_harm" else v[hidden:] for k, v in tables.items()}
-        rr_by_year = rr_by_year[hidden:]
     if out is None:
         return Outcomes(
             approaches=model.approach_names,
             harms=model.harm_names,
             **{name: _draws_first(table) for name, table in tables.items()},
-            risk_reduction_by_year=rr_by_year,
+            risk_reduction_by_year=by_year,
         )
     for name, table in tables.items():
         _draws_first(table, out[name])
-    out.risk_reduction_by_year[...] += rr_by_year
     return out
 
 

@@ -39,6 +39,16 @@ STRUCTURAL = {
     # liability against the cost of care
     "liability": ("declared", "derived"),
 }
+TABLES = ("settings", "discounting", "harms", "instruments", "approaches")
+#: Parameters the equations divide by or take the log of: every draw must exceed the bound.
+ABOVE = {
+    "n_downstream": 0.0,
+    "n_downstream_cap": 0.0,
+    "amortisation_years": 0.0,
+    "compute_median": 0.0,
+    "threshold_compute": 0.0,
+    "compute_gsd": 1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -215,6 +225,33 @@ class _Reader:
             self.fail(name, None, f"missing table [{name}]", fix=f"declare [{name}.<key>] tables")
         return value
 
+    def entries(self, name: str):
+        """(key, entry) of the table ``name``, each entry checked to be a table."""
+        for key, entry in self.table(name).items():
+            if not isinstance(entry, Mapping):
+                self.fail(
+                    name, key, "must be a table", got=repr(entry), fix=f"write [{name}.{key}]"
+                )
+            yield key, entry
+
+    def typed(self, table, key, entry: Mapping, name: str, kind: type, example: str):
+        """``entry[name]`` if it is a ``kind`` (a bool is no number), else a one-line error."""
+        value = entry[name]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            self.fail(table, key, f"'{name}' must be {example}", got=repr(value))
+        return value
+
+    def name_list(self, table, key, entry: Mapping, name: str) -> tuple[str, ...]:
+        """``entry[name]`` as a list of distinct strings, else a one-line error."""
+        value = entry[name]
+        example = f'a list of names, e.g. {name} = ["a", "b"]'
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            self.fail(table, key, f"'{name}' must be {example}", got=repr(value))
+        twice = sorted({v for v in value if value.count(v) > 1})
+        if twice:
+            self.fail(table, key, f"'{name}' lists '{twice[0]}' twice", fix="list it once")
+        return tuple(value)
+
     def parameter(self, table, key, role, name):
         if name not in self.names:
             close = difflib.get_close_matches(str(name), self.names, n=1)
@@ -234,9 +271,11 @@ class _Reader:
 
 def _harms(r: _Reader) -> tuple[Harm, ...]:
     harms = []
-    for key, entry in r.table("harms").items():
+    for key, entry in r.entries("harms"):
         required = ("label", "reading", "harm", "reference", *HARM_ROLES)
         r.keys("harms", key, entry, required, ("valued_as",))
+        for text in ("label", "reading", *HARM_ROLES):
+            r.typed("harms", key, entry, text, str, "a string")
         valued_as = entry.get("valued_as", "money")
         if valued_as not in ("money", "health"):
             r.fail(
@@ -269,8 +308,11 @@ def _harms(r: _Reader) -> tuple[Harm, ...]:
 
 def _instruments(r: _Reader, harms: tuple[Harm, ...]) -> dict[str, Instrument]:
     out = {}
-    for key, entry in r.table("instruments").items():
+    for key, entry in r.entries("instruments"):
         r.keys("instruments", key, entry, ("type", "label", "parameters"), ("scope", "base"))
+        for text in ("type", "label", *(k for k in ("scope", "base") if k in entry)):
+            r.typed("instruments", key, entry, text, str, "a string")
+        r.typed("instruments", key, entry, "parameters", Mapping, "a table of role = name")
         kind = TYPES.get(entry["type"])
         if kind is None:
             close = difflib.get_close_matches(str(entry["type"]), TYPES, n=1)
@@ -309,6 +351,7 @@ def _instruments(r: _Reader, harms: tuple[Harm, ...]) -> dict[str, Instrument]:
                 fix=f"map every role of {kind.name}: {', '.join(kind.roles)}",
             )
         for role, name in mapping.items():
+            r.typed("instruments", key, mapping, role, str, "a parameter name (a string)")
             if role not in kind.roles:
                 r.fail(
                     "instruments",
@@ -338,7 +381,11 @@ def _adaptive_base(r: _Reader, key: str, entry: Mapping) -> Mapping:
     """The obligation an adaptive instrument switches on (checked to be one)."""
     tables = r.table("instruments")
     base = entry.get("base")
-    if base not in tables or tables[base].get("type") != "downstream_obligation":
+    if (
+        not isinstance(base, str)
+        or not isinstance(tables.get(base), Mapping)
+        or tables[base].get("type") != "downstream_obligation"
+    ):
         r.fail(
             "instruments",
             key,
@@ -351,9 +398,10 @@ def _adaptive_base(r: _Reader, key: str, entry: Mapping) -> Mapping:
 
 def _approaches(r: _Reader, instruments: Mapping[str, Instrument]) -> tuple[Approach, ...]:
     approaches = []
-    for key, entry in r.table("approaches").items():
+    for key, entry in r.entries("approaches"):
         r.keys("approaches", key, entry, ("label", "instruments"))
-        for name in entry["instruments"]:
+        r.typed("approaches", key, entry, "label", str, "a string")
+        for name in r.name_list("approaches", key, entry, "instruments"):
             if name not in instruments:
                 close = difflib.get_close_matches(str(name), instruments, n=1)
                 r.fail(
@@ -385,6 +433,8 @@ def _settings(r: _Reader) -> Settings:
     )
     optional = ("threshold", *choices, "in_force")
     r.keys("settings", None, s, ("horizon_years", "standing", "currency"), optional)
+    for text in ("standing", "currency", *(["threshold"] if "threshold" in s else [])):
+        r.typed("settings", text, s, text, str, "a string")
     threshold = s.get("threshold", "share")
     if threshold not in THRESHOLD_PARAMETERS:
         r.fail(
@@ -395,7 +445,7 @@ def _settings(r: _Reader) -> Settings:
             fix="use 'share' (a share of developers) or 'compute' (a compute threshold)",
         )
     horizon = s["horizon_years"]
-    if not isinstance(horizon, int) or not 1 <= horizon <= 200:
+    if not isinstance(horizon, int) or isinstance(horizon, bool) or not 1 <= horizon <= 200:
         r.fail("settings", "horizon_years", "must be an integer from 1 to 200", got=horizon)
     chosen = {}
     for name in ("standing", *choices):
@@ -411,6 +461,7 @@ def _settings(r: _Reader) -> Settings:
             )
     d = r.table("discounting")
     r.keys("discounting", None, d, ("schedule", "source"), ("health_schedule", "health_source"))
+    r.typed("discounting", "source", d, "source", str, "a string")
     rows = _schedule(r, "schedule", d["schedule"])
     if chosen["terminal_value"] == "perpetuity" and rows[-1][1] <= 0:
         r.fail("discounting", "schedule", "a perpetuity needs a positive final rate", got=rows)
@@ -439,7 +490,13 @@ def _schedule(r: _Reader, key: str, schedule) -> tuple[tuple[int, float], ...]:
     ok = (
         isinstance(schedule, (list, tuple))
         and schedule
-        and all(isinstance(row, (list, tuple)) and len(row) == 2 for row in schedule)
+        and all(
+            isinstance(row, (list, tuple))
+            and len(row) == 2
+            and isinstance(row[0], int)
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in row)
+            for row in schedule
+        )
     )
     if not ok or schedule[0][0] != 0:
         r.fail(
@@ -456,9 +513,30 @@ def _schedule(r: _Reader, key: str, schedule) -> tuple[tuple[int, float], ...]:
     return tuple((int(a), float(b)) for a, b in schedule)
 
 
+def _check_domains(params, above: Mapping[str, float]) -> None:
+    """A one-line error for a parameter that can be drawn at or below its bound."""
+    for name, bound in above.items():
+        if name not in params.names:
+            continue
+        p = params[name]
+        lowest = float(p.dist.ppf(np.array([2.0**-53]))[0])  # the lowest draw a design gives
+        if not lowest > bound:
+            raise ParamFileError(
+                p.file,
+                name,
+                f"must be greater than {bound:g} in every draw (the model divides by it)",
+                f"values down to {lowest:g}",
+                f"give a range above {bound:g} (e.g. a larger low or p05)",
+            )
+
+
 def build_model(params) -> RegulationModel:
     """Read the regulation model from a ParameterSet's structure tables (errors name file, key)."""
     r = _Reader(params)
+    for name in params.structure:
+        close = difflib.get_close_matches(name, TABLES, n=1, cutoff=0.8)
+        if name not in TABLES and close:
+            r.fail(name, None, f"unknown table [{name}]", fix=f"did you mean [{close[0]}]?")
     settings = _settings(r)
     for name in (*WORLD_PARAMETERS, *THRESHOLD_PARAMETERS[settings.threshold]):
         if name not in r.names:
@@ -469,6 +547,7 @@ def build_model(params) -> RegulationModel:
                 fix="declare it under [parameters] (see docs/model.md)",
             )
     harms = _harms(r)
+    _check_domains(params, {**ABOVE, **{h.roles["growth_cap"]: 0.0 for h in harms}})
     instruments = _instruments(r, harms)
     for key in settings.in_force:
         if key not in instruments:

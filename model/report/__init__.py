@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
 import os
 import re
 import tempfile
@@ -21,10 +22,21 @@ import pandas as pd
 
 from model.inputs.evidence import find_register
 from model.report import figures
-from model.report.content import NEGLIGIBLE, ReportContent, analysis_for, build_content
+from model.report.brief import build_brief
+from model.report.content import (
+    NEGLIGIBLE,
+    ReportContent,
+    analysis_for,
+    build_content,
+    switching_order,
+)
 from model.report.evidence import link_citations, register_html
+from model.report.influence import influence_svg
+from model.report.interactive import payload_json
 from model.report.rule import rule_context
 from model.report.wording import money, number
+from model.study.outputs import temp_prefix
+from model.study.progress import steps
 
 __all__ = [
     "ReportContent",
@@ -55,14 +67,21 @@ def _environment():
 
 
 def _fig_html(fig, div_id: str) -> str:
-    return fig.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOTLY_CONFIG
+    """An empty div and the figure as JSON; the page draws it once plotly.js has loaded.
+
+    Keeping plotly.js (4.8 MB) and the drawing at the end of the page lets the browser paint
+    the text first.
+    """
+    spec = fig.to_json().replace("</", "<\\/")  # never closes the script early
+    return (
+        f'<div id="{div_id}" class="plotly-figure"></div>'
+        f'<script type="application/json" data-plotly-figure="{div_id}">{spec}</script>'
     )
 
 
 def _frame_html(df: pd.DataFrame, formatters: dict | None = None, index: bool = True) -> str:
     return df.to_html(
-        index=index, border=0, classes="data", formatters=formatters, na_rep="", escape=True
+        index=index, border=0, classes="data", formatters=formatters, na_rep="n/a", escape=True
     )
 
 
@@ -76,6 +95,9 @@ def _equations_html(path: Path | None) -> str:
             f"next to this installation; see docs/model.md in the source repository.</p>"
         )
     text = path.read_text(encoding="utf-8")
+    # an equation indented under a list item (6 spaces, as GitHub reads it) needs 8 spaces to
+    # stay a code block in Python-Markdown; otherwise its lines run together as prose
+    text = re.sub(r"(?m)^ {6}(?=\S)", " " * 8, text)
     body = markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"])
     body = re.sub(r"<(/?)h([1-4])\b", lambda m: f"<{m.group(1)}h{int(m.group(2)) + 2}", body)
     return (
@@ -136,7 +158,17 @@ def _provenance_rows(results, run_seconds: float | None) -> list[tuple[str, str]
     return rows
 
 
-def _figure_sections(results, c: ReportContent) -> list[dict]:
+def _subsample_note(draws: int | None, n: int) -> str:
+    if draws is None or draws >= n:
+        return ""
+    return (
+        f" EVPPI is estimated on the first {draws:,} of the {n:,} draws (the regressions cost "
+        "grows with the draws and their ranking is already stable at this size); every decision "
+        "statistic uses all draws."
+    )
+
+
+def _figure_sections(results, c: ReportContent, evppi_draws: int | None = None) -> list[dict]:
     cur = c.currency
     out = []
 
@@ -173,6 +205,15 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
         "Each shape shows how likely each net benefit is across the simulated worlds; right of "
         "the dotted line the approach does more good than harm. The axis shows the 1st to 99th "
         "percentiles: zoom out (double-click) to see the long tails.",
+    )
+    add(
+        "cumulative",
+        "Cumulative net benefit",
+        lambda: figures.cumulative_net_benefit(results),
+        "Each S-curve gives the probability that an approach's net benefit is at most the value "
+        "on the horizontal axis; the dot on the dotted zero line is the probability that it does "
+        "more harm than good. A curve further right is better throughout; curves that cross "
+        "trade a better typical outcome for a worse tail.",
     )
     add(
         "plane",
@@ -222,7 +263,7 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
     add(
         "sobol",
         "Sensitivity: Sobol indices",
-        lambda: figures.sobol_indices(_need(c.sobol, "Sobol indices")),
+        lambda: figures.sobol_indices(_need(c.sobol, "Sobol indices"), params=results.params),
         f"Output: net benefit of {c.tornado_label}. First-order index: share of the variance "
         "explained by the input alone; total index: including its interactions with other "
         "inputs. Bars give 95% bootstrap intervals; wide intervals mean the indices are "
@@ -231,11 +272,14 @@ def _figure_sections(results, c: ReportContent) -> list[dict]:
     add(
         "voi",
         "Value of information",
-        lambda: figures.evppi_ranking(_need(c.evppi, "EVPPI"), cur, evpi=c.evpi),
+        lambda: figures.evppi_ranking(
+            _need(c.evppi, "EVPPI"), cur, evpi=c.evpi, params=results.params
+        ),
         f"Expected value of partial perfect information (EVPPI) per input: how much better the "
         f"decision would be, on average, if that input were known exactly before choosing. "
         f"Perfect information on everything (EVPI) is worth {money(c.evpi, cur)}; inputs whose "
-        f"EVPPI is negligible (learning them would not change the choice) are not drawn.",
+        f"EVPPI is negligible (learning them would not change the choice) are not drawn."
+        + _subsample_note(evppi_draws, results.n),
         _evppi_html(c),
         c.expert_lines,
     )
@@ -288,7 +332,7 @@ def _switching_html(c: ReportContent, params=None) -> str | None:
     sw = c.switching
     if not isinstance(sw, pd.DataFrame) or "switching_value" not in sw:
         return None
-    sw = sw.dropna(subset=["switching_value"])
+    sw = switching_order(sw)
     if not len(sw):
         return "<p>No input switches the preferred approach on its own.</p>"
     cols = [x for x in ("parameter", "switching_value", "quantile", "to_option") if x in sw]
@@ -353,16 +397,24 @@ def render(
     title: str | None = None,
     equations: str | os.PathLike | None = None,
     run_seconds: float | None = None,
+    sweep=None,
 ) -> Iterator[str]:
     """The report as a stream of HTML text chunks (see :func:`write_report`)."""
     from markupsafe import Markup
     from plotly.offline import get_plotlyjs
 
+    from model.study.judgements import Judgements
+
+    analysis = analysis_for(results) if analysis is None else analysis
     c = build_content(results, analysis, title=title, rule=rule)
-    sections = _figure_sections(results, c)
+    judged = Judgements(results)
+    brief = build_brief(results, analysis, rule, sweep=sweep, judged=judged)
+    sections = _figure_sections(results, c, getattr(analysis, "evppi_draws", None))
     rule_ctx = None
     if rule is not None:
-        rule_ctx = rule_context(rule, results.regulation, c.currency, c.labels, _fig_html)
+        rule_ctx = rule_context(
+            rule, results.regulation, c.currency, c.labels, _fig_html, results.params
+        )
         rule_ctx = {
             k: Markup(v) if isinstance(v, str) and k != "threshold_text" else v
             for k, v in rule_ctx.items()
@@ -381,12 +433,17 @@ def render(
         params_name=" + ".join([results.params.name, *scen]),
         params_summary=results.params.summary(),
         plotlyjs=Markup(get_plotlyjs()),
+        plotly_config=Markup(json.dumps(_PLOTLY_CONFIG)),
         figures=sections,
         param_table=Markup(param_table(results.params, c.currency, register)),
         evidence_table=Markup(register_html(register, _sources(results.params))),
         equations=Markup(_equations_html(equations)),
         prov_rows=_provenance_rows(results, run_seconds),
         rule=rule_ctx,
+        brief=brief,
+        influence=Markup(influence_svg(results.regulation)),
+        vj_json=Markup(payload_json(judged)),
+        vj_m=judged.m,
     )
 
 
@@ -399,7 +456,7 @@ def _umask() -> int:
 def write_atomic(path: Path, chunks: Iterable[str]) -> None:
     """Write to a temporary file in ``path``'s directory, then ``os.replace`` it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -423,6 +480,8 @@ def write_report(
     title: str | None = None,
     equations: str | os.PathLike | None = None,
     started: float | None = None,
+    sweep=None,
+    progress: bool = False,
 ) -> Path:
     """Write the HTML report for ``results`` atomically and return its path.
 
@@ -442,6 +501,11 @@ def write_report(
         Markdown file with the model's equations (default ``docs/model.md``).
     started : float, optional
         ``time.perf_counter()`` at the start of the whole run, to report the total run time.
+    sweep : SweepResult, optional
+        From :func:`model.sweep` over scenario files: adds the evidence scenarios to the
+        appraisal's scenario table (the value-judgement scenarios are always there).
+    progress : bool
+        Show progress bars on stderr (the analysis, when computed here, and the writing).
 
     The file is written to a temporary file in the same directory and moved into place, so a
     failure never leaves a half-written report (a previous report at ``path`` is kept).
@@ -449,15 +513,21 @@ def write_report(
     if path is None:
         path = Path("reports") / (default_stem(results.params) + ".html")
     path = Path(path)
-    chunks = render(
-        results,
-        analysis=analysis,
-        rule=rule,
-        title=title,
-        equations=equations,
-        run_seconds=None if started is None else time.perf_counter() - started,
-    )
-    write_atomic(path, chunks)
+    if analysis is None:
+        analysis = analysis_for(results, progress=progress)
+    with steps("writing the report", 2, progress) as start:
+        start("words and figures")
+        chunks = render(
+            results,
+            analysis=analysis,
+            rule=rule,
+            title=title,
+            equations=equations,
+            run_seconds=None if started is None else time.perf_counter() - started,
+            sweep=sweep,
+        )
+        start("HTML file")
+        write_atomic(path, chunks)
     return path
 
 

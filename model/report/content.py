@@ -16,17 +16,26 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from model.analysis.drivers import drivers_sentence
 from model.regulation import PAYERS
 from model.report.wording import (
+    count,
     money,
     money_interval,
-    number,
     share,
     short_description,
     signed_money,
 )
 
-__all__ = ["ReportContent", "analysis_for", "build_content", "design_lines", "expert_lines"]
+__all__ = [
+    "ReportContent",
+    "analysis_for",
+    "build_content",
+    "design_lines",
+    "expert_lines",
+    "param_label",
+    "switching_order",
+]
 
 NEGLIGIBLE = 1e-6  # EVPPI below this share of EVPI (or $1) is estimation noise
 
@@ -109,6 +118,10 @@ class ReportContent:
     design: list[tuple[str, str]] = field(default_factory=list)  # (topic, finding) from a rule
     expert_lines: list[str] = field(default_factory=list)  # does expert disagreement matter?
     experts: pd.DataFrame | None = None  # Analysis.experts
+    drivers: pd.DataFrame | None = None  # Analysis.drivers: one ranking of the drivers
+    global_ranking: pd.DataFrame | None = None  # Analysis.global_ranking (delta, checked)
+    headline_voi: pd.DataFrame | None = None  # Analysis.headline: EVPI/EVPPI of the pair
+    evsi: pd.DataFrame | None = None  # Analysis.evsi: EVSI and ENBS by study size
 
     def to_json_dict(self) -> dict:
         """A JSON-serialisable summary (plain floats and strings)."""
@@ -185,7 +198,9 @@ def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
             "transfers": _mean_ci(o.transfers[:, j], cur),
             "prob_best": share(t["prob_best"]),
             "expected_loss": money(t["expected_loss"], cur),
-            "prob_negative": share(t["prob_negative"]) if key != "status_quo" else "n/a",
+            "prob_negative": (
+                share(t["prob_negative"]) if key != "status_quo" else "n/a (reference)"
+            ),
             "cvar": money(t["cvar05"], cur),
             "residual": [
                 (
@@ -196,9 +211,9 @@ def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
                 for i, h in enumerate(results.harms)
             ],
             "entities": (
-                number(float(o.entities[:, j].mean())),
-                f"{number(float(np.quantile(o.entities[:, j], 0.05)))} to "
-                f"{number(float(np.quantile(o.entities[:, j], 0.95)))}",
+                count(float(o.entities[:, j].mean())),
+                f"{count(float(np.quantile(o.entities[:, j], 0.05)))} to "
+                f"{count(float(np.quantile(o.entities[:, j], 0.95)))}",
             ),
             "compliance": _compliance(o.compliance[:, j]),
         }
@@ -282,31 +297,12 @@ def _value_judgement(ceaf: pd.DataFrame, best: str, lab) -> str:
     )
 
 
-def _switching_line(switching, params, lab) -> str | None:
-    if not isinstance(switching, pd.DataFrame) or "switching_value" not in switching:
-        return None
+def switching_order(switching: pd.DataFrame) -> pd.DataFrame:
+    """Switching values found, closest to the input's median first (|quantile - 0.5|)."""
     sw = switching.dropna(subset=["switching_value"])
-    if not len(sw):
-        return (
-            "No single input, moved alone across its 0.5%-99.5% range with the others at their "
-            "medians, changes the preferred approach (switching values)."
-        )
-    bits = []
-    for _, r in sw.head(4).iterrows():
-        p = params.get(r["parameter"], None)
-        unit = f" {p.unit}" if p is not None and p.unit else ""
-        q = r.get("quantile")
-        qtxt = f" (its {100 * q:.1f}th percentile)" if q is not None and np.isfinite(q) else ""
-        bits.append(
-            f"{param_label(params, r['parameter'])} reaches "
-            f"{number(r['switching_value'])}{unit}{qtxt}, to {lab(str(r['to_option']))}"
-        )
-    more = f" ({len(sw) - 4} more inputs in the sensitivity section)" if len(sw) > 4 else ""
-    return (
-        "Switching values (one input at a time, others at their medians; the judgement at "
-        "the medians can differ from the expected-value choice): the preferred approach changes "
-        "if " + "; ".join(bits) + more + "."
-    )
+    if "quantile" not in sw:
+        return sw
+    return sw.iloc[np.argsort(np.abs(sw["quantile"].to_numpy() - 0.5), kind="stable")]
 
 
 def param_label(params, name, limit: int = 70) -> str:
@@ -474,15 +470,13 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         _value_judgement(analysis.ceaf, best, lab),
     ]
     switching = _get(analysis, "switching_values", "switching")
-    line = _switching_line(switching, results.params, lab)
-    if line:
-        robust.append(line)
 
     evppi = _get(analysis, "evppi")
     evidence = []
     if isinstance(evppi, pd.DataFrame) and "evppi" in evppi and len(evppi):
         evppi = evppi.sort_values("evppi", ascending=False)
-        top = evppi[evppi["evppi"] > NEGLIGIBLE * max(evpi, 1.0)].head(3)
+        clear = ~evppi["within_noise"].astype(bool) if "within_noise" in evppi else True
+        top = evppi[(evppi["evppi"] > NEGLIGIBLE * max(evpi, 1.0)) & clear].head(3)
         if len(top):
             small = top["evppi"].iloc[0] < 0.05 * evpi
             evidence.append(
@@ -501,6 +495,13 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
                     else "."
                 )
             )
+        elif "within_noise" in evppi and evppi["within_noise"].any():
+            evidence.append(
+                f"No single input's expected value of partial perfect information can be told "
+                f"from estimation noise at {_get(analysis, 'evppi_draws', default=results.n):,} "
+                "draws; resolving all uncertainty "
+                f"together is worth {money(evpi, cur)}."
+            )
         else:
             evidence.append(
                 f"No single input is worth researching on its own: learning any one of them "
@@ -508,6 +509,14 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
                 f"negligible), although resolving all uncertainty together is worth "
                 f"{money(evpi, cur)}. The choice is robust to any one piece of new evidence."
             )
+    if isinstance(evppi, pd.DataFrame) and "within_noise" in evppi:
+        noisy = int(evppi["within_noise"].sum())
+        evidence.append(
+            f"Each EVPPI is shown beside what the same estimator gives a column of pure noise "
+            f"({money(float(evppi['noise'].max()), cur)} at most); {noisy} of {len(evppi)} "
+            "inputs do not clear that level by two standard errors and are marked as noise."
+        )
+    evidence += _study_lines(analysis, results.params, lab, cur)
     experts = _get(analysis, "experts")
     expert_text = expert_lines(experts, results.params, lab, cur, evpi)
     evidence += expert_text
@@ -557,4 +566,57 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         design=design_lines(rule, lab, cur),
         expert_lines=expert_text,
         experts=experts if isinstance(experts, pd.DataFrame) else None,
+        drivers=_get(analysis, "drivers"),
+        global_ranking=_get(analysis, "global_ranking"),
+        headline_voi=_get(analysis, "headline"),
+        evsi=_get(analysis, "evsi"),
     )
+
+
+def _study_lines(analysis, params, lab, cur: str) -> list[str]:
+    """What drives the decision (one sentence), the headline decision's VOI, and ENBS."""
+    out = []
+    drivers = _get(analysis, "drivers")
+    if isinstance(drivers, pd.DataFrame) and len(drivers):
+        a = drivers.attrs
+        out.append(
+            "What drives the decision: "
+            + drivers_sentence(drivers, a["leaders"], a["silent"], lambda p: param_label(params, p))
+        )
+    head = _get(analysis, "headline")
+    if isinstance(head, pd.DataFrame) and len(head) > 1:
+        a, b = head.attrs["decision"].split(" - ")
+        total = float(head["evppi"].iloc[0])
+        top = head.iloc[1:]
+        top = top[~top["within_noise"].astype(bool)]
+        learn = "; ".join(
+            f"{param_label(params, p)} {money(r['evppi'], cur)} (SE {money(r['se'], cur)})"
+            for p, r in top.head(3).iterrows()
+        )
+        out.append(
+            f"For the headline choice between {lab(a)} and {lab(b)}, resolving all uncertainty "
+            f"is worth {money(total, cur)}; "
+            + (
+                f"learning one input exactly: {learn}."
+                if learn
+                else "no single input clears the noise control."
+            )
+        )
+    study = _get(analysis, "evsi")
+    if isinstance(study, pd.DataFrame) and len(study):
+        best = study.attrs["optimal_n"]
+        fixed, per = study.attrs["cost"]
+        if best is None:
+            verdict = "no size tested repays its cost"
+        else:
+            r = study.loc[best]
+            verdict = (
+                f"{best:,} respondents is best: expected value {money(r['evsi'], cur)} against a "
+                f"cost of {money(r['cost'], cur)} (net {money(r['enbs'], cur)})"
+            )
+        out.append(
+            f"A proposed {study.attrs['study']}, costing {money(fixed, cur)} plus "
+            f"{money(per, cur)} a respondent (declared): {verdict} (expected value of sample "
+            "information by regression; expected net benefit of sampling)."
+        )
+    return out

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from model.report import figures
-from model.report.wording import money, number
+from model.report.wording import money, number, share
 from model.study.design import RuleDesign
 
 
 def _table(df: pd.DataFrame, formatters: dict, index: bool = True) -> str:
-    return df.to_html(index=index, border=0, classes="data", formatters=formatters, escape=True)
+    return df.to_html(
+        index=index, border=0, classes="data", formatters=formatters, escape=True, na_rep="n/a"
+    )
 
 
 def _portfolio_label(key: str) -> str:
@@ -18,30 +20,41 @@ def _portfolio_label(key: str) -> str:
     return "status quo" if key == "status_quo" else key.replace("+", " + ").replace("_", " ")
 
 
-def rule_context(rule: RuleDesign, regulation, currency: str, labels: dict, fig_html) -> dict:
-    """Words, tables and figures (HTML strings) for the template."""
+def rule_context(
+    rule: RuleDesign, regulation, currency: str, labels: dict, fig_html, params=None
+) -> dict:
+    """Words, tables and figures (HTML strings) for the template.
+
+    ``params`` (the ParameterSet) names the inputs of the PRIM chart by description.
+    """
+    box_labels = dict(labels)
+    if params is not None:
+        box_labels |= {n: figures.describe(params, n) for n in params.names}
     cash = lambda v: money(v, currency)  # noqa: E731
-    pct = lambda v: f"{100 * v:.0f}%"  # noqa: E731
     out: dict = {"threshold_text": rule.threshold_note, "threshold_fig": None, "curve": None}
     t = rule.threshold
     if t is not None:
         text = t.describe(money=cash)
         out["threshold_text"] = text.replace(t.approach, labels.get(t.approach, t.approach))
-        out["threshold_fig"] = fig_html(figures.threshold_curve(t), "fig-threshold")
-        curve = t.to_frame().iloc[::3]
+        out["threshold_fig"] = fig_html(
+            figures.threshold_curve(t, currency, labels.get(t.approach)), "fig-threshold"
+        )
+        curve = t.to_frame().iloc[::3].astype({"mcse": object})
+        curve["mcse"] = [cash(v) if v == v else "n/a (one draw)" for v in curve["mcse"]]
         out["curve"] = _table(
             curve,
             {
                 "threshold": number,
                 "expected_net_benefit": cash,
-                "mcse": cash,
-                "prob_exceeds": pct,
+                "prob_exceeds": share,
             },
             index=False,
         )
     out["boxes"] = [text for _, _, _, text in rule.boxes]
     first = next((found for _, _, found, _ in rule.boxes if found is not None), None)
-    out["box_fig"] = None if first is None else fig_html(figures.prim_tradeoff(first), "fig-prim")
+    out["box_fig"] = None
+    if first is not None:
+        out["box_fig"] = fig_html(figures.prim_tradeoff(first, box_labels), "fig-prim")
     out["adaptive"] = None
     if len(rule.adaptive):
         a = rule.adaptive.copy()
@@ -60,24 +73,39 @@ def rule_context(rule: RuleDesign, regulation, currency: str, labels: dict, fig_
             {
                 "E[net benefit], adaptive": cash,
                 "E[net benefit], static": cash,
-                "P(adaptive better)": pct,
-                "P(switched on by the end)": pct,
+                "P(adaptive better)": share,
+                "P(switched on by the end)": share,
             },
             index=False,
         )
     out["additions"] = out["portfolios"] = None
-    out["portfolio_search"] = rule.search.describe() if rule.search else ""
+    out["portfolio_search"] = rule.search_note
     if len(rule.additions):
         add = rule.additions[["label", "marginal_mean", "prob_positive", "portfolios"]].copy()
         add.columns = ["instrument", "mean gain from adding it", "P(gain > 0)", "portfolios"]
         out["additions"] = _table(
-            add, {"mean gain from adding it": cash, "P(gain > 0)": pct}, index=False
+            add, {"mean gain from adding it": cash, "P(gain > 0)": share}, index=False
         )
         top = rule.portfolios.copy()
         top.index = [_portfolio_label(k) for k in top.index]
         top.columns = ["E[net benefit]", "5th percentile", "95th percentile", "P(best)"]
         out["portfolios"] = _table(
             top,
-            {c: cash for c in top.columns[:3]} | {"P(best)": pct},
+            {c: cash for c in top.columns[:3]} | {"P(best)": share},
         )
+    out["mixes"] = None
+    if rule.mixes is not None and len(rule.mixes):
+        m = rule.mixes[["options", "instruments", "mean", "median", "p05", "p95", "prob_best"]]
+        m = m.rename(
+            columns={
+                "options": "the paper's options",
+                "instruments": "best portfolio of this mix",
+                "mean": "E[net benefit]",
+                "p05": "5th percentile",
+                "p95": "95th percentile",
+                "prob_best": "P(best)",
+            }
+        )
+        money_cols = ["E[net benefit]", "median", "5th percentile", "95th percentile"]
+        out["mixes"] = _table(m, {c: cash for c in money_cols} | {"P(best)": share}, index=False)
     return out

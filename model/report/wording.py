@@ -12,10 +12,12 @@ import numpy as np
 from model.inputs.parameters import short_description
 
 __all__ = [
+    "count",
     "currency_symbol",
     "money",
     "money_interval",
     "number",
+    "ordinal",
     "share",
     "short_description",
     "signed_money",
@@ -80,26 +82,60 @@ def money_interval(lo: float, hi: float, currency: str = "USD") -> str:
 
 
 def share(p: float, digits: int = 0) -> str:
-    """A probability as a percentage; tiny but non-zero values are not rounded to 0.
+    """A probability as a percentage, with one rule for small shares.
+
+    Exactly 0 and 1 are "0%" and "100%"; anything else that would round to them is written
+    "<1%" or ">99%" (at ``digits`` decimals), so "0%" only ever means "never".
 
     Examples
     --------
     >>> share(0.4321)
     '43%'
-    >>> share(0.0004)
-    '<1%'
+    >>> share(0.0004), share(0.004), share(0.0)
+    ('<1%', '<1%', '0%')
     >>> share(0.9996)
     '>99%'
+    >>> share(0.00123, 1)
+    '0.1%'
     """
-    if p is None or (isinstance(p, float) and math.isnan(p)):
+    if p is None or not np.isfinite(p):
         return "n/a"
     p = float(p)
-    step = 10.0 ** -(digits + 2)
-    if 0 < p < step:
-        return f"<{100 * step:.{digits}f}%"
-    if 1 - step < p < 1:
-        return f">{100 * (1 - step):.{digits}f}%"
-    return f"{100 * p:.{digits}f}%"
+    text = f"{100 * p:.{digits}f}"
+    step = 10.0**-digits
+    if p > 0 and float(text) == 0:
+        return f"<{step:.{digits}f}%"
+    if p < 1 and float(text) == 100:
+        return f">{100 - step:.{digits}f}%"
+    return f"{text}%"
+
+
+def ordinal(q: float) -> str:
+    """A quantile (0-1) as a whole ordinal percentile: "76th", "41st", "2nd", "11th".
+
+    Examples
+    --------
+    >>> ordinal(0.762), ordinal(0.41), ordinal(0.022), ordinal(0.113), ordinal(0.0004)
+    ('76th', '41st', '2nd', '11th', '0th')
+    """
+    if q is None or not np.isfinite(q):
+        return "n/a"
+    k = round(100 * float(q))
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+def count(x: float) -> str:
+    """A number of entities: a whole number (an average of 18.3 developers reads "18").
+
+    Examples
+    --------
+    >>> count(18.3), count(12_345.6), count(0.4)
+    ('18', '12,346', '0')
+    """
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{round(float(x)):,}"
 
 
 def number(x: float, digits: int = 3) -> str:

@@ -16,8 +16,16 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 
 from model.errors import ExecutorSpecError
+from model.study.signals import ignore_stop_signals
 
-__all__ = ["SPECS", "ExecutorSpecError", "executor_from_spec", "map_tasks", "worker_count"]
+__all__ = [
+    "SPECS",
+    "ExecutorSpecError",
+    "cpu_count",
+    "executor_from_spec",
+    "map_tasks",
+    "worker_count",
+]
 
 SPECS = "serial, processes:N, dask-local:N, dask://HOST:PORT"
 
@@ -26,9 +34,24 @@ def _bad(spec: str, why: str = "unknown executor") -> ExecutorSpecError:
     return ExecutorSpecError(f"{why} {spec!r}; use one of: {SPECS} (N >= 1)")
 
 
+def cpu_count() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def _workers(spec: str, text: str) -> int:
+    """N of a local ``processes:N`` or ``dask-local:N``: 1 up to this machine's CPU count."""
     if not re.fullmatch(r"[1-9][0-9]*", text.strip()):
         raise _bad(spec, "bad number of workers in executor")
+    cpus = cpu_count()
+    if int(text) > cpus:
+        kind = spec.strip().partition(":")[0]
+        raise ExecutorSpecError(
+            f"executor {spec!r}: this machine has {cpus} CPU(s); use {kind}:{cpus} or fewer"
+        )
     return int(text)
 
 
@@ -70,7 +93,8 @@ def executor_from_spec(spec: str) -> Iterator[Executor | None]:
     if s == "serial":
         yield None
     elif kind == "processes" and arg:
-        with ProcessPoolExecutor(max_workers=_workers(spec, arg)) as ex:
+        workers = _workers(spec, arg)
+        with ProcessPoolExecutor(max_workers=workers, initializer=ignore_stop_signals) as ex:
             yield ex
     elif kind == "dask-local" and arg:
         n = _workers(spec, arg)

@@ -6,6 +6,8 @@ order, so results are bit-identical whatever the chunk count, executor or number
 
 from __future__ import annotations
 
+import itertools
+import os
 import platform
 import subprocess
 import time
@@ -18,14 +20,20 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.decision import evpi, prob_best, prob_negative
+from model.errors import HeadwaterError
 from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import PAYERS, Outcomes, RegulationModel, build_model, calibration, evaluate
 from model.study.executors import map_tasks, worker_count
+from model.study.finite import check_finite
 from model.study.runtime import tune_allocator
 from model.study.summaries import ALPHA, X_MIN, Moments, Summary, Tallies
 
 TASKS_PER_WORKER = 4
+#: Draws whose by-year sums are folded one draw at a time before the blocks' sums are added in
+#: order: chunks are cut at these boundaries and tasks hold whole blocks, so the sums are the
+#: same whatever the chunk size, task size or executor.
+BLOCK = 8192
 KEEP = ("draws", "summary")
 
 __all__ = [
@@ -68,11 +76,14 @@ def run_chunk(
     start: int,
     stop: int,
     into: tuple[np.ndarray, Outcomes] | None = None,
+    by_year: np.ndarray | None = None,
 ):
     """One task: draws rows start..stop and evaluates every approach on them.
 
     ``into`` (a run's draws and :meth:`Outcomes.empty` tables, serial runs only) receives
-    the chunk in place; the views are returned.
+    the chunk in place; the views are returned. ``by_year`` (k, H, T) receives the by-year
+    sums folded draw by draw (see :func:`model.regulation.evaluate`). A non-finite net benefit
+    is a one-line error naming the parameter responsible (:func:`check_finite`).
     """
     if into is None:
         draws = sampler.chunk(start, stop)
@@ -81,7 +92,9 @@ def run_chunk(
         draws = sampler.chunk(start, stop, out=into[0][start:stop])
         out = into[1].rows(start, stop)
     values = dict(zip(sampler.params.names, draws.T, strict=True))
-    return draws, evaluate(regulation, values, out=out)
+    outcomes = evaluate(regulation, values, out=out, by_year=by_year)
+    check_finite(sampler.params, regulation, draws, outcomes.net_benefit)
+    return draws, outcomes
 
 
 def run_task(
@@ -92,18 +105,28 @@ def run_task(
     keep: str = "draws",
     into: tuple[np.ndarray, Outcomes] | None = None,
 ):
-    """One task: the chunks of ``sampler.chunk_size`` rows in start..stop, one after another.
+    """One task: the chunks of ``sampler.chunk_size`` rows in start..stop, one after another,
+    cut at every :data:`BLOCK` boundary too when draws are kept.
 
-    ``start`` must be a chunk boundary. Returns a list of ``(draws, outcomes)`` per chunk
-    (``keep="draws"``; written in place when ``into`` is given, see :func:`run_chunk`), or
-    ``(moments, tallies)`` (``keep="summary"``): one :class:`Moments` per chunk, merged later
-    in chunk order, and the chunks' :class:`Tallies` merged (exact).
+    ``start`` must be a block boundary (``keep="draws"``) or a chunk boundary. Returns
+    (``keep="draws"``) a list of ``(draws, outcomes)`` per chunk (written in place when
+    ``into`` is given, see :func:`run_chunk`) and the by-year sums of each block, to be added
+    in order; or (``keep="summary"``)
+    ``(moments, tallies)``: one :class:`Moments` per chunk, merged later in chunk order, and
+    the chunks' :class:`Tallies` merged (exact).
     """
     tune_allocator()  # in each worker process too
     c = int(sampler.chunk_size)
-    bounds = [(a, min(a + c, stop)) for a in range(start, stop, c)]
+    blocks_at = range(start, stop, BLOCK) if keep == "draws" else ()
+    bounds = list(itertools.pairwise(sorted({*range(start, stop, c), *blocks_at, stop})))
     if keep == "draws":
-        return [run_chunk(sampler, regulation, a, b, into) for a, b in bounds]
+        k, h = len(regulation.approaches), len(regulation.harm_names)
+        blocks: dict[int, np.ndarray] = {}
+        chunks = []
+        for a, b in bounds:
+            acc = blocks.setdefault(a // BLOCK, np.zeros((k, h, regulation.settings.horizon_years)))
+            chunks.append(run_chunk(sampler, regulation, a, b, into, acc))
+        return chunks, list(blocks.values())
     moments: list[Moments] = []
     tallies: Tallies | None = None
     for a, b in bounds:
@@ -113,8 +136,10 @@ def run_task(
     return moments, tallies
 
 
-def _task_bounds(n: int, chunk_size: int, executor, task_size: int | None) -> list[tuple]:
-    """Task row ranges: whole chunks, about 4 tasks per worker on an executor (coarse grain)."""
+def _task_bounds(
+    n: int, chunk_size: int, executor, task_size: int | None, unit: int
+) -> list[tuple]:
+    """Task row ranges: whole ``unit`` s of draws, about 4 tasks per worker on an executor."""
     n_chunks = -(-n // chunk_size)
     if task_size is not None:
         per_task = max(1, -(-int(task_size) // chunk_size))
@@ -122,7 +147,7 @@ def _task_bounds(n: int, chunk_size: int, executor, task_size: int | None) -> li
         per_task = 1
     else:
         per_task = max(1, -(-n_chunks // (TASKS_PER_WORKER * worker_count(executor))))
-    step = per_task * chunk_size
+    step = -(-per_task * chunk_size // unit) * unit
     return [(a, min(a + step, n)) for a in range(0, n, step)]
 
 
@@ -360,6 +385,37 @@ class SummaryResults:
         return pd.DataFrame(rows, index=pd.Index(self.approaches, name="approach"))
 
 
+#: Memory a run holds per kept draw, as a multiple of its result tables (the analysis and the
+#: report work on copies of a few of them).
+MEMORY_FACTOR = 3
+
+
+def available_memory() -> int:
+    """Bytes this machine can still give a process (MemAvailable, else physical memory)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(regulation: RegulationModel, n_params: int, n: int) -> None:
+    """Refuse a draws-mode run whose tables cannot fit in this machine's memory."""
+    k, h = len(regulation.approaches), len(regulation.harm_names)
+    per_draw = 8 * (n_params + 2 * k * h + 8 * k + h) + k * h  # see Outcomes.empty
+    free = available_memory()
+    fits = free // (MEMORY_FACTOR * per_draw)
+    if n > fits:
+        raise HeadwaterError(
+            f"n = {n:,} draws need about {MEMORY_FACTOR * per_draw * n / 2**30:,.1f} GiB of "
+            f"memory and {free / 2**30:,.1f} GiB is available; use n <= {fits:,} "
+            "(or keep='summary' from Python)"
+        )
+
+
 def simulate(
     params: ParameterSet,
     *,
@@ -385,9 +441,10 @@ def simulate(
         Seed (None: fresh entropy, recorded in ``provenance``).
     design : {"sobol", "lhs", "random"}
     chunk_size : int
-        Draws evaluated at a time (~8k keeps temporaries in cache). It does not change draws,
-        outcomes or draws-mode tables; in summary mode it sets the order in which means and
-        variances are merged, so it changes them in the last bits only (~1e-15 relative).
+        Draws evaluated at a time (~8k keeps temporaries in cache; chunks are also cut at
+        every :data:`BLOCK` draws). It does not change draws, outcomes or draws-mode tables,
+        by-year sums included; in summary mode it sets the order in which means and variances
+        are merged, so it changes them in the last bits only (~1e-15 relative).
     executor : concurrent.futures.Executor, optional
         Runs tasks (processes, a Dask client's executor, ...; see
         :func:`model.study.executors.executor_from_spec`); default serial. Results are bit-identical
@@ -402,7 +459,8 @@ def simulate(
         summaries only (:class:`SummaryResults`), with memory bounded by ``chunk_size``
         whatever ``n``.
     task_size : int, optional
-        Draws per task, rounded up to whole chunks. Default: one chunk serially, else
+        Draws per task, rounded up to whole blocks (:data:`BLOCK`; whole chunks in summary
+        mode). Default: one block (chunk) serially, else
         ``n / (4 x workers)`` so that each task is coarse (the sampler and model are sent once
         per task).
 
@@ -418,8 +476,11 @@ def simulate(
         regulation = regulation.with_portfolios()
     elif portfolios:
         regulation = regulation.with_portfolios([tuple(c) for c in portfolios])
+    if keep == "draws":
+        check_memory(regulation, len(params.names), int(n))
     sampler = Sampler(params, int(n), design, seed_entropy(rng), int(chunk_size))
-    tasks = _task_bounds(sampler.n, int(chunk_size), executor, task_size)
+    unit = BLOCK if keep == "draws" else int(chunk_size)  # draws: whole blocks, see run_task
+    tasks = _task_bounds(sampler.n, int(chunk_size), executor, task_size, unit)
     if executor is not None:
         warm_tables(params)
     into = None  # a run's tables, allocated once; serial chunks are written in place
@@ -450,13 +511,15 @@ def simulate(
     if keep == "draws":
         draws, outcomes = into
         row = 0
-        for task in results:  # in chunk order: by-year sums added in the same order always
-            for chunk_draws, part in task:
+        for chunks, blocks in results:  # in order: by-year sums added in the same order always
+            for chunk_draws, part in chunks:
                 stop = row + len(chunk_draws)
                 if not in_place:
                     draws[row:stop] = chunk_draws
                     outcomes.rows(row, stop).write(part)
                 row = stop
+            for block in blocks:
+                outcomes.risk_reduction_by_year[...] += block
         provenance |= _timing(started)
         return Results(params, regulation, draws, outcomes, provenance)
     moments: Moments | None = None

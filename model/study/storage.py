@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import uuid
 from collections.abc import Mapping
@@ -43,15 +42,16 @@ from model.errors import ParamFileError
 from model.inputs.distributions import from_spec
 from model.inputs.parameters import Correlation, Parameter, ParameterSet, freeze
 from model.regulation import PAYERS, Outcomes, build_model
+from model.study.outputs import remove_tree, temp_prefix
 from model.study.simulate import Results, SummaryResults
 from model.study.summaries import Moments, QuantileSketch, Summary, Tallies
 
-__all__ = ["FORMAT", "VERSION", "load_results", "save_results"]
+__all__ = ["FORMAT", "VERSION", "is_results_dir", "load_results", "save_results", "sha256"]
 
 FORMAT = "headwater-results"
 VERSION = 1
 MANIFEST = "manifest.json"
-_FIX_RERUN = "re-run the study and save it again (save_results or headwater run --out DIR)"
+_FIX_RERUN = "re-run the study and save it again (save_results or headwater run --save DIR)"
 
 
 # --------------------------------------------------------------------------- JSON helpers
@@ -141,7 +141,8 @@ def _file_texts(p: ParameterSet) -> dict[str, str | None]:
     return out
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks (hex)."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -249,7 +250,8 @@ def _frame_table(df) -> pa.Table:
 
 
 # --------------------------------------------------------------------------- save
-def _is_results_dir(path: Path) -> bool:
+def is_results_dir(path: Path) -> bool:
+    """Does ``path`` hold a results directory written by :func:`save_results`?"""
     try:
         return json.loads((path / MANIFEST).read_text("utf-8")).get("format") == FORMAT
     except (OSError, ValueError, AttributeError):
@@ -285,7 +287,7 @@ def save_results(
             raise ParamFileError(
                 str(target), None, "already exists", fix="choose a new directory or overwrite=True"
             )
-        if not (target.is_dir() and (_is_results_dir(target) or not any(target.iterdir()))):
+        if not (target.is_dir() and (is_results_dir(target) or not any(target.iterdir()))):
             raise ParamFileError(
                 str(target),
                 None,
@@ -293,7 +295,8 @@ def save_results(
                 fix="choose a new directory",
             )
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    prefix = temp_prefix(target)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".partial", dir=target.parent))
     try:
         if isinstance(results, Results):
             kind = "draws"
@@ -323,19 +326,24 @@ def save_results(
             "parameter_set": _params_to_json(results.params),
             "parameter_files": _file_texts(results.params),
             "files": {
-                f: {"bytes": (tmp / f).stat().st_size, "sha256": _sha256(tmp / f)} for f in files
+                f: {"bytes": (tmp / f).stat().st_size, "sha256": sha256(tmp / f)} for f in files
             },
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str), "utf-8")
         if target.exists():
-            old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+            old = target.with_name(f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
             target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
+            try:
+                tmp.rename(target)
+            except BaseException:
+                old.rename(target)  # the old results back in place
+                raise
+            remove_tree(old)
         else:
             tmp.rename(target)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.exists():
+            remove_tree(tmp)
         raise
     return target
 
@@ -343,6 +351,38 @@ def save_results(
 # --------------------------------------------------------------------------- load
 def _fail(path: Path, problem: str, fix: str = _FIX_RERUN) -> ParamFileError:
     return ParamFileError(str(path), None, problem, fix=fix)
+
+
+def _is(x, kind: type) -> bool:
+    """isinstance, with a bool counted as no number."""
+    return isinstance(x, kind) and not (isinstance(x, bool) and kind is not bool)
+
+
+def _names_list(x) -> bool:
+    return isinstance(x, list) and all(isinstance(v, str) for v in x)
+
+
+def _file_entry(name, info) -> bool:
+    return (
+        isinstance(name, str)
+        and name == Path(name).name
+        and name not in ("", ".", "..")
+        and isinstance(info, dict)
+        and _is(info.get("bytes"), int)
+        and isinstance(info.get("sha256"), str)
+    )
+
+
+#: Manifest fields and their checks (a damaged manifest is a one-line error, never a traceback).
+_FIELDS = {
+    "kind": lambda x: x in ("draws", "summary"),
+    "n": lambda x: _is(x, int) and x >= 1,
+    "approaches": lambda x: _names_list(x) and bool(x),
+    "harms": _names_list,
+    "parameter_set": lambda x: isinstance(x, dict),
+    "provenance": lambda x: isinstance(x, dict),
+    "files": lambda x: isinstance(x, dict) and all(_file_entry(k, v) for k, v in x.items()),
+}
 
 
 def _manifest(d: Path) -> dict:
@@ -355,7 +395,7 @@ def _manifest(d: Path) -> dict:
         raise _fail(
             d,
             f"not a Headwater results directory (no {MANIFEST})",
-            "give a directory written by save_results or headwater run --out",
+            "give a directory written by save_results or headwater run --save DIR",
         )
     try:
         m = json.loads(path.read_text("utf-8"))
@@ -370,21 +410,30 @@ def _manifest(d: Path) -> dict:
             "give a directory written by save_results",
         )
     version = m.get("version")
-    if not isinstance(version, int) or version > VERSION:
+    if not _is(version, int) or version < 1:
+        raise _fail(
+            path,
+            f"bad results format version {version!r}",
+            "give a directory written by save_results",
+        )
+    if version > VERSION:
         raise _fail(
             path,
             f"results format version {version!r} is newer than this Headwater reads ({VERSION})",
             "upgrade headwater",
         )
-    needed = ("kind", "n", "approaches", "harms", "parameter_set", "files", "provenance")
-    missing = [k for k in needed if k not in m]
-    if missing or m["kind"] not in ("draws", "summary") or not isinstance(m["files"], dict):
-        raise _fail(path, f"damaged manifest (missing or bad: {', '.join(missing) or 'kind'})")
+    for key, ok in _FIELDS.items():
+        if key not in m or not ok(m[key]):
+            raise _fail(path, f"damaged manifest (missing or bad: {key})")
+    combos = m.get("portfolios", False)
+    listed = isinstance(combos, list) and all(map(_names_list, combos))
+    if not (isinstance(combos, bool) or listed):
+        raise _fail(path, "damaged manifest (missing or bad: portfolios)")
     for name, info in m["files"].items():
         f = d / name
         if not f.is_file():
             raise _fail(f, "missing from the results directory")
-        if f.stat().st_size != info.get("bytes") or _sha256(f) != info.get("sha256"):
+        if f.stat().st_size != info["bytes"] or sha256(f) != info["sha256"]:
             raise _fail(f, "truncated or modified since it was saved (size or SHA-256 differs)")
     return m
 
@@ -418,8 +467,10 @@ def load_results(directory: str | os.PathLike) -> Results | SummaryResults:
     try:
         params = _params_from_json(m["parameter_set"])
         regulation = build_model(params)
-    except (KeyError, TypeError, ValueError) as e:
-        raise _fail(d / MANIFEST, f"cannot rebuild the parameter set ({e})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise _fail(
+            d / MANIFEST, f"cannot rebuild the parameter set ({type(e).__name__}: {e})"
+        ) from None
     combos = m.get("portfolios")
     if combos is True:
         regulation = regulation.with_portfolios()

@@ -1,5 +1,6 @@
 """Sensitivity analysis, one module per method (as SALib is organised): ``variance`` (Sobol),
-``screening`` (Morris), ``moment_independent`` (delta), ``fourier`` (RBD-FAST), ``one_at_a_time``
+``screening`` (Morris), ``moment_independent`` (delta), ``stability`` (a converged global
+ranking and the warnings for unstable indices), ``fourier`` (RBD-FAST), ``one_at_a_time``
 (tornado, spider, two-way, switching values) and ``monte_carlo`` (convergence of the decision),
 on the shared problem definition in ``problem``.
 
@@ -15,14 +16,24 @@ from model.analysis.sensitivity.moment_independent import delta
 from model.analysis.sensitivity.monte_carlo import ConvergenceResult, convergence
 from model.analysis.sensitivity.one_at_a_time import spider, switching_values, tornado, two_way
 from model.analysis.sensitivity.screening import morris
+from model.analysis.sensitivity.stability import (
+    SensitivityWarning,
+    global_ranking,
+    index_problems,
+    rank_agreement,
+)
 from model.analysis.sensitivity.variance import SobolResult, saltelli_design, sobol, sobol_indices
 
 __all__ = [
     "ConvergenceResult",
+    "SensitivityWarning",
     "SobolResult",
     "convergence",
     "delta",
+    "global_ranking",
+    "index_problems",
     "morris",
+    "rank_agreement",
     "rbd_fast",
     "saltelli_design",
     "sobol",

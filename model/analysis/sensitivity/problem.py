@@ -11,8 +11,6 @@ import pandas as pd
 
 from model.analysis.decision import AnalysisInputError, as_matrix
 
-EPS_Q = 1e-12  # open-quantile clip for designs that touch 0 and 1
-
 
 def is_dict_problem(problem) -> bool:
     return isinstance(problem, dict)

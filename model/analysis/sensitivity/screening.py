@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.sensitivity.problem import (
-    EPS_Q,
     call_model,
     problem_names,
     seed_from,
@@ -22,16 +21,21 @@ from model.analysis.sensitivity.problem import (
     unit_problem,
 )
 
+#: Quantiles the Morris grid's 0 and 1 map to.
+Q_RANGE = (0.005, 0.995)
+
 
 def morris(
     func, problem, *, r: int = 20, levels: int = 4, rng=None, n_boot: int = 1000, conf=0.95
 ) -> pd.DataFrame:
     """Morris elementary-effects screening (SALib ``sample.morris`` + ``analyze.morris``).
 
-    The trajectories are built in the unit hypercube, clipped to open quantiles
-    (1e-12, 1 - 1e-12) before the transform (Morris grids touch 0 and 1, where unbounded
-    inverse CDFs are infinite), and the elementary effects are measured per unit step of
-    the [0, 1]-rescaled input (SALib's convention).
+    The trajectories are built in the unit hypercube and mapped linearly onto the
+    quantiles [0.005, 0.995] before the transform: Morris grids touch 0 and 1, where
+    unbounded inverse CDFs are infinite, and a grid reaching the 1e-12 quantile of a
+    lognormal gives elementary effects of 1e17. The effects are measured per unit step of
+    the rescaled input (SALib's convention), that is in output units per move of the
+    input from its 0.5th to its 99.5th percentile (``attrs["units"]``).
 
     Returns
     -------
@@ -46,7 +50,7 @@ def morris(
     up = unit_problem(names)
     seed = seed_from(rng)
     u = morris_sample.sample(up, r, num_levels=levels, seed=seed)
-    x = to_data_units(problem, np.clip(u, EPS_Q, 1 - EPS_Q))
+    x = to_data_units(problem, Q_RANGE[0] + (Q_RANGE[1] - Q_RANGE[0]) * u)
     y = call_model(func, x)
     frames = []
     for j in range(y.shape[1]):
@@ -68,4 +72,8 @@ def morris(
         if y.shape[1] > 1:
             f.insert(0, "output", f"y{j}")
         frames.append(f)
-    return pd.concat(frames) if len(frames) > 1 else frames[0]
+    out = pd.concat(frames) if len(frames) > 1 else frames[0]
+    out.attrs["units"] = (
+        "output units per move of the input from its 0.5th to its 99.5th percentile"
+    )
+    return out

@@ -9,6 +9,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ from model.analysis.sensitivity.problem import (
     problem_names,
     to_data_units,
 )
+from model.analysis.sensitivity.stability import SensitivityWarning, index_problems
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,7 @@ def sobol(
     Returns
     -------
     SobolResult
+        A :class:`SensitivityWarning` is issued when indices leave [0, 1] (by > 0.05).
     """
     names = problem_names(problem)
     d = len(names)
@@ -202,7 +205,7 @@ def sobol(
     stack = [np.stack([r[i] for r in res]) for i in range(4)]
     s2 = np.stack([r[4] for r in res]) if second_order else None
     s2c = np.stack([r[5] for r in res]) if second_order else None
-    return SobolResult(
+    result = SobolResult(
         names=tuple(names),
         outputs=outs,
         first=stack[0],
@@ -215,3 +218,6 @@ def sobol(
         n_base=n,
         boot_seed=boot_seed,
     )
+    for msg in index_problems(result.to_frame()):
+        warnings.warn(msg, SensitivityWarning, stacklevel=2)
+    return result

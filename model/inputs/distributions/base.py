@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -76,7 +77,9 @@ def check_keys(w: Where, spec: Mapping[str, Any], allowed: set, what: str, takes
     """One-line error for the first key of ``spec`` not in ``allowed``, with a close match."""
     for k in spec:
         if k not in allowed:
-            close = difflib.get_close_matches(k, sorted(allowed), n=1)
+            pct = re.fullmatch(r"p(\d)", k)  # p5 -> p05, not p95
+            close = [f"p0{pct[1]}"] if pct and f"p0{pct[1]}" in allowed else []
+            close = close or difflib.get_close_matches(k, sorted(allowed), n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise w.error(
                 f"unknown key '{k}' for {what}", f"{k}={format_value(spec[k])}", hint + takes
@@ -428,6 +431,13 @@ class Distribution:
 
 def number(g: dict, k: str) -> float:
     return float(g[k])
+
+
+def order_fix(lo: float, hi: float) -> str:
+    """The fix for a pair that must be increasing: swap them, or widen equal ones."""
+    if lo > hi:
+        return "swap them"
+    return "make them differ (for a certain value write value = ... instead)"
 
 
 def require(w: Where, ok: bool, problem: str, got: str, fix: str) -> None:

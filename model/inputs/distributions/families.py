@@ -17,8 +17,12 @@ from model.inputs.distributions.base import (
     as_where,
     format_value,
     number,
+    order_fix,
     require,
 )
+
+#: Smallest beta shape parameter accepted (and the reciprocal the largest).
+BETA_MIN_SHAPE = 1e-3
 
 
 class Fixed(Distribution):
@@ -72,7 +76,7 @@ class Uniform(Distribution):
             lo < hi,
             "uniform needs low < high",
             f"low={format_value(lo)}, high={format_value(hi)}",
-            "swap them",
+            order_fix(lo, hi),
         )
         self._set(low=lo, high=hi)
 
@@ -120,7 +124,7 @@ class LogUniform(Distribution):
             lo < hi,
             "loguniform needs low < high",
             f"low={format_value(lo)}, high={format_value(hi)}",
-            "swap them",
+            order_fix(lo, hi),
         )
         self._set(low=lo, high=hi, log_lo=math.log(lo), log_r=math.log(hi / lo))
 
@@ -161,7 +165,7 @@ class Normal(Distribution):
                 a < b,
                 "normal needs p05 < p95",
                 f"p05={format_value(a)}, p95={format_value(b)}",
-                "swap them",
+                order_fix(a, b),
             )
             mu, sd = 0.5 * (a + b), (b - a) / (2 * Z95)
         else:
@@ -234,7 +238,7 @@ class LogNormal(Distribution):
                 a < b,
                 "lognormal needs p05 < p95",
                 f"p05={format_value(a)}, p95={format_value(b)}",
-                "swap them",
+                order_fix(a, b),
             )
             mu, s = 0.5 * (math.log(a) + math.log(b)), (math.log(b) - math.log(a)) / (2 * Z95)
         elif "median" in g:
@@ -307,7 +311,7 @@ def _check_lmh(w, family, lo, mode, hi):
         lo < hi,
         f"{family} needs low < high",
         f"low={format_value(lo)}, high={format_value(hi)}",
-        "swap them",
+        order_fix(lo, hi),
     )
     require(
         w,
@@ -491,7 +495,7 @@ class Beta(_BetaLike):
                 p05 < p95,
                 "beta needs p05 < p95",
                 f"p05={format_value(p05)}, p95={format_value(p95)}",
-                "swap them",
+                order_fix(p05, p95),
             )
             fit = _fit_beta_quantiles(p05, p95)
             require(
@@ -502,6 +506,14 @@ class Beta(_BetaLike):
                 "use alpha+beta or mean+sd",
             )
             a, b = fit
+        require(
+            w,
+            min(a, b) >= BETA_MIN_SHAPE and max(a, b) <= 1 / BETA_MIN_SHAPE,
+            f"beta shapes must lie in [{BETA_MIN_SHAPE:g}, {1 / BETA_MIN_SHAPE:g}] "
+            "(outside, draws round to 0, 1 or one value)",
+            f"alpha={format_value(a)}, beta={format_value(b)}",
+            "use bernoulli for an all-or-nothing share, or fixed for a certain one",
+        )
         self._set(a=a, b=b, loc=0.0, scale=1.0)
 
 

@@ -1,0 +1,384 @@
+"""The first screen and the appraisal summary: what a minister and a regulatory reviewer read.
+
+Built from the run's ``Results``, its ``Analysis``, the rule design (portfolios) and the
+declared value judgements re-evaluated on the run's first draws
+(:class:`model.study.judgements.Judgements`). Every figure carries its uncertainty or a stated
+stability check; what the model cannot say is said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.inputs.evidence import cited
+from model.regulation import PAYERS
+from model.report.content import param_label, switching_order
+from model.report.wording import money, money_interval, number, share
+from model.study.appraisal import BUSINESS, OptimismBias, appraisal
+from model.study.central import CentralCase, central_case
+from model.study.judgements import Judgements
+
+__all__ = ["Brief", "FlipRow", "build_brief", "scope", "uncited"]
+
+
+def uncited(source: str) -> str:
+    """A source's text without the register IDs it opens with (for a sentence, not a table)."""
+    return source.split("] ", 1)[-1] if cited(source) else source
+
+
+@dataclass(frozen=True)
+class FlipRow:
+    """One row of "what flips the decision": a judgement, its alternative, the result there."""
+
+    judgement: str
+    alternative: str
+    result: str
+    flips: bool
+
+
+@dataclass
+class Brief:
+    """Words and rows for the headline, the drivers paragraph and the appraisal summary."""
+
+    answer: str
+    standing: list[str]  # what this standing counts, what the other would count
+    figures: list[tuple[str, str]]  # (measure, value with its uncertainty)
+    scope: str  # declared approaches vs the best portfolio found
+    flips: list[FlipRow]
+    flip_note: str
+    drivers: str
+    appraisal: pd.DataFrame  # model.study.appraisal.appraisal
+    appraisal_rows: list[dict]  # label, cells, note
+    small_business: list[str]
+    scenario_rows: list[dict]  # scenario, preferred, its mean, the run's choice there
+    scenario_note: str
+    optimism: OptimismBias
+    central: CentralCase
+    best: str
+    columns: list[tuple[str, str]]  # (approach, label) of the appraisal table
+    worked_harms: list[dict]  # the central case, harm by harm
+    worked_total: list[tuple[str, str]]  # ... and from harm averted to net benefit
+
+
+def _jurisdiction(results) -> str:
+    """The jurisdiction's name if the settings give one, else what its harm shares describe."""
+    name = getattr(results.regulation.settings, "jurisdiction", None)
+    if name:
+        return str(name)
+    p = results.params[results.regulation.harms[0].roles["jurisdiction_share"]]
+    source = uncited(p.source.removeprefix("assumption:").strip())
+    return f"not named in the parameter files; its harm shares are sourced as: {source} ({p.name})"
+
+
+def _standing(results) -> list[str]:
+    s = results.regulation.settings.standing
+    names = list(results.params.names)
+    ranges = []
+    for h in results.regulation.harms:
+        draws = results.draws[:, names.index(h.roles["jurisdiction_share"])]
+        lo, hi = np.quantile(draws, [0.05, 0.95])
+        ranges.append(f"{h.label.lower()} {share(lo)} to {share(hi)}")
+    world = (
+        "World standing counts harm averted wherever in the world it falls, and every cost of "
+        "the rules."
+    )
+    local = (
+        "Jurisdiction standing would count only the share of each harm borne by people in the "
+        f"jurisdiction (90% ranges: {'; '.join(ranges)}), with the same costs."
+    )
+    lead = f"Jurisdiction: {_jurisdiction(results)}. This run uses {s} standing."
+    if s == "world":
+        return [lead, world, local]
+    return [lead, local.replace("would count", "counts"), world.replace("counts", "would count")]
+
+
+def _mean_pm(t: pd.Series, cur: str) -> str:
+    return f"{money(t['mean'], cur)} (±{money(1.96 * t['mcse'], cur)} MC error)"
+
+
+def _figures(results, best: str, ap: pd.DataFrame, central: CentralCase, cur: str) -> list:
+    a = ap.loc[best]
+    nb = central.costs(best)["net_benefit"]
+    return [
+        ("Expected net benefit (mean)", f"{money(a['npsv_mean'], cur)} "
+         f"(±{money(1.96 * a['npsv_mcse'], cur)}, 95% Monte Carlo error)"),
+        ("Median", money(a["npsv_central"], cur)),
+        ("90% interval", money_interval(a["npsv_low"], a["npsv_high"], cur)),
+        ("Benefit-cost ratio", f"{a['bcr']:.2f}: PV benefits {money(a['pv_benefits'], cur)} / "
+         f"PV costs {money(a['pv_costs'], cur)} (means; transfers excluded)"),
+        ("Central case", f"{money(nb, cur)}: the model evaluated once with every input at its "
+         "median (worked through in the Traceability section)"),
+    ]  # fmt: skip
+
+
+def scope(results, best: str, rule, lab, cur: str) -> str:
+    """How the ranking of the declared approaches relates to the best mix of instruments found."""
+    text = f"This ranks the {len(results.approaches)} declared approaches (status quo included). "
+    top = getattr(rule, "portfolios", None)
+    if not isinstance(top, pd.DataFrame) or not len(top):
+        return text + "Other mixes of the instruments were not searched in this run."
+    insts = str(top.index[0]).split("+")
+    names = " + ".join(results.regulation.instruments[i].label for i in insts)
+    mean, declared = (
+        float(top["mean"].iloc[0]),
+        float(results.net_benefit[:, results.approaches.index(best)].mean()),
+    )
+    found = (
+        f"{names}: {money(mean, cur)}, P(best) among mixes {share(top['prob_best'].iloc[0])} "
+        "(same seed; Designing the rule)"
+    )
+    mine = set(results.regulation.approaches[results.approaches.index(best)].instruments)
+    if set(insts) == mine:
+        return text + f"The best mix of instruments found is the same: {found}."
+    if mean <= declared:
+        return text + f"No mix of instruments found beats it; the best mix is {found}."
+    return text + (
+        f"A mix of instruments that is not a declared approach does better: {found}, "
+        f"{money(mean - declared, cur)} more than {lab(best)}. Declaring it would put it in "
+        "this ranking."
+    )
+
+
+def _flips(judged: Judgements, best: str, lab, cur: str) -> list[FlipRow]:
+    rows = []
+    for alt in judged.alternatives():
+        t = alt.table
+        result = f"{lab(alt.best)}: {_mean_pm(t.loc[alt.best], cur)}"
+        if alt.best != best:
+            gap, se = alt.gap(alt.best, best)
+            result += (
+                f"; {lab(best)}: {_mean_pm(t.loc[best], cur)}; the difference, "
+                f"{money(gap, cur)} (±{money(1.96 * se, cur)} on the same draws), "
+                + ("is beyond" if gap > 1.96 * se else "is within")
+                + " its Monte Carlo error"
+            )
+        rows.append(FlipRow(alt.judgement, uncited(alt.setting), result, alt.flips))
+    return rows
+
+
+def _drivers(results, analysis, lab, cur: str) -> str:
+    params = results.params
+    parts = []
+    tornado = analysis.tornado
+    if isinstance(tornado, pd.DataFrame) and len(tornado):
+        top = tornado.sort_values("swing", ascending=False).head(3)
+        pair = str(tornado.attrs.get("output", ""))
+        what = " minus ".join(lab(p) for p in pair.split(" - ")) if " - " in pair else pair
+        parts.append(
+            f"The gap between the leading approaches ({what}) moves most with "
+            + "; ".join(
+                f"{param_label(params, r['parameter'])} (swing {money(r['swing'], cur)})"
+                for _, r in top.iterrows()
+            )
+            + " (tornado: each input from its 5th to its 95th percentile, others at medians)."
+        )
+    sw = analysis.switching_values
+    if isinstance(sw, pd.DataFrame) and "switching_value" in sw:
+        near = switching_order(sw).head(3)
+        if len(near):
+            parts.append(
+                "The decision switches closest to the median for "
+                + "; ".join(
+                    f"{param_label(params, r['parameter'])} at {number(r['switching_value'])} "
+                    f"(percentile {100 * r['quantile']:.1f} of its distribution), to "
+                    f"{lab(str(r['to_option']))}"
+                    for _, r in near.iterrows()
+                )
+                + " (switching values, one input at a time, the most fragile first)."
+            )
+        else:
+            parts.append("No single input switches the decision on its own (switching values).")
+    ev = analysis.evppi
+    if isinstance(ev, pd.DataFrame) and "evppi" in ev and len(ev) and analysis.evpi > 0:
+        top = ev.sort_values("evppi", ascending=False).head(3)
+        se = top["se"] if "se" in top else pd.Series(np.nan, index=top.index)
+        parts.append(
+            "The evidence most worth having before deciding: "
+            + "; ".join(
+                f"{param_label(params, p)} ({money(v, cur)}, {share(v / analysis.evpi)} of "
+                f"the {money(analysis.evpi, cur)} that resolving all uncertainty is worth"
+                + (", within its estimation noise" if v < 1.96 * se[p] else "")
+                + ")"
+                for p, v in top["evppi"].items()
+            )
+            + " (EVPPI)."
+        )
+    return " ".join(parts)
+
+
+def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]:
+    cash = lambda v: money(v, cur) if np.isfinite(v) else "n/a (no cost)"  # noqa: E731
+
+    def row(label, get, note=None, strong=False):
+        return {"label": label, "cells": [get(r) for _, r in ap.iterrows()], "note": note,
+                "strong": strong}  # fmt: skip
+
+    return [
+        row("NPSV central (median)", lambda r: cash(r["npsv_central"]), strong=True),
+        row("NPSV low / high (5th / 95th percentile)",
+            lambda r: f"{cash(r['npsv_low'])} / {cash(r['npsv_high'])}"),
+        row("NPSV mean (±95% MC error)",
+            lambda r: f"{cash(r['npsv_mean'])} (±{cash(1.96 * r['npsv_mcse'])})"),
+        row("PV benefits (harm averted)", lambda r: cash(r["pv_benefits"])),
+        row("PV costs (burden + innovation cost)", lambda r: cash(r["pv_costs"])),
+        row("Benefit-cost ratio",
+            lambda r: f"{r['bcr']:.2f}" if np.isfinite(r["bcr"]) else "n/a (no cost)",
+            note="PV benefits / PV costs, means; transfers excluded"),
+        row("Business NPV", lambda r: cash(r["business_npv"]),
+            note="minus direct costs to developers and damages they pay; benefits to business "
+            "(e.g. cyber losses firms avoid) are not split out, so this is a lower bound"),
+        row("EANDCB", lambda r: cash(r["eandcb"]),
+            note="PV of direct business costs annuitised over the appraisal period at the run's "
+            "discount schedule, in the run's prices with year 0 as base (the RPC's own figures "
+            "use 2019 prices and a 2020 base); damages paid, a transfer, are excluded"),
+        row("Regulated entities (final year)", lambda r: number(round(r["entities"]))),
+        row("Direct business cost per regulated entity per year",
+            lambda r: cash(r["cost_per_entity_year"]) if r["entities"] >= 1
+            else "n/a (none regulated)",
+            note="EANDCB / regulated entities; liability's litigation and precaution costs fall "
+            "on all developers, so with liability this overstates the cost per entity"),
+        *[row(f"Cost to {p}" + (" (business)" if p in BUSINESS else " (government)"),
+              lambda r, p=p: cash(r[f"burden_{p}"])) for p in PAYERS],
+        row("Innovation cost (ecosystem value lost)", lambda r: cash(r["innovation_cost"]),
+            note="indirect: deterred entry, blocked modifications, chilling"),
+        row("Transfers: damages paid (not netted)", lambda r: cash(r["transfers"])),
+        row(f"Optimism bias: costs +{opt.costs:.0%}, benefits -{opt.benefits:.0%}",
+            lambda r: f"{cash(r['optimism_mean'])}; P(best) {share(r['optimism_prob_best'])}",
+            note="mean net benefit after the adjustment"),
+    ]  # fmt: skip
+
+
+def _small_business(results, ap: pd.DataFrame, central: CentralCase, cur: str) -> list[str]:
+    x = central.inputs
+    per_dev = x["ecosystem_value"] / x["n_downstream"]
+    costs = [
+        f"{results.labels.get(k, k)} {money(ap.loc[k, 'cost_per_entity_year'], cur)}"
+        for k in ap.index
+        if ap.loc[k, "entities"] >= 1 and ap.loc[k, "burden_downstream"] > 0
+    ]
+    return [
+        "What the model can say: at the medians the average downstream developer generates "
+        f"{money(per_dev, cur)} of value a year; the direct cost per regulated entity per year "
+        f"is {'; '.join(costs) or 'nil'}. Where the cost approaches the value, entry deterrence "
+        "removes developers (section 6 of the equations): the model's only size response.",
+        "What it cannot say yet: developers have no size classes, so it cannot split costs or "
+        "deterrence between small, micro and large businesses, test an exemption, or give "
+        "costs and benefits by developer class (closed-model provider, open-weight publisher, "
+        "fine-tuner); only by payer (upstream, downstream, regulator).",
+    ]
+
+
+def _scenarios(judged_rows: list[FlipRow], sweep, best: str, lab, cur: str) -> list[dict]:
+    rows = [{"scenario": f"{r.judgement}: {r.alternative}", "result": r.result,
+             "flips": r.flips} for r in judged_rows]  # fmt: skip
+    if sweep is not None:
+        n = sweep.provenance["n"]
+        for _, r in sweep.preferred().iterrows():
+            rows.append(
+                {
+                    "scenario": f"evidence: {r['scenario']}",
+                    "result": f"{lab(r['preferred'])}: {money(r['mean'], cur)} "
+                    f"(P(best) {share(r['prob_best'])}, n = {n:,})",
+                    "flips": r["preferred"] != best,
+                }
+            )
+    return rows
+
+
+def _worked(results, central: CentralCase, best: str, cur: str) -> tuple[list, list]:
+    x = central.inputs
+    rows = []
+    for h, (_, r) in zip(results.regulation.harms, central.harms(best).iterrows(), strict=True):
+        rows.append(
+            {
+                "harm": h.label,
+                "factors": " × ".join(f"{f} {number(x[f])}" for f in h.harm),
+                "year0": money(r["harm_year0"], cur),
+                "pv": money(r["pv_status_quo"], cur),
+                "removed": share(r["share_removed"], 1),
+                "averted": money(r["risk_reduction"], cur),
+            }
+        )
+    c = central.costs(best)
+    averted = float(central.harms(best)["risk_reduction"].sum())
+    total = [("Harm averted, all harms", money(averted, cur))]
+    total += [(f"minus burden on {p}", money(c[f"burden_{p}"], cur)) for p in PAYERS]
+    total += [
+        ("minus innovation cost", money(c["innovation_cost"], cur)),
+        ("= net benefit, central case", money(c["net_benefit"], cur)),
+        ("transfers: damages paid (not netted)", money(c["transfers"], cur)),
+    ]
+    return rows, total
+
+
+def _best(results) -> str:
+    return results.approaches[int(np.argmax(results.net_benefit.mean(axis=0)))]
+
+
+def build_brief(
+    results,
+    analysis,
+    rule=None,
+    *,
+    sweep=None,
+    judged: Judgements | None = None,
+    more_flips: Iterable[FlipRow] = (),
+) -> Brief:
+    """The headline block, drivers paragraph and appraisal summary for ``results``.
+
+    ``more_flips`` adds rows to "what flips the decision" beside the declared value judgements
+    (for example structural assumptions, each evaluated by its caller).
+    """
+    cur = results.regulation.settings.currency
+    lab = lambda k: results.labels.get(k, k)  # noqa: E731
+    best = _best(results)
+    ap = appraisal(results)
+    central = central_case(results)
+    judged = judged or Judgements(results)
+    flips = [*_flips(judged, best, lab, cur), *more_flips]
+    s = results.regulation.settings
+    answer = (
+        f"Recommended among the declared approaches: {lab(best)}, the highest expected net "
+        f"benefit, {money(ap.loc[best, 'npsv_mean'], cur)} present value over "
+        f"{s.horizon_years} years against the status quo ({cur}, {s.standing} standing)."
+    )
+    flip_note = (
+        f"Each declared value judgement changed on its own and evaluated on the run's first "
+        f"{judged.m:,} draws (same seed; ± is the 95% Monte Carlo error at that size)."
+    )
+    optimism = OptimismBias()
+    shown = ap.drop(index=results.approaches[0])
+    worked_harms, worked_total = _worked(results, central, best, cur)
+    return Brief(
+        answer=answer,
+        standing=_standing(results),
+        figures=_figures(results, best, ap, central, cur),
+        scope=scope(results, best, rule, lab, cur),
+        flips=flips,
+        flip_note=flip_note,
+        drivers=_drivers(results, analysis, lab, cur),
+        appraisal=ap,
+        appraisal_rows=_appraisal_rows(shown, optimism, cur),
+        small_business=_small_business(results, ap, central, cur),
+        scenario_rows=_scenarios(flips, sweep, best, lab, cur),
+        scenario_note=(
+            "Value-judgement scenarios are re-evaluated on the run's own draws. Evidence "
+            "scenarios (other distributions) need their own draws: "
+            + (
+                f"run with model.sweep at n = {sweep.provenance['n']:,}."
+                if sweep is not None
+                else "not run in this report (pass sweep= to write_report, or run "
+                "`headwater sweep` over params/scenarios/)."
+            )
+        ),
+        optimism=optimism,
+        central=central,
+        best=best,
+        columns=[(k, lab(k)) for k in shown.index],
+        worked_harms=worked_harms,
+        worked_total=worked_total,
+    )
