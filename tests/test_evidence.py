@@ -179,10 +179,17 @@ def _inside(hit: str, folder: Path) -> bool:
     return any(t.is_relative_to(ROOT) and t.exists() for t in targets)
 
 
+#: A line that builds an escaping path as a test input (the include-confinement and manifest
+#: tests) says so with this marker; it reads nothing outside the repository.
+HOSTILE_INPUT = "hostile input"
+
+
 def test_no_committed_file_names_a_path_outside_the_repository():
     bad = []
     for p in _COMMITTED:
-        for m in _PATHLIKE.finditer(p.read_text(encoding="utf-8", errors="replace")):
+        text = p.read_text(encoding="utf-8", errors="replace")
+        lines = (line for line in text.splitlines() if HOSTILE_INPUT not in line)
+        for m in _PATHLIKE.finditer("\n".join(lines)):
             hit = m.group(0)
             if hit.startswith(_OS_INTERFACES):
                 continue

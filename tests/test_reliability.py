@@ -21,6 +21,10 @@ from model.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["--n", "64", "--sobol-n", "0", "--skip-rule-design", "--quiet"]
 
+#: Escaping paths the tests feed in (read nowhere).
+ESCAPING_FILE = "../../etc/passwd"  # hostile input
+ESCAPING_INCLUDE = "../x.toml"  # hostile input
+
 
 def run(capsys, *argv):
     try:
@@ -178,7 +182,8 @@ def test_include_outside_the_parameter_folder_is_refused(pdir, capsys, tmp_path)
     secrets = tmp_path / "secrets"
     secrets.mkdir()
     (secrets / "creds.toml").write_text('[extra]\ntoken = "SECRET-TOKEN-123"\n')
-    edit(pdir / "baseline.toml", '"world.toml",', '"world.toml",\n    "../secrets/creds.toml",')
+    escape = '"world.toml",\n    "../secrets/creds.toml",'  # hostile input
+    edit(pdir / "baseline.toml", '"world.toml",', escape)
     code, _, err = run(capsys, "run", pdir / "baseline.toml", *QUICK, "--save", tmp_path / "res")
     assert_one_line(code, err, "reaches outside the parameter folder")
     assert "SECRET" not in err and not (tmp_path / "res").exists()
@@ -447,7 +452,7 @@ MANIFEST_CASES = {
     "n_bool": ("n", True, "n"),
     "approaches_number": ("approaches", 5, "approaches"),
     "files_entry": ("files", {"draws.parquet": 5}, "files"),
-    "files_path": ("files", {"../../etc/passwd": {"bytes": 1, "sha256": "0"}}, "files"),
+    "files_path": ("files", {ESCAPING_FILE: {"bytes": 1, "sha256": "0"}}, "files"),
     "provenance_list": ("provenance", [], "provenance"),
     "parameter_set_text": ("parameter_set", "x", "parameter_set"),
 }
@@ -626,7 +631,7 @@ def _trees():
         st.booleans()
         | st.integers(-(10**6), 10**6)
         | st.floats(allow_nan=True, allow_infinity=True)
-        | st.sampled_from(["lognormal", "beta", "share", "count", "f1.toml", "../x.toml", ""])
+        | st.sampled_from(["lognormal", "beta", "share", "count", "f1.toml", ESCAPING_INCLUDE, ""])
         | st.text(alphabet="ab_x./<>\"'\\é\n\t", max_size=8)
     )
     return st.recursive(
