@@ -338,3 +338,19 @@ def test_rule_section_answers_the_papers_question_by_mix(results, analysis, tmp_
     section = section[: section.index("</table>")]
     assert "direct duties on downstream developers + duties on upstream developers" in section
     assert section.count("<tr") == 1 + 8  # header + the 8 mixes, status quo included
+
+
+def test_first_screen_lists_the_structural_assumptions_that_can_flip_it(html, results):
+    """Issue 12: the report states which structural assumptions can change the decision."""
+    from model.study.structural import structural_uncertainty
+
+    table = html[html.index('id="flip-table"') :]
+    table = table[: table.index("</table>")]
+    su = structural_uncertainty(results.params, n=results.n, rng=results.provenance["seed"])
+    v = su.variants
+    others = v.loc[~v["is_file_choice"] & (v["setting"] != "standing"), ["setting", "alternative"]]
+    assert len(others.drop_duplicates()) >= 8
+    for setting, alt in others.drop_duplicates().itertuples(index=False):
+        name = f"structural assumption: {setting.replace('_', ' ')}"
+        assert f"<td>{name}</td><td>{alt}</td>" in table
+    assert "model average (declared weights)" in table

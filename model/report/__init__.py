@@ -22,7 +22,7 @@ import pandas as pd
 
 from model.inputs.evidence import find_register
 from model.report import figures
-from model.report.brief import build_brief
+from model.report.brief import build_brief, structural_flips
 from model.report.content import (
     NEGLIGIBLE,
     ReportContent,
@@ -37,6 +37,7 @@ from model.report.rule import rule_context
 from model.report.wording import money, number
 from model.study.outputs import temp_prefix
 from model.study.progress import steps
+from model.study.structural import structural_uncertainty
 
 __all__ = [
     "ReportContent",
@@ -51,6 +52,8 @@ __all__ = [
 ]
 
 _TEMPLATES = Path(__file__).parent / "templates"
+#: Draws on which the report evaluates every structural alternative (same seed as the run).
+STRUCTURAL_DRAWS = 2048
 _DOCS = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"scale": 2}}
 
@@ -408,7 +411,21 @@ def render(
     analysis = analysis_for(results) if analysis is None else analysis
     c = build_content(results, analysis, title=title, rule=rule)
     judged = Judgements(results)
-    brief = build_brief(results, analysis, rule, sweep=sweep, judged=judged)
+    structural = structural_uncertainty(
+        results.params,
+        n=min(results.n, STRUCTURAL_DRAWS),
+        rng=results.provenance.get("seed"),
+        design=results.provenance.get("design", "sobol"),
+    )
+    lab = lambda k: results.labels.get(k, k)  # noqa: E731
+    brief = build_brief(
+        results,
+        analysis,
+        rule,
+        sweep=sweep,
+        judged=judged,
+        more_flips=structural_flips(structural, lab, results.regulation.settings.currency),
+    )
     sections = _figure_sections(results, c, getattr(analysis, "evppi_draws", None))
     rule_ctx = None
     if rule is not None:
@@ -436,6 +453,7 @@ def render(
         plotly_config=Markup(json.dumps(_PLOTLY_CONFIG)),
         figures=sections,
         param_table=Markup(param_table(results.params, c.currency, register)),
+        structural_draws=f"{min(results.n, STRUCTURAL_DRAWS):,}",
         evidence_table=Markup(register_html(register, _sources(results.params))),
         equations=Markup(_equations_html(equations)),
         prov_rows=_provenance_rows(results, run_seconds),

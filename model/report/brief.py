@@ -319,6 +319,38 @@ def _best(results) -> str:
     return results.approaches[int(np.argmax(results.net_benefit.mean(axis=0)))]
 
 
+def structural_flips(su, lab, cur: str) -> list[FlipRow]:
+    """Rows of "what flips the decision" for each structural alternative other than the file's
+    choice (:func:`model.structural_uncertainty`: every alternative on the same draws; standing
+    has its own value-judgement row), and a last row for the model average over the declared
+    weights."""
+    v = su.variants
+    chosen = set(map(tuple, v.loc[v["is_file_choice"], ["setting", "alternative"]].to_numpy()))
+    decisions = su.decisions()
+    as_filed = decisions.loc[[k in chosen for k in decisions.index], "best"].iloc[0]
+    rows = []
+    for (setting, alt), r in decisions.iterrows():
+        if (setting, alt) not in chosen and setting != "standing":  # standing: a judgement row
+            result = (
+                f"{lab(r['best'])}: {money(r['expected_net_benefit'], cur)} "
+                f"(P(best) {share(r['prob_best'])})"
+            )
+            name = f"structural assumption: {setting.replace('_', ' ')}"
+            rows.append(FlipRow(name, str(alt), result, bool(r["changes_decision"])))
+    avg = su.averaged.sort_values("expected_net_benefit", ascending=False)
+    top = str(avg.index[0])
+    result = (
+        f"{lab(top)}: {money(avg.loc[top, 'expected_net_benefit'], cur)} "
+        f"(P(best) {share(avg.loc[top, 'prob_best'])})"
+    )
+    rows.append(
+        FlipRow(
+            "structural assumptions", "model average (declared weights)", result, top != as_filed
+        )
+    )
+    return rows
+
+
 def build_brief(
     results,
     analysis,
