@@ -27,12 +27,16 @@ ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 CITATION = re.compile(rf"\[({ID}(?:, {ID})*)\]")
 
 
+#: Keys whose string values are sources (a [discounting] table cites its health schedule too).
+SOURCE_KEYS = ("source", "health_source")
+
+
 def _sources(node, where):
-    """(where, text) of every `source` string in a parsed TOML tree."""
+    """(where, text) of every source string (`source`, `health_source`) in a parsed TOML tree."""
     if isinstance(node, dict):
         for k, v in node.items():
-            if k == "source" and isinstance(v, str):
-                yield where, v
+            if k in SOURCE_KEYS and isinstance(v, str):
+                yield (where if k == "source" else f"{where}.{k}"), v
             else:
                 yield from _sources(v, f"{where}.{k}")
     elif isinstance(node, list):
