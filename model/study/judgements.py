@@ -205,8 +205,8 @@ class Judgements:
         if horizon is not None:
             settings["horizon_years"] = int(horizon)
         structure["settings"] = settings
-        if discount is not None:
-            structure["discounting"] = self.presets[discount]
+        if discount is not None:  # merged over the file's table, as a scenario file is
+            structure["discounting"] = {**structure["discounting"], **self.presets[discount]}
         return build_model(replace(params, structure=structure)).settings
 
     def components(
