@@ -232,3 +232,17 @@ def test_evidence_scenarios_join_the_scenario_table_from_a_sweep(results, judged
         assert r["flips"] == (p["preferred"] != b.best)
     assert "n = 256" in rows["evidence: high_bio"]["result"]
     assert "model.sweep at n = 256" in b.scenario_note
+
+
+def test_presets_name_their_jurisdiction():
+    from model.regulation import build_model
+
+    names = {
+        f: build_model(model.load_params(SCENARIOS / f"{f}.toml")).settings.jurisdiction
+        for f in ("eu", "uk", "us")
+    }
+    assert names == {
+        "eu": "the European Union (EU-27)",
+        "uk": "the United Kingdom",
+        "us": "the United States",
+    }

@@ -354,3 +354,10 @@ def test_first_screen_lists_the_structural_assumptions_that_can_flip_it(html, re
         name = f"structural assumption: {setting.replace('_', ' ')}"
         assert f"<td>{name}</td><td>{alt}</td>" in table
     assert "model average (declared weights)" in table
+
+
+def test_the_first_screen_names_the_jurisdiction(html):
+    assert (
+        "Jurisdiction: an EU-like jurisdiction (EU-27 shares of harm, value and developers)."
+        in html
+    )

@@ -101,6 +101,7 @@ class Settings:
     malicious_reach: str = STRUCTURAL["malicious_reach"][0]
     liability: str = STRUCTURAL["liability"][0]
     in_force: tuple[str, ...] = ()  # instruments already law: the status quo's counterfactual
+    jurisdiction: str = ""  # its name, as the report states it ("" when the file names none)
 
     @property
     def years(self) -> np.ndarray:
@@ -431,9 +432,9 @@ def _settings(r: _Reader) -> Settings:
         "malicious_reach",
         "liability",
     )
-    optional = ("threshold", *choices, "in_force")
+    optional = ("threshold", *choices, "in_force", "jurisdiction")
     r.keys("settings", None, s, ("horizon_years", "standing", "currency"), optional)
-    for text in ("standing", "currency", *(["threshold"] if "threshold" in s else [])):
+    for text in ("standing", "currency", *(k for k in ("threshold", "jurisdiction") if k in s)):
         r.typed("settings", text, s, text, str, "a string")
     threshold = s.get("threshold", "share")
     if threshold not in THRESHOLD_PARAMETERS:
@@ -481,6 +482,7 @@ def _settings(r: _Reader) -> Settings:
         health_schedule=health,
         discount_source=d["source"],
         in_force=tuple(in_force),
+        jurisdiction=s.get("jurisdiction", ""),
         **chosen,
     )
 
