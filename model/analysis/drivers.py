@@ -14,9 +14,10 @@ Each measure answers a different question, so each can name a different leading 
   (only inputs above the noise level count).
 
 Each input gets its rank under every measure (inputs a measure does not single out share
-the rank after its last), and the drivers are ordered by their mean rank (a Borda count;
-de Borda 1781, as used to combine sensitivity rankings by Saisana, Saltelli & Tarantola 2005,
-J R Stat Soc A 168:307-323).
+the rank after its last), and the drivers are ordered by how many measures put them in their
+top 5, then by their mean rank (a Borda count; de Borda 1781, as used to combine sensitivity
+rankings by Saisana, Saltelli & Tarantola 2005, J R Stat Soc A 168:307-323): an input most
+measures agree on leads, not one that is middling under all of them.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def decision_drivers(
     prim: pd.Series | None = None,
     delta: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Rank inputs by every measure given and combine the ranks (mean rank, ascending).
+    """Rank inputs by every measure given and combine the ranks (top-5 count, then mean rank).
 
     Parameters
     ----------
@@ -128,7 +129,8 @@ def decision_drivers(
     rank_cols = [f"{m}_rank" for m in ranks]
     out["mean_rank"] = out[rank_cols].mean(axis=1) if rank_cols else np.nan
     out["top5"] = (out[rank_cols] <= 5).sum(axis=1) if rank_cols else 0
-    out = out.sort_values(["mean_rank", "top5"], ascending=[True, False], kind="stable")
+    # consensus first: the input most measures put in their top 5, then the better mean rank
+    out = out.sort_values(["top5", "mean_rank"], ascending=[False, True], kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
     leaders = {m: str(r.idxmin()) for m, r in ranks.items()}
     out.attrs = {

@@ -88,7 +88,9 @@ def _standing(results) -> list[str]:
     )
     local = (
         "Jurisdiction standing would count only the share of each harm borne by people in the "
-        f"jurisdiction (90% ranges: {'; '.join(ranges)}), with the same costs."
+        f"jurisdiction (90% ranges: {'; '.join(ranges)}), only the jurisdiction's share of "
+        "upstream firms' compliance costs and of the ecosystem value lost, and domestic "
+        "developers', the regulator's and liability costs in full."
     )
     lead = f"Jurisdiction: {_jurisdiction(results)}. This run uses {s} standing."
     if s == "world":
