@@ -246,3 +246,15 @@ def test_presets_name_their_jurisdiction():
         "uk": "the United Kingdom",
         "us": "the United States",
     }
+
+
+def test_the_portfolio_gap_is_measured_on_the_same_draws(results):
+    from model.report.brief import scope
+
+    rule = model.design.design_rule(results, n=512, pairs=1)
+    best = str(results.summary()["mean"].idxmax())
+    text = scope(results, best, rule, str, "USD 2024")
+    top = float(rule.portfolios["mean"].iloc[0])
+    if top > float(rule.declared_means.loc[best, "mean"]):
+        assert "on the same draws" in text
+    assert set(rule.declared_means.index) == set(results.approaches)  # all confirmed

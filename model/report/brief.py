@@ -125,10 +125,13 @@ def scope(results, best: str, rule, lab, cur: str) -> str:
         return text + "Other mixes of the instruments were not searched in this run."
     insts = str(top.index[0]).split("+")
     names = " + ".join(results.regulation.instruments[i].label for i in insts)
-    mean, declared = (
-        float(top["mean"].iloc[0]),
-        float(results.net_benefit[:, results.approaches.index(best)].mean()),
-    )
+    mean = float(top["mean"].iloc[0])
+    on_search = getattr(rule, "declared_means", None)
+    if on_search is not None and best in on_search.index:
+        declared, draws = float(on_search.loc[best, "mean"]), "on the same draws"
+    else:  # an older saved rule design: the run's own mean, other draws
+        declared = float(results.net_benefit[:, results.approaches.index(best)].mean())
+        draws = "against its mean on the run's draws"
     found = (
         f"{names}: {money(mean, cur)}, P(best) among mixes {share(top['prob_best'].iloc[0])} "
         "(same seed; Designing the rule)"
@@ -140,8 +143,8 @@ def scope(results, best: str, rule, lab, cur: str) -> str:
         return text + f"No mix of instruments found beats it; the best mix is {found}."
     return text + (
         f"A mix of instruments that is not a declared approach does better: {found}, "
-        f"{money(mean - declared, cur)} more than {lab(best)}. Declaring it would put it in "
-        "this ranking."
+        f"{money(mean - declared, cur)} more than {lab(best)} ({money(declared, cur)} {draws}). "
+        "Declaring it would put it in this ranking."
     )
 
 

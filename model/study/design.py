@@ -226,6 +226,7 @@ class RuleDesign:
     additions: pd.DataFrame  # each instrument's marginal net benefit over portfolios lacking it
     search_note: str = ""  # how the portfolios were searched (screened, then confirmed)
     mixes: pd.DataFrame | None = None  # the paper's mixes of options: each one's best portfolio
+    declared_means: pd.DataFrame | None = None  # declared approaches' E[NB] on the same draws
 
 
 def _static_counterparts(regulation) -> list[tuple[str, str]]:
@@ -328,7 +329,12 @@ def _portfolio_tables(params, n: int, rng) -> tuple:
         .sort_values("marginal_mean", ascending=False)
     )
     additions["label"] = [found.results.regulation.instruments[i].label for i in additions.index]
-    return top, additions, found.describe(), found.mixes()
+    declared = found.table[found.table["declared"] != ""]
+    means = pd.DataFrame(
+        {"mean": declared["mean"].to_numpy()},
+        index=pd.Index(declared["declared"].to_numpy(), name="approach"),
+    )
+    return top, additions, found.describe(), found.mixes(), means
 
 
 def design_rule(
@@ -373,7 +379,7 @@ def _design_rule(results, n, rng, pairs, portfolios, start) -> RuleDesign:
         approach = max(best_targeted, key=means.get)
         threshold = optimise_threshold(results.params, approach=approach, n=n, rng=seed)
     start("portfolios")
-    tables = (pd.DataFrame(), pd.DataFrame(), "", None)
+    tables = (pd.DataFrame(), pd.DataFrame(), "", None, None)
     if portfolios:
         tables = _portfolio_tables(results.params, n, seed)
     start("scenario discovery")
