@@ -258,3 +258,16 @@ def test_the_portfolio_gap_is_measured_on_the_same_draws(results):
     if top > float(rule.declared_means.loc[best, "mean"]):
         assert "on the same draws" in text
     assert set(rule.declared_means.index) == set(results.approaches)  # all confirmed
+
+
+def test_optimism_bias_is_a_row_of_what_flips_the_decision(results, judged):
+    from model.report.brief import build_brief
+    from model.study.appraisal import appraisal
+
+    analysis = model.analyse(results, sobol_n=0, one_way=False)
+    brief = build_brief(results, analysis, judged=judged)
+    row = next(r for r in brief.flips if r.judgement == "optimism bias")
+    ap = appraisal(results)
+    top = str(ap["optimism_mean"].idxmax())
+    assert row.flips == (top != str(ap["npsv_mean"].idxmax()))
+    assert row.result.startswith(results.labels[top])

@@ -165,6 +165,21 @@ def _flips(judged: Judgements, best: str, lab, cur: str) -> list[FlipRow]:
     return rows
 
 
+def _optimism_flip(ap: pd.DataFrame, best: str, lab, cur: str) -> FlipRow:
+    """The optimism-bias adjustment (appraisal summary) as a row of "what flips the decision",
+    on all draws."""
+    o = OptimismBias()
+    top = str(ap["optimism_mean"].idxmax())
+    result = (
+        f"{lab(top)}: {money(ap.loc[top, 'optimism_mean'], cur)} "
+        f"(P(best) {share(ap.loc[top, 'optimism_prob_best'])})"
+    )
+    if top != best:
+        result += f"; {lab(best)}: {money(ap.loc[best, 'optimism_mean'], cur)}"
+    alternative = f"costs +{o.costs:.0%}, benefits -{o.benefits:.0%} (declared)"
+    return FlipRow("optimism bias", alternative, result, top != best)
+
+
 def _drivers(results, analysis, lab, cur: str) -> str:
     params = results.params
     parts = []
@@ -376,7 +391,7 @@ def build_brief(
     ap = appraisal(results)
     central = central_case(results)
     judged = judged or Judgements(results)
-    flips = [*_flips(judged, best, lab, cur), *more_flips]
+    flips = [*_flips(judged, best, lab, cur), _optimism_flip(ap, best, lab, cur), *more_flips]
     s = results.regulation.settings
     answer = (
         f"Recommended among the declared approaches: {lab(best)}, the highest expected net "
