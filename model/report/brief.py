@@ -339,18 +339,23 @@ def _best(results) -> str:
     return results.approaches[int(np.argmax(results.net_benefit.mean(axis=0)))]
 
 
+#: Structural settings that already have a value-judgement row (evaluated on the judgements'
+#: draws), so the structural rows do not repeat them.
+JUDGED = ("standing", "horizon_years")
+
+
 def structural_flips(su, lab, cur: str) -> list[FlipRow]:
     """Rows of "what flips the decision" for each structural alternative other than the file's
     choice (:func:`model.structural_uncertainty`: every alternative on the same draws; standing
-    has its own value-judgement row), and a last row for the model average over the declared
-    weights."""
+    and the horizon have their value-judgement rows), and a last row for the model average
+    over the declared weights."""
     v = su.variants
     chosen = set(map(tuple, v.loc[v["is_file_choice"], ["setting", "alternative"]].to_numpy()))
     decisions = su.decisions()
     as_filed = decisions.loc[[k in chosen for k in decisions.index], "best"].iloc[0]
     rows = []
     for (setting, alt), r in decisions.iterrows():
-        if (setting, alt) not in chosen and setting != "standing":  # standing: a judgement row
+        if (setting, alt) not in chosen and setting not in JUDGED:
             result = (
                 f"{lab(r['best'])}: {money(r['expected_net_benefit'], cur)} "
                 f"(P(best) {share(r['prob_best'])})"
