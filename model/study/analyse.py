@@ -164,10 +164,9 @@ def _analyse(
     summary["max_regret"] = decision.minimax_regret(nb)
 
     grid = WEIGHTS if wtp is None else np.atleast_1d(np.asarray(wtp, float))
-    ceac = pd.DataFrame(
-        decision.ceac(costs, effects, grid), index=pd.Index(grid, name="weight"), columns=names
-    )
-    ceaf = decision.ceaf(costs, effects, grid, names=names)
+    curve = decision.ceac(costs, effects, grid)
+    ceac = pd.DataFrame(curve, index=pd.Index(grid, name="weight"), columns=names)
+    ceaf = decision.ceaf(costs, effects, grid, names=names, curve=curve)
     icers = decision.icers(costs, effects, names)
 
     params = getattr(results, "params", None)
