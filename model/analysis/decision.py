@@ -282,12 +282,12 @@ def ceac(costs, effects, wtp) -> np.ndarray:
     return out
 
 
-def ceaf(costs, effects, wtp, names=None) -> pd.DataFrame:
+def ceaf(costs, effects, wtp, names=None, curve=None) -> pd.DataFrame:
     """Cost-effectiveness acceptability frontier.
 
     At each wtp, the option with the highest *expected* net benefit and its probability of
     being cost-effective (its CEAC value), as in dampack's ``ceac`` (``On_Frontier``) and
-    BCEA's ``ceaf``.
+    BCEA's ``ceaf``. ``curve``: :func:`ceac` on the same grid, when already computed.
 
     Returns
     -------
@@ -304,7 +304,7 @@ def ceaf(costs, effects, wtp, names=None) -> pd.DataFrame:
     c, e = _pair(costs, effects)
     w = _wtp_grid(wtp)
     nm = _names(names, c.shape[1])
-    curve = ceac(c, e, w)
+    curve = ceac(c, e, w) if curve is None else np.asarray(curve)
     enb = w[:, None] * e.mean(axis=0)[None, :] - c.mean(axis=0)[None, :]
     best = np.argmax(enb, axis=1)
     return pd.DataFrame(

@@ -37,7 +37,7 @@ from model.report.rule import rule_context
 from model.report.wording import money, number
 from model.study.outputs import temp_prefix
 from model.study.progress import steps
-from model.study.structural import structural_uncertainty
+from model.study.structural import structural_on_draws
 
 __all__ = [
     "ReportContent",
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 _TEMPLATES = Path(__file__).parent / "templates"
-#: Draws on which the report evaluates every structural alternative (same seed as the run).
+#: The run's first draws, on which the report evaluates every structural alternative.
 STRUCTURAL_DRAWS = 2048
 _DOCS = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"scale": 2}}
@@ -411,11 +411,9 @@ def render(
     analysis = analysis_for(results) if analysis is None else analysis
     c = build_content(results, analysis, title=title, rule=rule)
     judged = Judgements(results)
-    structural = structural_uncertainty(
-        results.params,
-        n=min(results.n, STRUCTURAL_DRAWS),
-        rng=results.provenance.get("seed"),
-        design=results.provenance.get("design", "sobol"),
+    first = results.draws[:STRUCTURAL_DRAWS]
+    structural = structural_on_draws(
+        results.params, dict(zip(results.params.names, first.T, strict=True))
     )
     lab = lambda k: results.labels.get(k, k)  # noqa: E731
     brief = build_brief(

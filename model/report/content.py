@@ -573,6 +573,17 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
     )
 
 
+def _ranking_draws(ranking) -> str:
+    """The subsample the delta ranking and PRIM used, stated beside the drivers."""
+    if not isinstance(ranking, pd.DataFrame) or "n" not in ranking.attrs:
+        return ""
+    return (
+        f" The delta measure and PRIM use {ranking.attrs['n']:,} random draws of the run (two "
+        f"halves agree on {ranking.attrs['agreement']:.0%} of their leading inputs); every "
+        "decision statistic uses all draws."
+    )
+
+
 def _study_lines(analysis, params, lab, cur: str) -> list[str]:
     """What drives the decision (one sentence), the headline decision's VOI, and ENBS."""
     out = []
@@ -582,6 +593,7 @@ def _study_lines(analysis, params, lab, cur: str) -> list[str]:
         out.append(
             "What drives the decision: "
             + drivers_sentence(drivers, a["leaders"], a["silent"], lambda p: param_label(params, p))
+            + _ranking_draws(_get(analysis, "global_ranking"))
         )
     head = _get(analysis, "headline")
     if isinstance(head, pd.DataFrame) and len(head) > 1:

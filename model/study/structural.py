@@ -123,11 +123,21 @@ def structural_uncertainty(
     ``[structural_weights]`` for the model-averaged result; a setting with no weights keeps
     the file's choice there.
     """
+    draws = sample(params, n, design=design, rng=rng)
+    return structural_on_draws(params, {name: draws[name] for name in params.names}, weights)
+
+
+def structural_on_draws(
+    params: ParameterSet,
+    columns: Mapping[str, np.ndarray],
+    weights: Mapping[str, Mapping[object, float]] | None = None,
+) -> StructuralUncertainty:
+    """:func:`structural_uncertainty` on given draws (name -> (n,) array), e.g. a run's first
+    draws, which saves sampling them again."""
     base = build_model(params)
     chosen = {name: getattr(base.settings, name) for name in STRUCTURAL}
     w = _weights(params, chosen, weights)
-    draws = sample(params, n, design=design, rng=rng)
-    columns = {name: draws[name] for name in params.names}
+    n = len(next(iter(columns.values())))
     cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     def outcome(settings: Mapping[str, object]):
