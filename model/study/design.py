@@ -316,11 +316,13 @@ def _readable(found, max_inputs: int = 3, min_coverage: float = 0.5):
     return found.select(int(ok.sort_values(["density", "coverage"]).iloc[-1]["step"]))
 
 
-def _portfolio_tables(params, n: int, rng) -> tuple:
-    """The best portfolios (searched: screened, then confirmed on all ``n`` draws), what each
-    instrument adds on average over the portfolios lacking it (on the screening draws), how the
-    search was done, and the best portfolio of each mix of the paper's options."""
-    found = search_portfolios(params, n=n, rng=rng)
+def _portfolio_tables(results, rng) -> tuple:
+    """The best portfolios (screened on a subsample, then confirmed on all the run's draws with
+    the same random numbers), what each instrument adds on average over the portfolios lacking
+    it (on the screening draws), how the search was done, and the best portfolio of each mix of
+    the paper's options."""
+    design = results.provenance.get("design", "sobol")
+    found = search_portfolios(results.params, n=results.n, rng=rng, design=design)
     top = found.table.head(8)[["mean", "p05", "p95", "prob_best"]]
     additions = (
         found.screen.marginal_values()
@@ -352,10 +354,10 @@ def design_rule(
 ) -> RuleDesign:
     """Threshold curve, scenario-discovery boxes, adaptive vs static, and which additions pay.
 
-    ``n`` bounds the extra simulations (portfolios; the threshold curve at most
-    ``THRESHOLD_DRAWS``); default the run's n,
-    at most 16,384. The boxes and the adaptive table reuse the run's own draws. ``progress``
-    shows a progress bar over the steps on stderr.
+    ``n`` bounds the threshold curve's simulation (at most ``THRESHOLD_DRAWS``; default the
+    run's n). The portfolios are screened on a subsample and confirmed on all the run's draws
+    with the same seed and design; the boxes and the adaptive table reuse the run's own draws.
+    ``progress`` shows a progress bar over the steps on stderr.
     """
     with steps("designing the rule", 3, progress) as start:
         return _design_rule(results, n, rng, pairs, portfolios, start)
@@ -388,6 +390,6 @@ def _design_rule(results, n, rng, pairs, portfolios, start) -> RuleDesign:
     start("portfolios")
     tables = (pd.DataFrame(), pd.DataFrame(), "", None, None)
     if portfolios:
-        tables = _portfolio_tables(results.params, n, seed)
+        tables = _portfolio_tables(results, seed)
     start("scenario discovery")
     return RuleDesign(threshold, note, _boxes(results, pairs), _adaptive_table(results), *tables)
