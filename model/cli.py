@@ -184,10 +184,11 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 # ----------------------------------------------------------------------------- run
 
 
-def _analyse_and_write(res, out: Path, args, started: float, saved=None):
+def _analyse_and_write(res, out: Path, args, started: float, saved=None, found=None):
     """Analyse a run and design the rule (unless ``saved`` holds them or the rule is skipped),
     save the results and analysis (``--save``: before the report, so a failed save leaves no
-    new report), then write the report atomically. Returns (analysis, rule, path)."""
+    new report), then write the report atomically. ``found``: the run's portfolio search.
+    Returns (analysis, rule, path)."""
     from model.report import analysis_for, write_report
     from model.study.design import design_rule
 
@@ -199,7 +200,7 @@ def _analyse_and_write(res, out: Path, args, started: float, saved=None):
         rule = None
     elif rule is None:
         with _stage("designing the rule (threshold, scenario discovery, portfolios)", args.quiet):
-            rule = design_rule(res, progress=not args.quiet)
+            rule = design_rule(res, progress=not args.quiet, found=found)
     if getattr(args, "save", None):  # results first: a failed save leaves no new report
         from model.study.archive import save_analysis
         from model.study.storage import save_results
@@ -223,6 +224,13 @@ def _cmd_run(args) -> int:
     args.out = args.out or Path("reports") / f"{default_stem(params)}.html"
     out = _check_out(args, params)
     quiet = args.quiet
+    found = None
+    if not args.skip_rule_design:  # recommend among the declared approaches and the best mix
+        from model.study.portfolios import search_portfolios, with_best_portfolio
+
+        with _stage("searching every portfolio of the instruments", quiet):
+            found = search_portfolios(params, n=args.n, rng=args.seed, design=args.design)
+        params = with_best_portfolio(params, found)
     executor_cm = _executor(args)
     with executor_cm as executor, _stage(f"simulating {args.n:,} draws", quiet):
         res = simulate(
@@ -233,7 +241,7 @@ def _cmd_run(args) -> int:
             executor=executor,
             progress=not quiet,
         )
-    analysis, _, path = _analyse_and_write(res, out, args, started)
+    analysis, _, path = _analyse_and_write(res, out, args, started, found=found)
     total = time.perf_counter() - started
     if args.json:
         content = build_content(res, analysis)

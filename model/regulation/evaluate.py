@@ -14,9 +14,16 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from model.regulation.instruments import TYPES, Costs, Effect, Residual
+from model.regulation.instruments import SERVICES, TYPES, Costs, Effect, Residual
 from model.regulation.spec import Instrument, RegulationModel
-from model.regulation.world import World, build_world, column, stack_harms, world_at_threshold
+from model.regulation.world import (
+    TRIGGERS,
+    World,
+    build_world,
+    column,
+    stack_harms,
+    world_at_threshold,
+)
 
 Array = np.ndarray
 PAYERS = ("upstream", "downstream", "regulator")
@@ -40,15 +47,22 @@ class Outcomes:
     compliance: Array  # (n, k): entity-weighted compliance in the final year (nan: nobody
     # regulated, e.g. every covered developer deterred)
     status_quo_harm: Array  # (n, H): present value of harm with no new rules
+    class_burden: Array  # (n, k, C): PV of the downstream compliance cost each developer
+    # class bears (duties, guidance, care under liability is not split by class)
+    class_entities: Array  # (n, k, C): developers of each class regulated in the final year
+    class_annual_cost: Array  # (n, k, C): their downstream compliance cost in the final year
+    class_value: Array  # (n, C): PV of the value each class creates (counted in the standing)
     risk_reduction_by_year: Array  # (k, H, T): sum over draws (divide by n for the mean)
+    classes: tuple[str, ...] = ("all",)  # developer classes (world.DeveloperClass)
 
     @classmethod
     def empty(cls, model: RegulationModel, n: int) -> Outcomes:
         """Tables for ``n`` draws of ``model``, to be filled chunk by chunk (:meth:`rows`):
         per-draw tables uninitialised, the by-year sums zero."""
-        k, h = len(model.approaches), len(model.harm_names)
+        k, h, c = len(model.approaches), len(model.harm_names), len(model.class_names)
         per_draw = {"risk_reduction": (k, h), "burden": (k, len(PAYERS)), "residual_harm": (k, h)}
-        per_draw |= {"exceeds_acceptable": (k, h), "status_quo_harm": (h,)}
+        per_draw |= {"exceeds_acceptable": (k, h), "status_quo_harm": (h,), "class_value": (c,)}
+        per_draw |= {name: (k, c) for name in CLASS_TABLES}
         tables = {
             name: np.empty(
                 (n, *per_draw.get(name, (k,))),
@@ -57,7 +71,13 @@ class Outcomes:
             for name in PER_DRAW
         }
         by_year = np.zeros((k, h, model.settings.horizon_years))
-        return cls(model.approach_names, model.harm_names, **tables, risk_reduction_by_year=by_year)
+        return cls(
+            model.approach_names,
+            model.harm_names,
+            **tables,
+            risk_reduction_by_year=by_year,
+            classes=model.class_names,
+        )
 
     def rows(self, start: int, stop: int) -> Outcomes:
         """Views of draws start..stop, sharing this object's by-year sums: what
@@ -78,8 +98,10 @@ class Outcomes:
 PER_DRAW = tuple(
     f.name
     for f in fields(Outcomes)
-    if f.name not in ("approaches", "harms", "risk_reduction_by_year")
+    if f.name not in ("approaches", "harms", "risk_reduction_by_year", "classes")
 )
+#: The per-draw tables by approach and developer class.
+CLASS_TABLES = ("class_burden", "class_entities", "class_annual_cost")
 
 
 def instrument_parameters(model: RegulationModel, inst: Instrument, values) -> dict[str, Array]:
@@ -108,22 +130,63 @@ def _shares_base(model: RegulationModel, inst: Instrument, used: Mapping[str, In
     return not set(inst.parameters) & set(base_roles)
 
 
-def _effects(model: RegulationModel, world: World, params: dict, used: dict) -> dict[str, Effect]:
-    """Each used instrument's effect; an adaptive one whose base is also used with the same
-    parameters switches the base's effect on and off instead of recomputing it."""
-    shared = {k for k, i in used.items() if _shares_base(model, i, used)}
-    effects = {
-        k: TYPES[i.type].effect(world, params[k], i.scope)
-        for k, i in used.items()
-        if k not in shared
-    }
-    for k in shared:
-        inst = used[k]
-        effects[k] = TYPES[inst.type].switched(world, params[k], effects[inst.base])
-    return effects
+def boosters(model: RegulationModel, keys: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Instrument key -> the keys among ``keys`` whose type boosts it (complementarity)."""
+    types = {k: model.instruments[k].type for k in keys}
+    out = {}
+    for k in keys:
+        by = tuple(b for b in keys if types[k] in TYPES[types[b]].boosts)
+        if by:
+            out[k] = by
+    return out
 
 
-def _is_zero(x: Array | float) -> bool:
+class InstrumentEffects:
+    """Each used instrument's parameters, effect and fixed costs on one world, computed once
+    per variant: an instrument boosted by others in an approach (complementarity) is a
+    variant of its own, keyed (key, boosting keys)."""
+
+    def __init__(self, model: RegulationModel, world: World, values, used: dict):
+        self.model, self.world, self.used = model, world, used
+        self.base_params = {k: instrument_parameters(model, i, values) for k, i in used.items()}
+        self.effects: dict[tuple, Effect] = {}
+        self.fixed: dict[tuple, tuple[Array, Costs]] = {}
+
+    def params(self, variant: tuple[str, tuple[str, ...]]) -> dict[str, Array]:
+        key, by = variant
+        p = self.base_params[key]
+        if not by:
+            return p
+        kind = TYPES[self.used[key].type]
+        role = kind.boosted_role(self.world)
+        kept = 1.0
+        for b in by:
+            kept = kept * (1.0 - self.base_params[b][TYPES[self.used[b].type].boosts[kind.name]])
+        return {**p, role: 1.0 - (1.0 - p[role]) * kept}
+
+    def effect(self, variant: tuple[str, tuple[str, ...]]) -> Effect:
+        if variant not in self.effects:
+            key, by = variant
+            inst = self.used[key]
+            p = self.params(variant)
+            if _shares_base(self.model, inst, self.used):
+                base = self.effect((inst.base, by))
+                self.effects[variant] = TYPES[inst.type].switched(self.world, p, base)
+            else:
+                self.effects[variant] = TYPES[inst.type].effect(self.world, p, inst.scope)
+        return self.effects[variant]
+
+    def costs(self, variant, res: Residual | None) -> Costs:
+        """The variant's annual costs (``res``: the approach's residual, for the types whose
+        costs depend on it)."""
+        key = variant[0]
+        inst = self.used[key]
+        return TYPES[inst.type].costs(
+            self.world, self.params(variant), inst.scope, self.effect(variant), res
+        )
+
+
+def is_zero(x: Array | float) -> bool:
     """True for the scalar 0.0 that marks "this instrument does not act here"."""
     return np.isscalar(x) and x == 0.0
 
@@ -136,73 +199,84 @@ def _into(fresh: Array, op: np.ufunc, other: Array | float) -> Array:
     return op(fresh, other)
 
 
-def _removed(effects: list[Effect], attr: str) -> Array | float:
-    """Share removed by instruments combined on one segment: 1 - prod(1 - e_i); 0.0 if none acts.
+def combined(shares: list[Array | float]) -> Array:
+    """Share removed by instruments combined on one cell: 1 - prod(1 - e_i), a fresh array.
 
-    The result is a fresh array (or 0.0), accumulated in place where its shape allows. The
-    1 - (1 - e) round trip of a single instrument is kept: dropping it would change tiny shares
-    by more than the 1e-9 the outcomes are checked to.
+    The 1 - (1 - e) round trip of a single instrument is kept: dropping it would change tiny
+    shares by more than the 1e-9 the outcomes are checked to.
     """
-    kept: Array | None = None
+    kept = 1.0 - np.asarray(shares[0], dtype=float)
+    for share in shares[1:]:
+        kept = _into(kept, np.multiply, 1.0 - share)
+    return np.subtract(1.0, kept, out=kept)
+
+
+def _groups(effects: list[Effect], attr: str, skip: tuple = ()) -> list[tuple[frozenset, list]]:
+    """The cells any effect reaches (``attr``: "actors" or "models"), grouped so that every
+    cell of a group holds the same shares: each group's combined share is computed once and
+    weighed by the group's total weight."""
+    cells: dict[tuple[str, str], list] = {}
     for e in effects:
-        share = getattr(e, attr)
-        if _is_zero(share):
-            continue
-        if kept is None:
-            kept = 1.0 - np.asarray(share, dtype=float)
-        else:
-            kept = _into(kept, np.multiply, 1.0 - share)
-    if kept is None:
-        return 0.0
+        for cell, share in getattr(e, attr).items():
+            if cell not in skip and not is_zero(share):
+                cells.setdefault(cell, []).append(share)
+    groups: dict[tuple, tuple[set, list]] = {}
+    for cell, shares in cells.items():
+        signature = tuple(id(x) if isinstance(x, np.ndarray) else float(x) for x in shares)
+        groups.setdefault(signature, (set(), shares))[0].add(cell)
+    return [(frozenset(c), shares) for c, shares in groups.values()]
+
+
+def _weighted(world: World, groups, weight) -> Array | float:
+    """Sum over groups of weight(cells) x combined share; 0.0 when no group."""
+    total: Array | float = 0.0
+    for cells, shares in groups:
+        part = _into(combined(shares), np.multiply, weight(cells))
+        total = part if is_zero(total) else _into(total, np.add, part)
+    return total
+
+
+def removed_shares(world: World, effects: list[Effect]):
+    """(share of the reachable block removed, of misuse services' risk removed, of each
+    harm's risk removed on the model side), each 0.0 when nothing acts there.
+
+    Actor and model sides are independent dimensions of each harm's risk (docs/model.md,
+    section 4): a cell's residual is the product of the instruments' residuals within it.
+    """
+    triggers = {e.trigger for e in effects if e.trigger != "threshold"}
+    if len(triggers) > 1:
+        raise ValueError(f"an approach holds obligations on different triggers: {triggers}")
+    trigger = triggers.pop() if triggers else "threshold"
+
+    def weight(cells):
+        return world.actor_weight(cells, trigger)
+
+    on_classes = _weighted(world, _groups(effects, "actors", (SERVICES,)), weight)
+    services = [e.actors[SERVICES] for e in effects if SERVICES in e.actors]
+    on_services = combined(services) if services else 0.0
+    on_models = _weighted(world, _groups(effects, "models"), world.model_weight)
+    return on_classes, on_services, on_models
+
+
+def _total_removed(world: World, on_classes, on_services, on_models):
+    """removed_h(t) = 1 - (1 - a_h C - s_h S)(1 - M) in its smallest shape: 0.0 when nothing
+    acts (the status quo), (H, 1, n) when nothing varies over the years. ``on_classes`` (fresh,
+    from ``removed_shares``) is overwritten."""
+    actor: Array | float = 0.0
+    if not is_zero(on_classes):
+        actor = _into(on_classes, np.multiply, world.reachable)
+    if not is_zero(on_services):
+        part = on_services * world.services
+        actor = part if is_zero(actor) else _into(actor, np.add, part)
+    if is_zero(actor):
+        return on_models if is_zero(on_models) else 1.0 - (1.0 - on_models)
+    kept = np.subtract(1.0, actor, out=actor)
+    if not is_zero(on_models):
+        kept = _into(kept, np.multiply, 1.0 - on_models)
     return np.subtract(1.0, kept, out=kept)
 
 
-def _reach_removed(effects: list[Effect], rho: Array) -> Array | float:
-    """Share of the reachable block removed: rho_T R_above + (1 - rho_T) R_below.
-
-    When every instrument acts alike on both sides of the threshold the mix is just R_above:
-    rho_T drops out, and the result keeps the shape of the efficacies (often constant over the
-    years) instead of taking the time-varying shape of rho_T. The result is a fresh array (or
-    0.0).
-    """
-    above = _removed(effects, "above")
-    if all(e.below is e.above for e in effects):
-        return above
-    below = _removed(effects, "below")
-    mixed: Array | float = 0.0 if _is_zero(above) else _into(above, np.multiply, rho)
-    if not _is_zero(below):
-        below = (1.0 - rho) * below
-        mixed = below if _is_zero(mixed) else _into(mixed, np.add, below)
-    return mixed
-
-
-def _upstream_removed(effects: list[Effect], closed: Array, open_dom: Array) -> Array | float:
-    """Share removed on the model segments (closed, domestic open-weight); 0.0 if none acts."""
-    on_closed = _removed(effects, "closed")
-    on_open = _removed(effects, "open_domestic")
-    removed: Array | float = 0.0 if _is_zero(on_closed) else closed * on_closed
-    if not _is_zero(on_open):
-        removed = removed + open_dom * on_open
-    return removed
-
-
-def _total_removed(reach: Array, removed_reach: Array | float, removed_up: Array | float):
-    """removed_h(t) = 1 - (1 - a_h removed_reach)(1 - removed_up) in its smallest shape.
-
-    0.0 when nothing acts (the status quo), (H, 1, n) when nothing varies over the years, else
-    a fresh (H, T, n) array that the caller may overwrite. ``removed_reach`` (fresh, from
-    ``_reach_removed``) is overwritten.
-    """
-    if _is_zero(removed_reach):
-        return removed_up if _is_zero(removed_up) else 1.0 - (1.0 - removed_up)
-    kept = _into(removed_reach, np.multiply, reach)
-    np.subtract(1.0, kept, out=kept)
-    if not _is_zero(removed_up):
-        kept *= 1.0 - removed_up
-    return np.subtract(1.0, kept, out=kept)
-
-
-def _present_value(world: World, annual: Array) -> Array:
+def present_value(world: World, annual: Array) -> Array:
     """Discounted sum over the years axis (-2): (..., T, n) -> (..., n).
 
     Year by year, elementwise: each draw's value is then the same whatever the chunk it is
@@ -215,9 +289,9 @@ def _present_value(world: World, annual: Array) -> Array:
     return out
 
 
-def _harm_present_value(world: World, annual: Array) -> Array:
+def harm_present_value(world: World, annual: Array) -> Array:
     """Discounted sum over years of a per-harm quantity, each harm at its own rate (health or
-    money): (H, T, n) -> (H, n); year by year, elementwise, as :func:`_present_value`."""
+    money): (H, T, n) -> (H, n); year by year, elementwise, as :func:`present_value`."""
     discount = world.harm_discount[:, 0, :, None]  # (H, T, 1)
     out = annual[:, 0, :] * discount[:, 0]
     for t in range(1, discount.shape[1]):
@@ -241,7 +315,7 @@ def _risk_outcomes(world: World, harm_pv: Array, removed: Array | float):
     share is overwritten with the harm it averts.
     """
     h, n = world.harm.shape[0], world.harm.shape[-1]
-    if _is_zero(removed):
+    if is_zero(removed):
         return np.zeros((h, n)), world.harm[:, -1] * 1.0, None
     if removed.shape[1] == 1:
         share = removed[:, 0]
@@ -249,47 +323,57 @@ def _risk_outcomes(world: World, harm_pv: Array, removed: Array | float):
         return share * harm_pv, world.harm[:, -1] * (1.0 - share), averted
     residual = world.harm[:, -1] * (1.0 - removed[:, -1])
     averted = np.multiply(world.harm, removed, out=removed)
-    return _harm_present_value(world, averted), residual, averted
+    return harm_present_value(world, averted), residual, averted
 
 
-def _reachable_harm(
-    world: World, reach: Array, removed_reach: Array | float, removed_up: Array | float
-) -> Residual:
+def _reachable_harm(world: World, on_classes: Array | float, on_models: Array | float) -> Residual:
     """Harm a year still caused in the reachable block under the approach, summed over harms."""
-    share = _into(1.0 - removed_reach, np.multiply, reach)
-    if not _is_zero(removed_up):
-        share = _into(share, np.multiply, 1.0 - removed_up)
+    share = _into(1.0 - on_classes, np.multiply, world.reachable)
+    if not is_zero(on_models):
+        share = _into(share, np.multiply, 1.0 - on_models)
     share = np.broadcast_to(share, world.harm.shape)
     return Residual(np.einsum("htn,htn->tn", world.harm, share)[None])
 
 
-#: Rows of ``_costs_pv``: the payers, then transfers (reported, never netted).
+#: Rows of ``costs_pv``: the payers, then transfers (reported, never netted), then the
+#: downstream compliance cost of each developer class (part of the downstream payer's row).
 COST_ROWS = (*PAYERS, "transfers")
 
 
-def _costs_pv(world: World, costs: Costs) -> Array:
-    """PV of one instrument's annual costs, (len(COST_ROWS), n); a cost constant over the years
-    is scaled by the summed discount factors instead of being broadcast over them."""
+def _pv(world: World, annual: Array | float, n: int) -> Array | float:
+    """PV of an annual flow broadcastable to (1, T, n); a flow constant over the years is scaled
+    by the summed discount factors instead of being broadcast over them."""
+    if is_zero(annual):
+        return 0.0
+    annual = np.broadcast_to(annual, np.broadcast_shapes(np.shape(annual), (1, 1, n)))
+    if annual.shape[-2] == 1:
+        return annual[0, 0] * world.discount.sum()
+    return present_value(world, annual[0])
+
+
+def costs_pv(world: World, costs: Costs, classes: tuple[str, ...]) -> tuple[Array, Array]:
+    """PV of one instrument's annual costs, (len(COST_ROWS) + C, n), and each class's
+    compliance cost in the final year, (C, n)."""
     n = world.harm.shape[-1]
-    out = np.zeros((len(COST_ROWS), n))
+    out = np.zeros((len(COST_ROWS) + len(classes), n))
+    final = np.zeros((len(classes), n))
     for row, field in enumerate(COST_ROWS):
-        annual = getattr(costs, field)
-        if _is_zero(annual):
-            continue
-        annual = np.broadcast_to(annual, np.broadcast_shapes(np.shape(annual), (1, 1, n)))
-        if annual.shape[-2] == 1:
-            out[row] = annual[0, 0] * world.discount.sum()
-        else:
-            out[row] = _present_value(world, annual[0])
-    return out
+        out[row] = _pv(world, getattr(costs, field), n)
+    for row, k in enumerate(classes):
+        if k in costs.by_class:
+            annual = costs.by_class[k]
+            out[len(COST_ROWS) + row] = _pv(world, annual, n)
+            final[row] = np.broadcast_to(annual, (1, world.harm.shape[1], n))[0, -1]
+    return out, final
 
 
 def _innovation_cost(world: World, value_pv: Array, effects: list[Effect]) -> Array | float:
     """PV[L(t) V(t)] with L = 1 - prod(1 - L_i); a constant L multiplies the PV of V."""
-    lost = _removed(effects, "value_loss")
-    if _is_zero(lost) or np.shape(lost)[-2] == 1:
+    losses = [e.value_loss for e in effects if not is_zero(e.value_loss)]
+    lost = combined(losses) if losses else 0.0
+    if is_zero(lost) or np.shape(lost)[-2] == 1:
         return lost * value_pv
-    return _present_value(world, (lost * world.value)[0])
+    return present_value(world, (lost * world.value)[0])
 
 
 def _final_regulated(effects: list[Effect], t: int, n: int) -> tuple[Array | float, Array]:
@@ -309,6 +393,16 @@ def _final_regulated(effects: list[Effect], t: int, n: int) -> tuple[Array | flo
     weighted = sum(c * rate for c, rate in final)
     with np.errstate(invalid="ignore", divide="ignore"):  # nobody regulated: nan
         return count, np.where(count > 0, weighted / count, np.nan)
+
+
+def _final_class_entities(effects: list[Effect], classes: tuple[str, ...], t: int, n: int) -> Array:
+    """Developers of each class regulated in the final year, (C, n)."""
+    out = np.zeros((len(classes), n))
+    for e in effects:
+        for row, k in enumerate(classes):
+            if k in e.classes:
+                out[row] += np.broadcast_to(e.classes[k][1], (1, t, n))[0, -1]
+    return out
 
 
 #: Output columns copied at a time by ``_draws_first``: measured ~3x faster than one transposed
@@ -353,8 +447,8 @@ def evaluate(
     """
     world = build_world(model, values) if world is None else world
     h, t, n = world.harm.shape
-    harm_pv = _harm_present_value(world, world.harm)  # (H, n)
-    value_pv = _present_value(world, world.value)  # (1, n)
+    harm_pv = harm_present_value(world, world.harm)  # (H, n)
+    value_pv = present_value(world, world.value)  # (1, n)
     value_counted = np.reshape(world.value_counted, (-1,))  # (1,) or (n,): standing
     # row 0 is the status quo (the rules in force), the reference of increments and of
     # acceptable levels; a model without one (threshold design evaluates a single approach)
@@ -362,13 +456,10 @@ def evaluate(
     hidden = int(bool(model.approaches[0].instruments))
     acting_keys = [model.settings.in_force] * hidden + [model.acting(a) for a in model.approaches]
     used = {k: model.instruments[k] for keys in acting_keys for k in keys}
-    params = {k: instrument_parameters(model, i, values) for k, i in used.items()}
-    effects = _effects(model, world, params, used)
-    fixed_costs_pv = {
-        k: _costs_pv(world, TYPES[i.type].costs(world, params[k], i.scope, effects[k], None))
-        for k, i in used.items()
-        if not TYPES[i.type].needs_residual
-    }
+    instruments = InstrumentEffects(model, world, values, used)
+    classes = model.class_names
+    n_rows = len(COST_ROWS) + len(classes)
+    fixed: dict[tuple, tuple[Array, Array]] = {}  # variant -> costs that need no residual
     k_approaches = len(acting_keys)
     rr = np.empty((k_approaches, h, n))
     burden = np.empty((k_approaches, len(PAYERS), n))
@@ -378,23 +469,23 @@ def evaluate(
     residual = np.empty((k_approaches, h, n))
     entities = np.empty((k_approaches, n))
     compliance = np.empty((k_approaches, n))
+    class_tables = {name: np.empty((k_approaches, len(classes), n)) for name in CLASS_TABLES}
     if by_year is None:
         shape = (len(model.approaches), h, t)
         by_year = out.risk_reduction_by_year if out is not None else np.zeros(shape)
     in_force_averted = None  # harm the rules in force avert each year (row 0), when any
-    reach = world.reachable
-    open_dom = world.open_share * (1.0 - world.foreign_base)
-    closed = 1.0 - world.open_share
 
     for j, keys in enumerate(acting_keys):
-        acting = [effects[i] for i in keys]
-        removed_reach = _reach_removed(acting, world.risk_above)
-        removed_up = _upstream_removed(acting, closed, open_dom)
-        # costs that depend on the residual (liability) read removed_reach before
+        boosted = boosters(model, keys)
+        variants = [(i, boosted.get(i, ())) for i in keys]
+        acting = [instruments.effect(v) for v in variants]
+        on_classes, on_services, on_models = removed_shares(world, acting)
+        # costs that depend on the residual (liability) read on_classes before
         # _total_removed overwrites it
-        if any(i not in fixed_costs_pv for i in keys):
-            res = _reachable_harm(world, reach, removed_reach, removed_up)
-        removed = _total_removed(reach, removed_reach, removed_up)
+        res = None
+        if any(TYPES[used[i].type].needs_residual for i in keys):
+            res = _reachable_harm(world, on_classes, on_models)
+        removed = _total_removed(world, on_classes, on_services, on_models)
         rr[j], residual[j], averted = _risk_outcomes(world, harm_pv, removed)
         if model.settings.in_force and averted is not None:  # increments on the rules in force
             if j == 0:
@@ -403,21 +494,27 @@ def evaluate(
                 averted -= in_force_averted
         if j >= hidden and averted is not None and not (j == 0 and model.settings.in_force):
             fold_draws(by_year[j - hidden], averted)
-        costs_pv = np.zeros((len(COST_ROWS), n))
-        for i in keys:
-            inst = model.instruments[i]
-            if i in fixed_costs_pv:
-                costs_pv += fixed_costs_pv[i]
-                continue
-            costs = TYPES[inst.type].costs(world, params[i], inst.scope, effects[i], res)
-            costs_pv += _costs_pv(world, costs)
-        burden[j], transfers[j] = costs_pv[: len(PAYERS)], costs_pv[len(PAYERS)]
+        costs = np.zeros((n_rows, n))
+        class_final = np.zeros((len(classes), n))
+        for v in variants:
+            if TYPES[used[v[0]].type].needs_residual:
+                pv, final = costs_pv(world, instruments.costs(v, res), classes)
+            else:
+                if v not in fixed:
+                    fixed[v] = costs_pv(world, instruments.costs(v, None), classes)
+                pv, final = fixed[v]
+            costs += pv
+            class_final += final
+        burden[j], transfers[j] = costs[: len(PAYERS)], costs[len(PAYERS)]
+        class_tables["class_burden"][j] = costs[len(COST_ROWS) :]
+        class_tables["class_annual_cost"][j] = class_final
+        class_tables["class_entities"][j] = _final_class_entities(acting, classes, t, n)
         innovation[j] = _innovation_cost(world, value_pv, acting) * value_counted
         net[j] = rr[j].sum(axis=0) - burden[j].sum(axis=0) - innovation[j]
         entities[j], compliance[j] = _final_regulated(acting, t, n)
     if model.settings.in_force:  # outcomes are increments on the rules in force
         harm_pv = harm_pv - rr[0]  # the status quo's harm is what the rules in force leave
-        for table in (rr, burden, transfers, innovation, net):
+        for table in (rr, burden, transfers, innovation, net, *class_tables.values()):
             table -= table[:1].copy()
 
     # acceptable: a declared share of the status quo's final-year harm (either standing)
@@ -433,15 +530,22 @@ def evaluate(
         "entities": entities,
         "compliance": compliance,
         "status_quo_harm": harm_pv,
+        **class_tables,
+        "class_value": np.stack([present_value(world, c.value)[0] for c in world.classes.values()])
+        * value_counted,
     }
     if hidden:
-        tables = {k: v if k == "status_quo_harm" else v[hidden:] for k, v in tables.items()}
+        tables = {
+            k: v if k in ("status_quo_harm", "class_value") else v[hidden:]
+            for k, v in tables.items()
+        }
     if out is None:
         return Outcomes(
             approaches=model.approach_names,
             harms=model.harm_names,
             **{name: _draws_first(table) for name, table in tables.items()},
             risk_reduction_by_year=by_year,
+            classes=classes,
         )
     for name, table in tables.items():
         _draws_first(table, out[name])
@@ -449,9 +553,15 @@ def evaluate(
 
 
 def evaluate_at_threshold(
-    model: RegulationModel, values: Mapping[str, Array], world: World, threshold: float
+    model: RegulationModel,
+    values: Mapping[str, Array],
+    world: World,
+    threshold: float,
+    trigger: str = "threshold",
 ) -> Outcomes:
-    """:func:`evaluate` on a prepared ``world`` with the compute threshold moved to
-    ``threshold`` (what threshold design calls for each candidate)."""
-    values = {**values, "threshold_compute": np.full(world.harm.shape[-1], float(threshold))}
-    return evaluate(model, values, world_at_threshold(model, world, values))
+    """:func:`evaluate` on a prepared ``world`` with the level of ``trigger`` moved to
+    ``threshold`` ("threshold": the compute threshold; else a key of ``world.TRIGGERS``): what
+    threshold design calls for each candidate."""
+    name = "threshold_compute" if trigger == "threshold" else TRIGGERS[trigger][0]
+    values = {**values, name: np.full(world.harm.shape[-1], float(threshold))}
+    return evaluate(model, values, world_at_threshold(model, world, values, trigger))

@@ -9,13 +9,22 @@ from __future__ import annotations
 import difflib
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from model.errors import ParamFileError
 from model.regulation.instruments import TYPES
-from model.regulation.world import HARM_ROLES, THRESHOLD_PARAMETERS, WORLD_PARAMETERS
+from model.regulation.world import (
+    CHANNEL_ROLES,
+    CHANNELS,
+    CLASS_ROLES,
+    HARM_ROLES,
+    SCOPE_TRIGGER,
+    THRESHOLD_PARAMETERS,
+    TRIGGERS,
+    WORLD_PARAMETERS,
+)
 
 #: Structural settings of ``[settings]``: name -> its declared alternatives (the first is the
 #: default when a file does not set it). Each is a modelling choice that evidence does not
@@ -39,7 +48,7 @@ STRUCTURAL = {
     # liability against the cost of care
     "liability": ("declared", "derived"),
 }
-TABLES = ("settings", "discounting", "harms", "instruments", "approaches")
+TABLES = ("settings", "discounting", "harms", "classes", "instruments", "approaches")
 #: Parameters the equations divide by or take the log of: every draw must exceed the bound.
 ABOVE = {
     "n_downstream": 0.0,
@@ -62,6 +71,15 @@ class Harm:
     reference: tuple[str, ...]  # top-down calibration product
     roles: Mapping[str, str]
     valued_as: str = "money"  # "health" (QALYs, lives): discounted at the health rate
+
+
+@dataclass(frozen=True)
+class DeveloperClass:
+    """A class of downstream developers (``[classes.*]``): its roles mapped to parameters."""
+
+    key: str
+    label: str
+    roles: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -150,6 +168,11 @@ class RegulationModel:
     approaches: tuple[Approach, ...]
     settings: Settings
     parameter_names: frozenset[str] = field(repr=False)
+    classes: tuple[DeveloperClass, ...] = ()  # none declared: one class, "all"
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.classes) or ("all",)
 
     @property
     def approach_names(self) -> tuple[str, ...]:
@@ -194,9 +217,7 @@ class RegulationModel:
             Approach("+".join(c) or "status_quo", " + ".join(c) or "Status quo", tuple(c))
             for c in combos
         )
-        return RegulationModel(
-            self.harms, self.instruments, approaches, self.settings, self.parameter_names
-        )
+        return replace(self, approaches=approaches)
 
 
 def _two_obligations(instruments: Mapping[str, Instrument], combo: tuple[str, ...]) -> bool:
@@ -274,8 +295,8 @@ def _harms(r: _Reader) -> tuple[Harm, ...]:
     harms = []
     for key, entry in r.entries("harms"):
         required = ("label", "reading", "harm", "reference", *HARM_ROLES)
-        r.keys("harms", key, entry, required, ("valued_as",))
-        for text in ("label", "reading", *HARM_ROLES):
+        r.keys("harms", key, entry, required, ("valued_as", *CHANNEL_ROLES))
+        for text in ("label", "reading", *HARM_ROLES, *(c for c in CHANNEL_ROLES if c in entry)):
             r.typed("harms", key, entry, text, str, "a string")
         valued_as = entry.get("valued_as", "money")
         if valued_as not in ("money", "health"):
@@ -292,7 +313,11 @@ def _harms(r: _Reader) -> tuple[Harm, ...]:
                 r.fail("harms", key, f"'{list_key}' must be a non-empty list of parameter names")
             for name in names:
                 r.parameter("harms", key, list_key, name)
-        roles = {role: r.parameter("harms", key, role, entry[role]) for role in HARM_ROLES}
+        roles = {
+            role: r.parameter("harms", key, role, entry[role])
+            for role in (*HARM_ROLES, *CHANNEL_ROLES)
+            if role in entry
+        }
         harms.append(
             Harm(
                 key,
@@ -338,11 +363,33 @@ def _instruments(r: _Reader, harms: tuple[Harm, ...]) -> dict[str, Instrument]:
                 got=scope,
                 fix='add scope = "all" or scope = "above_threshold"',
             )
+        trigger = SCOPE_TRIGGER.get(scope or "")
+        if trigger in TRIGGERS and not all(n in r.names for n in TRIGGERS[trigger]):
+            missing = next(n for n in TRIGGERS[trigger] if n not in r.names)
+            r.fail(
+                "instruments",
+                key,
+                f"scope {scope} needs the {trigger} trigger's parameters",
+                got=f"no parameter '{missing}'",
+                fix=f"declare {', '.join(TRIGGERS[trigger])} (docs/model.md, section 2)",
+            )
         if not kind.scopes and scope is not None:
             r.fail("instruments", key, f"{kind.name} takes no scope", fix="remove scope")
         if kind.name == "adaptive" and "scope" in entry:
             r.fail("instruments", key, "adaptive takes its scope from its base", fix="remove scope")
         mapping = entry["parameters"]
+        if set(kind.channels) != set(CHANNELS):
+            lacking = [
+                h.key for h in harms if not {"information_share", "safety_share"} <= set(h.roles)
+            ]
+            if lacking:
+                r.fail(
+                    "harms",
+                    lacking[0],
+                    f"instrument '{key}' ({kind.name}) acts on the {', '.join(kind.channels)} "
+                    "channel(s) only, so every harm must split its risk over the channels",
+                    fix="map information_share and safety_share (docs/model.md, section 3)",
+                )
         missing = [role for role in kind.roles if role not in mapping]
         if missing:
             r.fail(
@@ -353,12 +400,12 @@ def _instruments(r: _Reader, harms: tuple[Harm, ...]) -> dict[str, Instrument]:
             )
         for role, name in mapping.items():
             r.typed("instruments", key, mapping, role, str, "a parameter name (a string)")
-            if role not in kind.roles:
+            if role not in kind.roles + kind.optional_roles:
                 r.fail(
                     "instruments",
                     key,
                     f"unknown role '{role}' for {kind.name}",
-                    fix=f"roles: {', '.join(kind.roles)}",
+                    fix=f"roles: {', '.join(kind.roles + kind.optional_roles)}",
                 )
             if role in kind.per_harm:
                 for harm in harms:
@@ -376,6 +423,20 @@ def _instruments(r: _Reader, harms: tuple[Harm, ...]) -> dict[str, Instrument]:
             key, entry["label"], kind.name, scope, dict(mapping), entry.get("base")
         )
     return out
+
+
+def _classes(r: _Reader) -> tuple[DeveloperClass, ...]:
+    """The developer classes of ``[classes.*]`` (none: the model has one class)."""
+    if "classes" not in r.params.structure:
+        return ()
+    out = []
+    for key, entry in r.entries("classes"):
+        r.keys("classes", key, entry, ("label", *CLASS_ROLES))
+        for text in ("label", *CLASS_ROLES):
+            r.typed("classes", key, entry, text, str, "a string")
+        roles = {role: r.parameter("classes", key, role, entry[role]) for role in CLASS_ROLES}
+        out.append(DeveloperClass(key, entry["label"], roles))
+    return tuple(out)
 
 
 def _adaptive_base(r: _Reader, key: str, entry: Mapping) -> Mapping:
@@ -549,7 +610,9 @@ def build_model(params) -> RegulationModel:
                 fix="declare it under [parameters] (see docs/model.md)",
             )
     harms = _harms(r)
-    _check_domains(params, {**ABOVE, **{h.roles["growth_cap"]: 0.0 for h in harms}})
+    triggers = {name: 0.0 for names in TRIGGERS.values() for name in names[:2]}
+    triggers |= {names[2]: 1.0 for names in TRIGGERS.values()}
+    _check_domains(params, {**ABOVE, **triggers, **{h.roles["growth_cap"]: 0.0 for h in harms}})
     instruments = _instruments(r, harms)
     for key in settings.in_force:
         if key not in instruments:
@@ -560,4 +623,6 @@ def build_model(params) -> RegulationModel:
                 f"unknown instrument '{key}'",
                 fix=f"did you mean '{close[0]}'?" if close else "name keys of [instruments]",
             )
-    return RegulationModel(harms, instruments, _approaches(r, instruments), settings, r.names)
+    return RegulationModel(
+        harms, instruments, _approaches(r, instruments), settings, r.names, _classes(r)
+    )

@@ -8,7 +8,7 @@ docs/model.md, sections 1-2.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -50,6 +50,33 @@ THRESHOLD_PARAMETERS = {
     ),
 }
 
+#: Triggers of targeted obligations beside the threshold of ``[settings] threshold`` (scope
+#: ``above_threshold``): a metric lognormal across developers, drifting upwards, whose log is
+#: correlated with log risk. Names: level, median, gsd, drift, correlation (risk_dispersion is
+#: shared). A parameter set that declares a trigger's parameters can scope obligations on it.
+TRIGGERS = {
+    "capability": (
+        "capability_threshold",
+        "capability_median",
+        "capability_gsd",
+        "capability_drift",
+        "capability_risk_correlation",
+    ),
+    "reach": (
+        "reach_threshold",
+        "reach_median",
+        "reach_gsd",
+        "reach_drift",
+        "reach_risk_correlation",
+    ),
+}
+#: The scope of a targeted obligation -> the trigger it reads ("threshold": [settings]).
+SCOPE_TRIGGER = {
+    "above_threshold": "threshold",
+    "above_capability": "capability",
+    "above_reach": "reach",
+}
+
 #: Roles each harm maps to parameters; per-harm factors of the bottom-up and reference products.
 HARM_ROLES = (
     "growth",
@@ -59,6 +86,23 @@ HARM_ROLES = (
     "acceptable",
     "jurisdiction_share",
 )
+#: Optional harm roles: how a harm's risk splits over the risk channels and who carries its
+#: malicious part (docs/model.md, section 3). A harm that maps none of the channel roles puts
+#: all of its risk in one channel, which only instruments acting on every channel reach.
+CHANNEL_ROLES = ("information_share", "safety_share", "service_share")
+
+#: Risk channels (seed paper, section 6): capability enhancement (scaffolding, tool use,
+#: fine-tuning for skill), removal of safety features, and the information deficit behind
+#: accidental harm.
+CHANNELS = ("capability", "safety", "information")
+#: How the modifier reaches the model: through a closed model's interface, or open weights
+#: released by a domestic or a foreign upstream developer.
+ACCESS = ("closed", "open_domestic", "open_foreign")
+
+#: Roles of a developer class ([classes.*] tables); weights are normalised over classes per
+#: draw, growth shifts the mix of counts over the years, compute_scale multiplies the
+#: modification compute of the class's median developer.
+CLASS_ROLES = ("count_weight", "growth", "value_weight", "risk_weight", "compute_scale", "capacity")
 
 
 def compound(factor: Array, horizon: int) -> Array:
@@ -92,6 +136,30 @@ def saturating(growth: Array, cap: Array, horizon: int) -> Array:
 
 
 @dataclass(frozen=True)
+class DeveloperClass:
+    """One class of downstream developers in the jurisdiction's share of the world (all
+    counts and values before leakage), (1, 1 or T, n) each."""
+
+    count: Array  # (1, T, n): developers
+    entrants: Array  # (1, T, n): new developers in year t (all of them at t = 0)
+    value: Array  # (1, T, n): annual value they create
+    value_share: Array  # (1, 1, n): their share of the ecosystem's value
+    risk: Array  # (1, 1, n): share of the reachable (lawful) risk they carry
+    capacity: Array  # (1, 1, n): share of those covered able to comply with a duty
+    # trigger -> (share of them above it, share of their risk carried by those above it),
+    # each (1, 1 or T, n); "threshold" is [settings] threshold's
+    above: Mapping[str, tuple[Array, Array]]
+
+    @property
+    def share_above(self) -> Array:
+        return self.above["threshold"][0]
+
+    @property
+    def risk_above(self) -> Array:
+        return self.above["threshold"][1]
+
+
+@dataclass(frozen=True)
 class World:
     """Actors, value and harms in the status quo, and the settings the instruments read."""
 
@@ -117,15 +185,70 @@ class World:
     relocation_loss: Array  # (1, 1, n): share of a relocating developer's value lost
     entry_deterred_max: Array  # (1, 1, n): most developers any duty deters
     entry_reference_shock: Array  # (1, 1, n): cost share the entry elasticity was measured at
+    classes: Mapping[str, DeveloperClass]  # lawful downstream developers, by class
+    channels: Mapping[str, Array]  # channel -> (H, 1, n): share of each harm's risk through it
+    services: Array  # (H, 1, n): share of each harm's risk from commercial misuse services
+    # in the jurisdiction (part of its malicious share)
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def reachable(self) -> Array:
-        """Share of each harm's risk that rules on developers reach, (H, 1, n): in the
-        jurisdiction and not malicious, or in the jurisdiction when ``malicious_reach`` says
-        every rule reaches malicious modifiers too."""
+        """Share of each harm's risk that rules on lawful developers reach, (H, 1, n): in the
+        jurisdiction and not malicious, or, when ``malicious_reach`` says every rule reaches
+        malicious modifiers too, in the jurisdiction and not a commercial misuse service (those
+        are a block of their own, :attr:`services`)."""
         if self.settings.malicious_reach == "all_rules":
-            return np.broadcast_to(1.0 - self.leak, self.malicious.shape)
+            return (1.0 - self.leak) - self.services
         return (1.0 - self.leak) * (1.0 - self.malicious)
+
+    @cached_property
+    def access(self) -> dict[str, Array]:
+        """Access route -> (H, 1, n): share of each harm's risk through closed models, and open
+        weights of domestic and of foreign upstream developers."""
+        open_share = self.open_share
+        return {
+            "closed": 1.0 - open_share,
+            "open_domestic": open_share * (1.0 - self.foreign_base),
+            "open_foreign": open_share * self.foreign_base,
+        }
+
+    def model_weight(self, cells: frozenset[tuple[str, str]]) -> Array:
+        """Share of each harm's risk in a set of (access, channel) cells, (H, 1, n); a set
+        holding every channel of an access route weighs that route's share exactly."""
+        key = ("model", cells)
+        if key not in self.cache:
+            total: Array | float = 0.0
+            for a in ACCESS:
+                chosen = [c for c in CHANNELS if (a, c) in cells]
+                if not chosen:
+                    continue
+                if len(chosen) == len(CHANNELS):
+                    part = self.access[a]
+                else:
+                    part = self.access[a] * sum(self.channels[c] for c in chosen)
+                total = part if np.isscalar(total) else total + part
+            self.cache[key] = total
+        return self.cache[key]
+
+    def actor_weight(self, cells: frozenset[tuple[str, str]], trigger: str = "threshold") -> Array:
+        """Share of the reachable block's risk in a set of (class, side) cells (side "above"
+        or "below" ``trigger``), (1, 1 or T, n); both sides of a class weigh its share."""
+        key = ("actor", trigger, cells)
+        if key not in self.cache:
+            total: Array | float = 0.0
+            for k, c in self.classes.items():
+                above, below = (k, "above") in cells, (k, "below") in cells
+                if above and below:
+                    part = c.risk
+                elif above:
+                    part = c.risk * c.above[trigger][1]
+                elif below:
+                    part = c.risk * (1.0 - c.above[trigger][1])
+                else:
+                    continue
+                total = part if np.isscalar(total) else total + part
+            self.cache[key] = total
+        return self.cache[key]
 
     @cached_property
     def developers_per_value(self) -> Array:
@@ -170,7 +293,9 @@ def product(values: Mapping[str, Array], names: tuple[str, ...]) -> Array:
     return out
 
 
-def threshold_shares(kind: str, values: Mapping[str, Array], horizon: int) -> tuple[Array, Array]:
+def threshold_shares(
+    kind: str, values: Mapping[str, Array], horizon: int, scale: Array | float = 1.0
+) -> tuple[Array, Array]:
     """(s_T, rho_T): shares of downstream developers, and of their risk, above the threshold.
 
     ``share``: s_T given, rho_T = s_T ** concentration (constant over the years).
@@ -179,22 +304,123 @@ def threshold_shares(kind: str, values: Mapping[str, Array], horizon: int) -> tu
     ``compute_risk_correlation``. With k(t) = (ln threshold - ln median(t)) / ln gsd,
     s_T(t) = Phi(-k) and, tilting by the lognormal risk, rho_T(t) = Phi(corr * dispersion - k).
     Zero correlation gives rho_T = s_T: compute says nothing about risk, and low-compute
-    modifications (stripping safeguards) carry risk below any compute threshold.
+    modifications (stripping safeguards) carry risk below any compute threshold. ``scale``
+    multiplies the median (a developer class's compute relative to the median developer's).
     """
     if kind == "share":
         share = column(values, "share_above_threshold")
         return share, share ** column(values, "concentration")
+    names = ("threshold_compute", "compute_median", "compute_gsd", "compute_drift")
+    return lognormal_shares((*names, "compute_risk_correlation"), values, horizon, scale)
+
+
+def lognormal_shares(
+    names: tuple[str, ...], values: Mapping[str, Array], horizon: int, scale: Array | float = 1.0
+) -> tuple[Array, Array]:
+    """(s_T, rho_T) above a level of a metric lognormal across developers: ``names`` are its
+    level, median, gsd, drift and correlation with risk (risk_dispersion shared); see
+    :func:`threshold_shares`."""
+    level, median, gsd, drift, correlation = names
     # ln median(t) = ln median + t ln(1 + drift): two logs per draw instead of one per draw and
     # year (logs are the slowest step here after Phi)
     years = np.arange(horizon, dtype=float)[None, :, None]
-    log_median = np.log(column(values, "compute_median")) + years * np.log1p(
-        column(values, "compute_drift")
-    )
-    k = (np.log(column(values, "threshold_compute")) - log_median) / np.log(
-        column(values, "compute_gsd")
-    )
-    tilt = column(values, "compute_risk_correlation") * column(values, "risk_dispersion")
+    log_median = np.log(column(values, median) * scale) + years * np.log1p(column(values, drift))
+    k = (np.log(column(values, level)) - log_median) / np.log(column(values, gsd))
+    tilt = column(values, correlation) * column(values, "risk_dispersion")
     return ndtr(-k), ndtr(tilt - k)
+
+
+def _channels(model, values: Mapping[str, Array]) -> tuple[dict[str, Array], Array]:
+    """(channel -> (H, 1, n) share of each harm's risk, (H, 1, n) share from misuse services).
+
+    information = i, safety = (1 - i) s, capability = (1 - i)(1 - s): any draws of i and s in
+    [0, 1] give shares that sum to one. A harm without channel roles is all capability (a
+    channel that only instruments acting on every channel reach; spec checks that no
+    channel-specific instrument meets such a harm)."""
+
+    n = np.shape(values[model.harms[0].roles["growth"]])[-1]
+
+    def role(r: str, default: float) -> Array:
+        rows = [
+            np.broadcast_to(np.asarray(values[h.roles[r]], dtype=float), (n,))
+            if r in h.roles
+            else np.full(n, default)
+            for h in model.harms
+        ]
+        return np.stack(rows)[:, None, :]
+
+    info, safety = role("information_share", 0.0), role("safety_share", 0.0)
+    rest = 1.0 - info
+    return (
+        {"capability": rest * (1.0 - safety), "safety": rest * safety, "information": info},
+        role("service_share", 0.0),
+    )
+
+
+def _classes(
+    model,
+    values: Mapping[str, Array],
+    n_down: Array,
+    entrants: Array,
+    value: Array,
+    totals: tuple[Array, Array],
+) -> dict[str, DeveloperClass]:
+    """The developer classes of ``model`` (one class, "all", when it declares none)."""
+    if not model.classes:
+        ones = np.ones_like(value[:, :1])
+        above = {"threshold": totals, **_triggers(model, values, 1.0)}
+        return {"all": DeveloperClass(n_down, entrants, value, ones, ones, ones, above)}
+    horizon = model.settings.horizon_years
+
+    def weights(role: str) -> list[Array]:
+        raw = [column(values, c.roles[role]) for c in model.classes]
+        total = sum(raw)
+        return [w / total for w in raw]
+
+    mix = [
+        w * compound(1.0 + column(values, c.roles["growth"]), horizon)
+        for w, c in zip(weights("count_weight"), model.classes, strict=True)
+    ]
+    mix_total = sum(mix)
+    out = {}
+    for c, m, v, r in zip(
+        model.classes, mix, weights("value_weight"), weights("risk_weight"), strict=True
+    ):
+        count = n_down * m / mix_total
+        new = np.empty_like(count)
+        new[:, 0] = count[:, 0]
+        np.maximum(np.subtract(count[:, 1:], count[:, :-1]), 0.0, out=new[:, 1:])
+        above = {
+            "threshold": _class_threshold(model, c, values, totals),
+            **_triggers(model, values, column(values, c.roles["compute_scale"])),
+        }
+        out[c.key] = DeveloperClass(
+            count, new, value * v, v, r, column(values, c.roles["capacity"]), above
+        )
+    return out
+
+
+def _triggers(
+    model, values: Mapping[str, Array], scale, only: tuple[str, ...] = tuple(TRIGGERS)
+) -> dict[str, tuple[Array, Array]]:
+    """(s_T, rho_T) of each trigger in ``only`` the parameter set declares (``TRIGGERS``) for a
+    class whose median developer has ``scale`` times the median's compute: its capability and
+    reach are taken to scale alike (a declared assumption)."""
+    horizon = model.settings.horizon_years
+    return {
+        t: lognormal_shares(TRIGGERS[t], values, horizon, scale)
+        for t in only
+        if all(n in values for n in TRIGGERS[t])
+    }
+
+
+def _class_threshold(model, spec, values: Mapping[str, Array], totals: tuple[Array, Array]):
+    """(s_T, rho_T) of one class: its compute median scaled (``compute_scale``) under a
+    compute threshold; the developers' own (``totals``) under a share threshold."""
+    if model.settings.threshold != "compute":
+        return totals
+    scale = column(values, spec.roles["compute_scale"])
+    return threshold_shares("compute", values, model.settings.horizon_years, scale)
 
 
 def build_world(model, values: Mapping[str, Array]) -> World:
@@ -212,6 +438,7 @@ def build_world(model, values: Mapping[str, Array]) -> World:
     )
     value *= column(values, "ecosystem_value")
     share_above, risk_above = threshold_shares(model.settings.threshold, values, horizon)
+    channels, services = _channels(model, values)
 
     def role(r: str) -> Array:
         return stack_harms(values, [h.roles[r] for h in model.harms])
@@ -252,15 +479,40 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         relocation_loss=column(values, "relocation_loss"),
         entry_deterred_max=column(values, "entry_deterred_max"),
         entry_reference_shock=column(values, "entry_reference_shock"),
+        classes=_classes(model, values, n_down, entrants, value, (share_above, risk_above)),
+        channels=channels,
+        services=(1.0 - column(values, "leakage")) * role("malicious_share") * services,
     )
 
 
-def world_at_threshold(model, world: World, values: Mapping[str, Array]) -> World:
-    """``world`` re-derived for the threshold in ``values``: every field that depends on the
-    threshold (today the shares above it) is computed again and the rest reused, so a
-    threshold search builds each draw's world once."""
-    share, risk = threshold_shares(model.settings.threshold, values, model.settings.horizon_years)
-    return replace(world, share_above=share, risk_above=risk)
+def world_at_threshold(
+    model, world: World, values: Mapping[str, Array], trigger: str = "threshold"
+) -> World:
+    """``world`` re-derived for the level of ``trigger`` in ``values`` ("threshold": the
+    ``[settings] threshold``; else a key of ``TRIGGERS``): every field that depends on it (the
+    shares above it) is computed again and the rest reused, so a threshold search builds each
+    draw's world once."""
+    horizon = model.settings.horizon_years
+    if trigger != "threshold":
+        classes = {
+            k: replace(c, above={**c.above, **_triggers(model, values, scale, (trigger,))})
+            for (k, c), scale in zip(world.classes.items(), _scales(model, values), strict=True)
+        }
+        return replace(world, classes=classes, cache={})
+    share, risk = threshold_shares(model.settings.threshold, values, horizon)
+    specs = model.classes or (None,)
+    classes = {}
+    for spec, (k, c) in zip(specs, world.classes.items(), strict=True):
+        moved = (
+            (share, risk) if spec is None else _class_threshold(model, spec, values, (share, risk))
+        )
+        classes[k] = replace(c, above={**c.above, "threshold": moved})
+    return replace(world, share_above=share, risk_above=risk, classes=classes, cache={})
+
+
+def _scales(model, values: Mapping[str, Array]) -> list:
+    """Each class's compute scale (1.0 for the single class of a model without classes)."""
+    return [column(values, c.roles["compute_scale"]) for c in model.classes] or [1.0]
 
 
 def calibration(model, values: Mapping[str, Array]) -> dict[str, tuple[Array, Array]]:

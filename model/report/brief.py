@@ -21,6 +21,7 @@ from model.report.wording import money, money_interval, number, share
 from model.study.appraisal import BUSINESS, OptimismBias, appraisal
 from model.study.central import CentralCase, central_case
 from model.study.judgements import Judgements
+from model.study.portfolios import BEST
 
 __all__ = ["Brief", "FlipRow", "build_brief", "scope", "uncited"]
 
@@ -119,7 +120,15 @@ def _figures(results, best: str, ap: pd.DataFrame, central: CentralCase, cur: st
 
 def scope(results, best: str, rule, lab, cur: str) -> str:
     """How the ranking of the declared approaches relates to the best mix of instruments found."""
-    text = f"This ranks the {len(results.approaches)} declared approaches (status quo included). "
+    k = len(results.approaches)
+    if BEST in results.approaches:
+        note = getattr(rule, "search_note", "").rstrip(".")
+        text = (
+            f"This ranks the {k - 1} declared approaches (status quo included) and the best mix "
+            f"of instruments found ({note[:1].lower() + note[1:]}). "
+        )
+    else:
+        text = f"This ranks the {k} declared approaches (status quo included). "
     top = getattr(rule, "portfolios", None)
     if not isinstance(top, pd.DataFrame) or not len(top):
         return text + "Other mixes of the instruments were not searched in this run."
@@ -138,13 +147,31 @@ def scope(results, best: str, rule, lab, cur: str) -> str:
     )
     mine = set(results.regulation.approaches[results.approaches.index(best)].instruments)
     if set(insts) == mine:
-        return text + f"The best mix of instruments found is the same: {found}."
+        return text + f"The best mix of instruments found is the same: {found}." + _runner_up(
+            results, top, cur
+        )
     if mean <= declared:
         return text + f"No mix of instruments found beats it; the best mix is {found}."
     return text + (
         f"A mix of instruments that is not a declared approach does better: {found}, "
         f"{money(mean - declared, cur)} more than {lab(best)} ({money(declared, cur)} {draws}). "
         "Declaring it would put it in this ranking."
+    )
+
+
+def _runner_up(results, top: pd.DataFrame, cur: str) -> str:
+    """How the best portfolio stands against the next best one found (its nesting)."""
+    if len(top) < 2:
+        return ""
+    first, second = (set(str(k).split("+")) for k in top.index[:2])
+    diff = [results.regulation.instruments[i].label for i in sorted(second ^ first)]
+    how = "adds" if second > first else "drops" if second < first else "swaps"
+    gap = float(top["mean"].iloc[0] - top["mean"].iloc[1])
+    close = gap < 0.05 * abs(float(top["mean"].iloc[0]))
+    return (
+        f" The runner-up {how} {'; '.join(diff)}: {money(gap, cur)} less in expectation, best in "
+        f"{share(top['prob_best'].iloc[1])} of worlds among the portfolios confirmed"
+        + ("; little turns on the choice between them." if close else ".")
     )
 
 
@@ -272,24 +299,28 @@ def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]
     ]  # fmt: skip
 
 
-def _small_business(results, ap: pd.DataFrame, central: CentralCase, cur: str) -> list[str]:
-    x = central.inputs
-    per_dev = x["ecosystem_value"] / x["n_downstream"]
-    costs = [
-        f"{results.labels.get(k, k)} {money(ap.loc[k, 'cost_per_entity_year'], cur)}"
-        for k in ap.index
-        if ap.loc[k, "entities"] >= 1 and ap.loc[k, "burden_downstream"] > 0
-    ]
-    return [
-        "What the model can say: at the medians the average downstream developer generates "
-        f"{money(per_dev, cur)} of value a year; the direct cost per regulated entity per year "
-        f"is {'; '.join(costs) or 'nil'}. Where the cost approaches the value, entry deterrence "
-        "removes developers (section 6 of the equations): the model's only size response.",
-        "What it cannot say yet: developers have no size classes, so it cannot split costs or "
-        "deterrence between small, micro and large businesses, test an exemption, or give "
-        "costs and benefits by developer class (closed-model provider, open-weight publisher, "
-        "fine-tuner); only by payer (upstream, downstream, regulator).",
-    ]
+def _small_business(results, best: str, cur: str) -> list[str]:
+    """The small-firm lens: what the recommended approach costs each class of developer."""
+    table = results.class_burden(best)
+    lines = []
+    for _, r in table.iterrows():
+        if not r["burden_mean"] > 0:
+            lines.append(f"{r['label']}: no compliance cost under {results.labels[best]}.")
+            continue
+        lines.append(
+            f"{r['label']}: {r['developers']:,.0f} regulated in the final year; compliance cost "
+            f"{money(r['burden_mean'], cur)} in present value (90% interval "
+            f"{money(r['burden_p05'], cur)} to {money(r['burden_p95'], cur)}), "
+            f"{money(r['annual_cost_per_developer'], cur)} a year per regulated developer, "
+            f"{r['cost_share_of_value']:.2%} of the value the class creates."
+        )
+    lines.append(
+        "Costs are those of duties and guidance borne by each class; developers a duty deters "
+        "pay nothing and lose value instead (innovation cost). Classes differ in number, "
+        "growth, value, compute, share of risk and capacity to comply (params/classes.toml); "
+        "an exemption for a class is a portfolio without the duty on it."
+    )
+    return lines
 
 
 def _scenarios(judged_rows: list[FlipRow], sweep, best: str, lab, cur: str) -> list[dict]:
@@ -420,7 +451,7 @@ def build_brief(
         drivers=_drivers(results, analysis, lab, cur),
         appraisal=ap,
         appraisal_rows=_appraisal_rows(shown, optimism, cur),
-        small_business=_small_business(results, ap, central, cur),
+        small_business=_small_business(results, best, cur),
         scenario_rows=_scenarios(flips, sweep, best, lab, cur),
         scenario_note=(
             "Value-judgement scenarios are re-evaluated on the run's own draws. Evidence "

@@ -50,6 +50,28 @@ def rule_context(
             },
             index=False,
         )
+    out["triggers"] = None
+    if getattr(rule, "triggers", None) is not None and len(rule.triggers):
+        tr = rule.triggers.copy()
+        tr["approach"] = [labels.get(k, k) for k in tr["approach"]]
+        tr.columns = [
+            "approach",
+            "level in the parameter file",
+            "E[net benefit] there",
+            "best level",
+            "E[net benefit] at the best level",
+            "draws",
+        ]
+        out["triggers"] = _table(
+            tr,
+            {
+                "level in the parameter file": number,
+                "best level": number,
+                "E[net benefit] there": cash,
+                "E[net benefit] at the best level": cash,
+                "draws": lambda v: f"{v:,.0f}",
+            },
+        )
     out["boxes"] = [text for _, _, _, text in rule.boxes]
     first = next((found for _, _, found, _ in rule.boxes if found is not None), None)
     out["box_fig"] = None

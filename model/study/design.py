@@ -21,6 +21,7 @@ from model.errors import ParamFileError
 from model.inputs.parameters import ParameterSet, short_description
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import build_model, build_world, evaluate_at_threshold
+from model.regulation.world import SCOPE_TRIGGER, TRIGGERS
 from model.study.portfolios import search_portfolios
 from model.study.progress import steps
 
@@ -93,10 +94,25 @@ class ThresholdDesign:
         )
 
 
-def _check(params: ParameterSet, approach: str, thresholds: np.ndarray):
+#: Default candidate levels of each trigger (the compute threshold: shares of the base model's
+#: training compute; capability: multiples of the base model's evaluation score; reach:
+#: downloads a year).
+GRIDS = {
+    "threshold": np.logspace(-5, 0, 50),
+    "capability": np.logspace(0, np.log10(2.0), 50),
+    "reach": np.logspace(1, 7, 50),
+}
+
+
+def _check(params: ParameterSet, approach: str, thresholds: np.ndarray, trigger: str):
     regulation = build_model(params)
     file = str(params.files[0]) if params.files else "<python>"
-    if regulation.settings.threshold != "compute":
+    if trigger != "threshold":
+        if trigger not in TRIGGERS or any(n not in params.names for n in TRIGGERS[trigger]):
+            raise ValueError(f"trigger {trigger!r} needs the parameters {TRIGGERS.get(trigger)}")
+        if thresholds.size < 2 or not np.all((thresholds > 0) & np.isfinite(thresholds)):
+            raise ValueError(f"levels must be at least two positive values; got {thresholds}")
+    elif regulation.settings.threshold != "compute":
         raise ParamFileError(
             file,
             "settings.threshold",
@@ -109,7 +125,7 @@ def _check(params: ParameterSet, approach: str, thresholds: np.ndarray):
             f"unknown approach {approach!r}; use one of {', '.join(regulation.approach_names)}"
         )
     bad = thresholds[~((thresholds > 0) & (thresholds <= 1) & np.isfinite(thresholds))]
-    if thresholds.size < 2 or bad.size:
+    if trigger == "threshold" and (thresholds.size < 2 or bad.size):
         raise ValueError(
             f"thresholds must be at least two values in (0, 1] (shares of the base model's "
             f"training compute); got {bad[:3].tolist() if bad.size else thresholds.tolist()}"
@@ -127,11 +143,13 @@ def optimise_threshold(
     rng: int | np.random.SeedSequence | None = None,
     design: str = "sobol",
     max_exceed_prob: float | None = None,
-    reference: float = EU_ONE_THIRD,
+    reference: float | None = None,
     refine: bool = True,
     chunk_size: int = 8192,
+    trigger: str = "threshold",
 ) -> ThresholdDesign:
-    """Expected net benefit of ``approach`` over compute thresholds, on common random numbers.
+    """Expected net benefit of ``approach`` over levels of a trigger (by default the compute
+    threshold), on common random numbers.
 
     Parameters
     ----------
@@ -144,13 +162,22 @@ def optimise_threshold(
     n, rng, design : draws, made once and shared by every threshold.
     max_exceed_prob : float, optional
         Only thresholds with P(residual > acceptable, any harm) at or below this are eligible.
-    reference : float
-        The rule to compare with (the EU one-third criterion).
+    reference : float, optional
+        The rule to compare with (default: the EU one-third criterion for the compute
+        threshold, the parameter file's level for another trigger).
     refine : bool
         Refine the best grid threshold by a bounded scalar search between its neighbours.
+    trigger : str
+        "threshold" (the compute threshold) or a key of ``model.regulation.world.TRIGGERS``
+        ("capability", "reach"); the approach's obligation must be scoped on it.
     """
-    grid = np.logspace(-5, 0, 50) if thresholds is None else np.sort(np.asarray(thresholds, float))
-    regulation = _check(params, approach, grid)
+    grid = GRIDS[trigger] if thresholds is None else np.sort(np.asarray(thresholds, float))
+    regulation = _check(params, approach, grid, trigger)
+    if reference is None:
+        level = TRIGGERS[trigger][0] if trigger != "threshold" else None
+        reference = (
+            EU_ONE_THIRD if level is None else float(params[level].dist.ppf(np.array([0.5]))[0])
+        )
     if max_exceed_prob is not None and not 0 <= max_exceed_prob <= 1:
         raise ValueError(f"max_exceed_prob must lie in [0, 1]; got {max_exceed_prob}")
     sampler = Sampler(params, int(n), design, seed_entropy(rng), int(chunk_size))
@@ -163,7 +190,7 @@ def optimise_threshold(
     def outcomes_at(tau: float):
         nb, exceeds = [], []
         for values, world in zip(chunks, worlds, strict=True):
-            o = evaluate_at_threshold(regulation, values, world, tau)
+            o = evaluate_at_threshold(regulation, values, world, tau, trigger)
             nb.append(o.net_benefit[:, 0])
             exceeds.append(o.exceeds_acceptable[:, 0].any(axis=1))
         return np.concatenate(nb), np.concatenate(exceeds)
@@ -231,6 +258,7 @@ class RuleDesign:
     search_note: str = ""  # how the portfolios were searched (screened, then confirmed)
     mixes: pd.DataFrame | None = None  # the paper's mixes of options: each one's best portfolio
     declared_means: pd.DataFrame | None = None  # declared approaches' E[NB] on the same draws
+    triggers: pd.DataFrame | None = None  # the best level of each trigger beside compute
 
 
 def _static_counterparts(regulation) -> list[tuple[str, str]]:
@@ -316,13 +344,14 @@ def _readable(found, max_inputs: int = 3, min_coverage: float = 0.5):
     return found.select(int(ok.sort_values(["density", "coverage"]).iloc[-1]["step"]))
 
 
-def _portfolio_tables(results, rng) -> tuple:
+def _portfolio_tables(results, rng, found=None) -> tuple:
     """The best portfolios (screened on a subsample, then confirmed on all the run's draws with
     the same random numbers), what each instrument adds on average over the portfolios lacking
     it (on the screening draws), how the search was done, and the best portfolio of each mix of
-    the paper's options."""
-    design = results.provenance.get("design", "sobol")
-    found = search_portfolios(results.params, n=results.n, rng=rng, design=design)
+    the paper's options. ``found``: the search already made for this run, if any."""
+    if found is None:
+        design = results.provenance.get("design", "sobol")
+        found = search_portfolios(results.params, n=results.n, rng=rng, design=design)
     top = found.table.head(8)[["mean", "p05", "p95", "prob_best"]]
     additions = (
         found.screen.marginal_values()
@@ -351,19 +380,21 @@ def design_rule(
     pairs: int = 2,
     portfolios: bool = True,
     progress: bool = False,
+    found=None,
 ) -> RuleDesign:
     """Threshold curve, scenario-discovery boxes, adaptive vs static, and which additions pay.
 
     ``n`` bounds the threshold curve's simulation (at most ``THRESHOLD_DRAWS``; default the
     run's n). The portfolios are screened on a subsample and confirmed on all the run's draws
     with the same seed and design; the boxes and the adaptive table reuse the run's own draws.
-    ``progress`` shows a progress bar over the steps on stderr.
+    ``progress`` shows a progress bar over the steps on stderr. ``found``: the portfolio search
+    already made for this run (:func:`model.study.portfolios.search_portfolios`), reused.
     """
     with steps("designing the rule", 3, progress) as start:
-        return _design_rule(results, n, rng, pairs, portfolios, start)
+        return _design_rule(results, n, rng, pairs, portfolios, start, found)
 
 
-def _design_rule(results, n, rng, pairs, portfolios, start) -> RuleDesign:
+def _design_rule(results, n, rng, pairs, portfolios, start, found=None) -> RuleDesign:
     start("threshold")
     n = min(results.n, 16_384) if n is None else int(n)
     seed = results.provenance.get("seed", 0) if rng is None else rng
@@ -387,9 +418,46 @@ def _design_rule(results, n, rng, pairs, portfolios, start) -> RuleDesign:
         threshold = optimise_threshold(
             results.params, approach=approach, n=min(n, THRESHOLD_DRAWS), rng=seed
         )
+    triggers = _trigger_levels(results, seed)
     start("portfolios")
     tables = (pd.DataFrame(), pd.DataFrame(), "", None, None)
     if portfolios:
-        tables = _portfolio_tables(results, seed)
+        tables = _portfolio_tables(results, seed, found)
     start("scenario discovery")
-    return RuleDesign(threshold, note, _boxes(results, pairs), _adaptive_table(results), *tables)
+    return RuleDesign(
+        threshold, note, _boxes(results, pairs), _adaptive_table(results), *tables, triggers
+    )
+
+
+#: Draws and candidate levels of each trigger's curve beside the compute threshold's.
+TRIGGER_DRAWS, TRIGGER_LEVELS = 4096, 25
+
+
+def _trigger_levels(results, seed) -> pd.DataFrame | None:
+    """For each trigger other than the compute threshold that a declared approach's obligation
+    is scoped on: the file's level and the best level, with expected net benefit at each, on
+    common random numbers (None when no approach uses one)."""
+    rows = {}
+    for a in results.regulation.approaches:
+        for key in a.instruments:
+            scope = results.regulation.instruments[key].scope
+            trigger = SCOPE_TRIGGER.get(scope or "")
+            if trigger in TRIGGERS and trigger not in rows and len(a.instruments) == 1:
+                grid = GRIDS[trigger][:: len(GRIDS[trigger]) // TRIGGER_LEVELS]
+                d = optimise_threshold(
+                    results.params,
+                    approach=a.key,
+                    n=min(results.n, TRIGGER_DRAWS),
+                    rng=seed,
+                    thresholds=grid,
+                    trigger=trigger,
+                )
+                rows[trigger] = {
+                    "approach": a.key,
+                    "level": d.reference,
+                    "value_at_level": d.reference_value,
+                    "best_level": d.optimum,
+                    "value_at_best": d.optimum_value,
+                    "draws": d.n,
+                }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("trigger") if rows else None

@@ -263,6 +263,31 @@ class Results:
         table = pd.DataFrame(rows, index=pd.Index(self.approaches, name="approach"))
         return table
 
+    def class_burden(self, approach: str) -> pd.DataFrame:
+        """What ``approach`` costs each class of downstream developer: developers regulated in
+        the final year (mean), PV of their compliance cost (mean, p05, p95), the annual cost per
+        regulated developer in the final year (ratio of means), and the PV cost as a share of
+        the PV value the class creates (ratio of means: the small-firm lens)."""
+        o, j = self.outcomes, self.approaches.index(approach)
+        labels = {c.key: c.label for c in self.regulation.classes}
+        burden, value = o.class_burden[:, j], o.class_value
+        developers = o.class_entities[:, j].mean(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_developer = o.class_annual_cost[:, j].mean(axis=0) / developers
+            share = burden.mean(axis=0) / value.mean(axis=0)
+        return pd.DataFrame(
+            {
+                "label": [labels.get(k, "All downstream developers") for k in o.classes],
+                "developers": developers,
+                "burden_mean": burden.mean(axis=0),
+                "burden_p05": np.quantile(burden, 0.05, axis=0),
+                "burden_p95": np.quantile(burden, 0.95, axis=0),
+                "annual_cost_per_developer": np.where(developers > 0, per_developer, np.nan),
+                "cost_share_of_value": share,
+            },
+            index=pd.Index(o.classes, name="developer_class"),
+        )
+
     def calibration(self) -> pd.DataFrame:
         """Bottom-up harm in year 0 against its top-down reference range, per harm."""
         values = dict(zip(self.params.names, self.draws.T, strict=True))
