@@ -201,15 +201,20 @@ def test_scope_states_the_best_portfolio_beside_the_ranking(results):
     from model.report.brief import scope
 
     lab = results.labels.get
+    combined = "+".join(
+        results.regulation.approaches[results.approaches.index("combined")].instruments
+    )
     top = pd.DataFrame(
-        {"mean": [2.5e11], "prob_best": [0.2]},
-        index=["upstream_controls+targeted_obligation+liability"],
+        {"mean": [2.5e11, 2.4e11], "prob_best": [0.2, 0.1]},
+        index=[combined, combined + "+hosting_duties"],
     )
     same = scope(results, "combined", SimpleNamespace(portfolios=top), lab, "USD 2024")
     assert (
-        "ranks the 8 declared approaches" in same
+        "ranks the 13 declared approaches" in same
         and "best mix of instruments found is the same" in same
     )
+    # the runner-up and how it nests: it adds hosting duties, $10bn less
+    assert "The runner-up adds O6: duties on model hubs" in same and "$10.0bn less" in same
     other = scope(results, "upstream_mitigation", SimpleNamespace(portfolios=top), lab, "USD")
     gain = 2.5e11 - results.net_benefit[:, results.approaches.index("upstream_mitigation")].mean()
     assert "does better" in other and model.report.wording.money(gain) in other

@@ -172,7 +172,7 @@ def test_validate_checks_the_regulation_model(capsys, tmp_path):
     import shutil
 
     code, out, _ = run(capsys, "validate", BASE)
-    assert code == 0 and "8 approaches" in out and "compute threshold" in out
+    assert code == 0 and "13 approaches" in out and "compute threshold" in out
     bad = tmp_path / "params"
     shutil.copytree(Path(BASE).parent, bad)
     text = (bad / "instruments.toml").read_text().replace('type = "liability"', 'type = "liabilty"')

@@ -1,32 +1,103 @@
-"""The best-portfolio search: screening then confirmation on common random numbers."""
+"""The best-portfolio search: exact screening of every portfolio, then confirmation on common
+random numbers; the shared-work factorial equals a full evaluation."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from types import MappingProxyType
 
 import numpy as np
 import pytest
 
 import model
-from model.study.portfolios import search_portfolios
+from model.regulation import build_model, evaluate
+from model.regulation.factorial import portfolio_net_benefit
+from model.study.portfolios import BEST, search_portfolios, with_best_portfolio
+
+#: A smaller instrument set whose full factorial a full evaluation can check: three downstream
+#: obligations (alternatives), monitoring and information duties (which boost liability and the
+#: obligations), liability, guidance and enforcement against misuse services.
+INSTRUMENTS = (
+    "all_downstream_obligation",
+    "targeted_obligation",
+    "adaptive_targeted_obligation",
+    "finetune_monitoring",
+    "information_duties",
+    "liability",
+    "voluntary_guidance",
+    "service_enforcement",
+)
+APPROACHES = (
+    "status_quo",
+    "do_minimum",
+    "direct_downstream",
+    "targeted_downstream",
+    "liability",
+    "voluntary_guidance",
+    "adaptive_targeted",
+)
 
 
 @pytest.fixture(scope="module")
-def exact(baseline_params):
+def small(baseline_params):
+    """The baseline with only INSTRUMENTS and APPROACHES declared: 4 x 2**5 portfolios."""
+    s = baseline_params.structure
+    structure = dict(s) | {
+        "instruments": {k: s["instruments"][k] for k in INSTRUMENTS},
+        "approaches": {k: s["approaches"][k] for k in APPROACHES},
+    }
+    return replace(baseline_params, structure=MappingProxyType(structure))
+
+
+@pytest.fixture(scope="module")
+def exact(small):
     """Every portfolio on every draw: the reference the search is checked against."""
-    return search_portfolios(baseline_params, n=2048, rng=3, screen_n=2048)
+    return search_portfolios(small, n=2048, rng=3, screen_n=2048)
 
 
 @pytest.fixture(scope="module")
-def searched(baseline_params):
-    return search_portfolios(baseline_params, n=2048, rng=3, screen_n=512)
+def searched(small):
+    return search_portfolios(small, n=2048, rng=3, screen_n=512)
 
 
-def test_exact_search_is_the_full_factorial(baseline_params, exact):
-    regulation = model.simulate(baseline_params, n=16, rng=0).regulation
-    # 6 instruments, at most one of the three downstream obligations: 4 x 2**3 portfolios
-    assert len(regulation.portfolio_combinations()) == 32
-    assert exact.exact and len(exact.table) == 32 and exact.screening["kept"].all()
-    full = model.simulate(baseline_params, n=2048, rng=3, portfolios=True)
+@pytest.mark.parametrize("settings", [{}, {"liability": "derived", "standing": "jurisdiction"}])
+def test_shared_work_factorial_equals_a_full_evaluation(baseline_params, settings):
+    regulation = build_model(baseline_params)
+    regulation = replace(regulation, settings=replace(regulation.settings, **settings))
+    combos = regulation.portfolio_combinations()
+    # 6 obligations alternatives (none, all, compute, capability, reach, adaptive) x 2**10
+    assert len(combos) == 6 * 2**10
+    draws = model.sample(baseline_params, n=256, rng=5)
+    values = {k: draws[k] for k in baseline_params.names}
+    lean = portfolio_net_benefit(regulation, values, combos)
+    picked = list(range(0, len(combos), 61))
+    full = evaluate(regulation.with_portfolios([combos[j] for j in picked]), values).net_benefit
+    np.testing.assert_allclose(lean[:, picked], full, rtol=1e-9, atol=1e-3)
+
+
+def test_shared_work_factorial_counts_increments_on_rules_in_force():
+    params = model.load_params("params/scenarios/eu.toml")
+    regulation = build_model(params)
+    combos = [(), ("targeted_obligation",), ("liability", "finetune_monitoring")]
+    draws = model.sample(params, n=128, rng=2)
+    values = {k: draws[k] for k in params.names}
+    lean = portfolio_net_benefit(regulation, values, combos)
+    full = evaluate(regulation.with_portfolios(combos), values).net_benefit
+    np.testing.assert_allclose(lean, full, rtol=1e-9, atol=1e-3)
+    assert (lean[:, :2] == 0).all()  # re-adopting the rule in force adds nothing
+
+
+def test_exact_search_is_the_full_factorial(small, exact):
+    regulation = build_model(small)
+    assert len(regulation.portfolio_combinations()) == 4 * 2**5
+    assert exact.exact and len(exact.screening) == 128
+    full = model.simulate(small, n=2048, rng=3, portfolios=True)
     means = dict(zip(full.approaches, full.net_benefit.mean(axis=0), strict=True))
+    # the screening means (shared work) equal the full evaluation's
+    np.testing.assert_allclose(
+        exact.screening["mean"], [means[k] for k in exact.screening.index], rtol=1e-9
+    )
+    # the confirmed ones are the full evaluation, to the bit
     np.testing.assert_array_equal(exact.table["mean"], [means[k] for k in exact.table.index])
     assert exact.best == max(means, key=means.get)
     np.testing.assert_allclose(exact.table["prob_best"].sum(), 1.0)
@@ -38,34 +109,28 @@ def test_screening_finds_the_exact_best_on_the_same_draws(exact, searched):
     # common random numbers: a confirmed portfolio's mean equals its exact mean to the bit
     for key in searched.table.index:
         assert searched.table.loc[key, "mean"] == exact.table.loc[key, "mean"]
-    assert searched.screening["kept"].sum() == len(searched.table) < 32
+    assert searched.screening["kept"].sum() == len(searched.table) < 128
 
 
-def test_declared_approaches_are_always_confirmed(baseline_params, searched):
-    declared = model.simulate(baseline_params, n=16, rng=0).approaches
-    assert set(declared) <= set(searched.table["declared"]) | {""}
+def test_declared_approaches_are_always_confirmed(small, searched):
     named = searched.table[searched.table["declared"] != ""]
-    assert set(named["declared"]) == set(declared)
+    assert set(named["declared"]) == set(APPROACHES)
 
 
 def test_nesting_names_the_declared_approaches_inside_a_portfolio(searched):
-    combined = searched.table.index[searched.table["declared"] == "combined"][0]
-    # combined = upstream controls + targeted obligation + liability
-    assert sorted(searched.contains(combined)) == [
-        "combined",
-        "liability",
-        "targeted_downstream",
-        "upstream_mitigation",
-    ]
-    assert "screened on the first 512 draws" in searched.describe()
+    do_minimum = searched.table.index[searched.table["declared"] == "do_minimum"][0]
+    # do minimum = voluntary guidance + information duties
+    assert sorted(searched.contains(do_minimum)) == ["do_minimum", "voluntary_guidance"]
+    assert "screened exactly on the first 512 draws" in searched.describe()
 
 
 def test_mix_of_names_the_papers_options():
     from model.study.portfolios import mix_of
 
     assert mix_of(()) == ""
-    assert mix_of(("liability", "upstream_controls")) == "B+C"
+    assert mix_of(("liability", "tamper_resistance")) == "B+C"
     assert mix_of(("adaptive", "voluntary_guidance", "liability")) == "A+C"
+    assert mix_of(("service_enforcement", "hosting_duties")) == "A+B"
     with pytest.raises(ValueError, match="belongs to no option"):
         mix_of(("teleportation",))
 
@@ -81,3 +146,18 @@ def test_mixes_answer_the_papers_question_with_each_mix_best_portfolio(exact, se
     assert mixes.loc["none", "mean"] == 0.0
     evpi, top = searched.mix_voi(top=3)
     assert evpi > 0 and len(top) == 3 and (top["evppi"] <= evpi * (1 + 1e-9)).all()
+
+
+def test_the_best_portfolio_joins_the_declared_approaches(small, searched):
+    params = with_best_portfolio(small, searched)
+    res = model.simulate(params, n=2048, rng=3)
+    if searched.table["declared"].iloc[0]:  # already declared: nothing added
+        assert BEST not in res.approaches
+        return
+    assert res.approaches[-1] == BEST
+    j = res.approaches.index(BEST)
+    # the same draws and instruments: the same mean as the search confirmed
+    assert res.net_benefit[:, j].mean() == pytest.approx(searched.table["mean"].iloc[0], rel=1e-12)
+    assert set(res.regulation.approaches[j].instruments) == set(
+        searched.instruments_of(searched.best)
+    )

@@ -14,7 +14,9 @@ from tiny_world import TINY_STRUCTURE, TINY_VALUES, write_tiny
 import model
 from model.errors import ParamFileError
 from model.regulation import build_model, evaluate
+from model.regulation.instruments import TYPES
 from model.regulation.spec import Approach, RegulationModel
+from model.regulation.world import SCOPE_TRIGGER, TRIGGERS
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "params" / "baseline.toml"
@@ -465,25 +467,30 @@ def test_net_benefit_is_risk_reduction_minus_costs(baseline_results):
 
 
 def test_combination_residual_is_the_product_of_its_parts_on_disjoint_segments(baseline_params):
-    """Upstream controls and liability act on different segments: residual shares multiply."""
-    params = baseline_params
-    regulation = build_model(params)
-    draws = model.sample(params, n=2048, design="random", rng=5)
-    values = {n: draws[n] for n in params.names}
-    o = evaluate(regulation, values)
+    """Tamper resistance (model side) and liability (actor side) act on independent sides of
+    each harm's risk and neither boosts the other: residual shares multiply."""
+    regulation = build_model(baseline_params)
+    draws = model.sample(baseline_params, n=2048, design="random", rng=5)
+    values = {n: draws[n] for n in baseline_params.names}
+    combos = [(), ("tamper_resistance",), ("liability",), ("tamper_resistance", "liability")]
+    o = evaluate(regulation.with_portfolios(combos), values)
     sq = o.status_quo_harm
-    up, liab = (o.approaches.index(a) for a in ("upstream_mitigation", "liability"))
-    pair = RegulationModel(
-        regulation.harms,
-        regulation.instruments,
-        (regulation.approaches[0], Approach("pair", "pair", ("upstream_controls", "liability"))),
-        regulation.settings,
-        regulation.parameter_names,
-    )
-    o_pair = evaluate(pair, values)
-    kept_pair = 1 - o_pair.risk_reduction[:, 1] / sq
-    kept = (1 - o.risk_reduction[:, up] / sq) * (1 - o.risk_reduction[:, liab] / sq)
-    np.testing.assert_allclose(kept_pair, kept, rtol=1e-10)
+    kept = (1 - o.risk_reduction[:, 1] / sq) * (1 - o.risk_reduction[:, 2] / sq)
+    np.testing.assert_allclose(1 - o.risk_reduction[:, 3] / sq, kept, rtol=1e-10)
+
+
+def test_complementarity_beats_the_product_of_the_parts(baseline_params):
+    """Monitoring's logs raise liability's deterrence: together they remove more than the
+    product rule of the two alone would, by exactly the boosted deterrence on the actor side."""
+    regulation = build_model(baseline_params)
+    draws = model.sample(baseline_params, n=1024, design="random", rng=6)
+    values = {n: draws[n] for n in baseline_params.names}
+    combos = [(), ("finetune_monitoring",), ("liability",), ("finetune_monitoring", "liability")]
+    o = evaluate(regulation.with_portfolios(combos), values)
+    sq = o.status_quo_harm
+    product = 1 - (1 - o.risk_reduction[:, 1] / sq) * (1 - o.risk_reduction[:, 2] / sq)
+    assert (o.risk_reduction[:, 3] / sq >= product - 1e-12).all()
+    assert (o.risk_reduction[:, 3] / sq > product + 1e-9).mean() > 0.99
 
 
 def test_zero_efficacy_removes_nothing(tmp_path):
@@ -495,7 +502,7 @@ def test_zero_efficacy_removes_nothing(tmp_path):
     ("name", "higher"),
     [
         ("safeguard_efficacy", 0.9),
-        ("upstream_efficacy_closed", 0.97),
+        ("monitoring_detection", 0.97),
         ("liability_deterrence", 0.5),
     ],
 )
@@ -571,21 +578,58 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
     inside = s.standing == "jurisdiction"
     value_counted = v["value_jurisdiction_share"] if inside else 1.0
     upstream_counted = v["upstream_jurisdiction_share"] if inside else 1.0
-    if s.threshold == "share":
-        share_above = [v["share_above_threshold"]] * len(value)
-        rho = [v["share_above_threshold"] ** v["concentration"]] * len(value)
-    else:
+
+    def lognormal_shares(names, scale):
+        level, median, gsd, drift, corr = names
         k = [
-            (
-                math.log(v["threshold_compute"])
-                - math.log(v["compute_median"] * (1 + v["compute_drift"]) ** t)
-            )
-            / math.log(v["compute_gsd"])
+            (math.log(v[level]) - math.log(v[median] * scale * (1 + v[drift]) ** t))
+            / math.log(v[gsd])
             for t in years
         ]
-        tilt = v["compute_risk_correlation"] * v["risk_dispersion"]
-        share_above = [_phi(-x) for x in k]
-        rho = [_phi(tilt - x) for x in k]
+        tilt = v[corr] * v["risk_dispersion"]
+        return [_phi(-x) for x in k], [_phi(tilt - x) for x in k]
+
+    # developer classes: counts, value, risk and capacity shares; shares above each trigger
+    specs = regulation.classes
+    names = [c.key for c in specs] or ["all"]
+
+    def weights(role):
+        if not specs:
+            return [1.0]
+        raw = [v[c.roles[role]] for c in specs]
+        return [w / sum(raw) for w in raw]
+
+    count_w, value_w, risk_w = (
+        weights("count_weight"),
+        weights("value_weight"),
+        weights("risk_weight"),
+    )
+    growth = [v[c.roles["growth"]] for c in specs] or [0.0]
+    scale = [v[c.roles["compute_scale"]] for c in specs] or [1.0]
+    capacity = [v[c.roles["capacity"]] for c in specs] or [1.0]
+    mix = [[count_w[k] * (1 + growth[k]) ** t for t in years] for k in range(len(names))]
+    count = [
+        [n_down[t] * mix[k][t] / sum(m[t] for m in mix) for t in years] for k in range(len(names))
+    ]
+    above = []  # per class: trigger -> (s_T(t), rho_T(t))
+    for k in range(len(names)):
+        if s.threshold == "share":
+            st = [v["share_above_threshold"]] * len(value)
+            own = {"threshold": (st, [x ** v["concentration"] for x in st])}
+        else:
+            comp = (
+                "threshold_compute",
+                "compute_median",
+                "compute_gsd",
+                "compute_drift",
+                "compute_risk_correlation",
+            )
+            own = {"threshold": lognormal_shares(comp, scale[k] if specs else 1.0)}
+        for trig, trig_names in TRIGGERS.items():
+            if all(n in v for n in trig_names):
+                own[trig] = lognormal_shares(trig_names, scale[k])
+        above.append(own)
+
     paths, world_paths = {}, {}
     for h in regulation.harms:
         r = h.roles
@@ -623,14 +667,25 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
             return v["value_jurisdiction_share"], v[harm.roles["jurisdiction_share"]]
         return 1.0, 1.0
 
-    def liability(inst):
-        """(share deterred, care cost per dollar of harm averted)."""
+    def boosted(inst, role, harm, acting):
+        """The role's value raised by the boosting instruments in the approach."""
+        x = p(inst, role, harm)
+        for other in acting:
+            by = TYPES[other.type].boosts.get(inst.type)
+            if by:
+                x = 1 - (1 - x) * (1 - p(other, by))
+        return x
+
+    def liability(inst, acting):
+        """(share deterred, care cost per dollar of harm averted, claim share)."""
         if s.liability == "declared":
-            return p(inst, "deterrence"), p(inst, "precaution_ratio")
+            d = boosted(inst, "deterrence", None, acting)
+            return d, p(inst, "precaution_ratio"), p(inst, "claim_share")
+        claims = boosted(inst, "claim_share", None, acting)
         rho, sigma = p(inst, "precaution_ratio"), p(inst, "care_dispersion")
-        z = math.log(p(inst, "claim_share") / rho) / sigma
+        z = math.log(claims / rho) / sigma
         care = rho * math.exp(sigma**2 / 2) * _phi(z - sigma) / _phi(z)
-        return p(inst, "care_avoidable") * _phi(z), care
+        return p(inst, "care_avoidable") * _phi(z), care, claims
 
     def start(inst):
         """Year an obligation applies from: 0, or for an adaptive one trigger + lag."""
@@ -641,53 +696,150 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
         first = crossed[0] if crossed else len(total)
         return first + math.ceil(p(inst, "detection_lag"))
 
-    def covered(inst, t):
-        return (1 - leak) * (1 if inst.scope == "all" else share_above[t]) * n_down[t]
+    def trigger_of(inst):
+        scope = inst.scope if inst.type != "adaptive" else regulation.instruments[inst.base].scope
+        return SCOPE_TRIGGER.get(scope, "threshold")
+
+    def coverage(inst, k, t):
+        scope = inst.scope if inst.type != "adaptive" else regulation.instruments[inst.base].scope
+        if scope == "all":
+            return 1 - leak, 1 - leak
+        st, rho = above[k][trigger_of(inst)]
+        return (1 - leak) * st[t], (1 - leak) * rho[t]
 
     def obligation(inst, t):
-        """(share of covered risk removed per unit efficacy, deterred share, value share lost,
-        annual social cost) in year t."""
+        """Per class (share of its covered risk removed per unit efficacy, deterred share),
+        the value share lost and the annual social cost in year t."""
+        none = [(0.0, 0.0)] * len(names)
         if t < start(inst):
-            return 0.0, 0.0, 0.0, 0.0
-        every = inst.scope == "all"
-        share_v = (1 - leak) * (1 if every else rho[t])
+            return none, 0.0, 0.0
         annual = p(inst, "hours_annual") * p(inst, "tariff") + p(inst, "cost_annual")
         oneoff = p(inst, "hours_oneoff") * p(inst, "tariff") + p(inst, "cost_oneoff")
-        per_dev = share_v * value[t] / covered(inst, t)
         yearly = annual + oneoff / p(inst, "amortisation_years")
-        d = deterred(p(inst, "entry_elasticity"), yearly / per_dev)
-        active = covered(inst, t) * (1 - d)
-        _, paying = complying(inst, annual, active)
-        paying *= 1 - d
-        if t == start(inst):
-            new = covered(inst, t)
-        else:
-            new = max(covered(inst, t) - covered(inst, t - 1), 0.0)
-        cost = paying * (covered(inst, t) * annual + new * oneoff)
-        cost += active * p(inst, "regulator_cost_per_entity")
-        cost += min(p(inst, "capacity"), active) * p(inst, "cost_per_audit")
-        return paying, d, d * share_v, cost
+        d, active = [], []
+        for k in range(len(names)):
+            c_n, c_v = coverage(inst, k, t)
+            # cost share: yearly cost over value per covered developer (guarded as the model is)
+            x = yearly * c_n * count[k][t] / (max(c_v, 1e-300) * value_w[k] * value[t])
+            d.append(deterred(p(inst, "entry_elasticity"), x))
+            active.append(c_n * count[k][t] * (1 - d[-1]))
+        _, extra = complying(inst, annual, sum(active))
+        out, lost, cost = [], 0.0, 0.0
+        for k in range(len(names)):
+            paying = capacity[k] * extra * (1 - d[k])
+            c_n, c_v = coverage(inst, k, t)
+            covered = c_n * count[k][t]
+            if t == start(inst):
+                new = covered
+            else:
+                c_prev = coverage(inst, k, t - 1)[0] * count[k][t - 1]
+                new = max(covered - c_prev, 0.0)
+            cost += paying * (covered * annual + new * oneoff)
+            lost += d[k] * value_w[k] * c_v
+            out.append((paying, d[k]))
+        cost += sum(active) * p(inst, "regulator_cost_per_entity")
+        cost += min(p(inst, "capacity"), sum(active)) * p(inst, "cost_per_audit")
+        return out, lost, cost
 
+    # model-side cells each upstream type reaches: (access routes, channels)
+    everything = ("capability", "safety", "information")
+    reaches = {
+        "upstream_controls": None,  # per access route below
+        "licence_terms": None,
+        "structured_access": (("open_domestic",), everything),
+        "finetune_monitoring": (("closed",), ("safety",)),
+        "tamper_resistance": (("open_domestic",), ("safety",)),
+        "modification_evaluation": (("closed", "open_domestic"), ("capability", "safety")),
+        "information_duties": (("closed", "open_domestic"), ("information",)),
+        "hosting_duties": (("open_domestic", "open_foreign"), ("capability", "safety")),
+    }
+
+    def upstream(inst, h):
+        """(firms, paying share, {(access, channel): share removed}, value loss share)."""
+        firms = p(inst, "platforms") if inst.type == "hosting_duties" else v["n_upstream"]
+        _, pay = complying(inst, p(inst, "cost_annual"), firms)
+        key = h.key if h else None
+        cells = {}
+        if inst.type == "upstream_controls":
+            keep = pay * (1 - p(inst, "substitution"))
+            for c in everything:
+                cells["closed", c] = keep * p(inst, "efficacy_closed", key)
+                cells["open_domestic", c] = keep * p(inst, "efficacy_open", key)
+            return firms, pay, cells, p(inst, "value_blocked")
+        if inst.type == "licence_terms":
+            for c in ("capability", "safety"):
+                cells["closed", c] = pay * p(inst, "efficacy_closed", key)
+                cells["open_domestic", c] = pay * p(inst, "efficacy_open", key)
+            return firms, pay, cells, pay * p(inst, "value_restricted")
+        share, lost = {
+            "structured_access": (
+                lambda: pay * p(inst, "risk_above_level", key) * (1 - p(inst, "foreign_parity")),
+                lambda: pay * p(inst, "open_value_share") * p(inst, "open_value_lost"),
+            ),
+            "finetune_monitoring": (
+                lambda: pay * p(inst, "detection", key),
+                lambda: pay * p(inst, "false_positive") * p(inst, "finetune_value_share"),
+            ),
+            "tamper_resistance": (
+                lambda: (
+                    pay
+                    * (p(inst, "holds") + (1 - p(inst, "holds")) * p(inst, "attacker_deterrence"))
+                ),
+                lambda: pay * p(inst, "capability_tax") * p(inst, "open_value_share"),
+            ),
+            "modification_evaluation": (
+                lambda: pay * p(inst, "detection", key) * p(inst, "mitigation"),
+                lambda: pay * p(inst, "value_delay"),
+            ),
+            "information_duties": (lambda: pay * p(inst, "efficacy", key), lambda: 0.0),
+            "hosting_duties": (
+                lambda: (
+                    pay * p(inst, "hub_share") * p(inst, "takedown", key) * (1 - p(inst, "rehost"))
+                ),
+                lambda: pay * p(inst, "false_takedown") * p(inst, "open_value_share"),
+            ),
+        }[inst.type]
+        access, channels = reaches[inst.type]
+        for a in access:
+            for c in channels:
+                cells[a, c] = share()
+        return firms, pay, cells, lost()
+
+    up_types = {"upstream_controls", *reaches}
     out = {}
     for a in regulation.approaches:
         insts = [regulation.instruments[name] for name in regulation.acting(a)]
+        trig = next(
+            (
+                trigger_of(i)
+                for i in insts
+                if i.type in ("downstream_obligation", "adaptive") and trigger_of(i) != "threshold"
+            ),
+            "threshold",
+        )
         total = 0.0
         for t in years:
             kept_value, cost = 1.0, 0.0
             for inst in insts:
                 if inst.type in ("downstream_obligation", "adaptive"):
-                    _, _, lost, c = obligation(inst, t)
+                    _, lost, c = obligation(inst, t)
                     lost *= fate(regulation.harms[0])[0]
                     if inst.type == "adaptive":
                         c += p(inst, "monitoring_cost")
-                elif inst.type == "upstream_controls":
-                    _, paying = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
+                elif inst.type in up_types:
+                    firms, pay, _, lost = upstream(
+                        inst,
+                        None
+                        if inst.type not in ("upstream_controls", "licence_terms")
+                        else regulation.harms[0],
+                    )
                     first = p(inst, "cost_oneoff") if t == 0 else 0.0
-                    per_firm = paying * (p(inst, "cost_annual") + first) * upstream_counted
-                    c = v["n_upstream"] * (per_firm + p(inst, "regulator_cost_per_entity"))
-                    lost = p(inst, "value_blocked")
+                    per_firm = pay * (p(inst, "cost_annual") + first) * upstream_counted
+                    c = firms * (per_firm + p(inst, "regulator_cost_per_entity"))
                 elif inst.type == "liability":
                     c, lost = 0.0, p(inst, "chill") * (1 - leak)
+                elif inst.type == "service_enforcement":
+                    c, lost = p(inst, "enforcement_cost"), 0.0
                 else:  # voluntary guidance
                     adopters = p(inst, "adoption") * (1 - leak) * n_down[t]
                     c = adopters * p(inst, "hours_annual") * p(inst, "tariff")
@@ -699,40 +851,75 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
             for h in regulation.harms:
                 r = h.roles
                 harm = paths[h.key][t]
-                reach = (1 - leak) * (1 - v[r["malicious_share"]])
+                mal = v[r["malicious_share"]]
+                svc = v[r["service_share"]] if "service_share" in r else 0.0
+                services = (1 - leak) * mal * svc
+                reach = (1 - leak) * (1 - mal)
                 if s.malicious_reach == "all_rules":
-                    reach = 1 - leak
+                    reach = (1 - leak) - services
                 open_share = v[r["open_weight_share"]]
-                above = below = closed = open_ = 1.0
+                info = v[r["information_share"]] if "information_share" in r else 0.0
+                safe = v[r["safety_share"]] if "safety_share" in r else 0.0
+                channel = {
+                    "information": info,
+                    "safety": (1 - info) * safe,
+                    "capability": (1 - info) * (1 - safe),
+                }
+                route = {
+                    "closed": 1 - open_share,
+                    "open_domestic": open_share * (1 - v["foreign_base_share"]),
+                    "open_foreign": open_share * v["foreign_base_share"],
+                }
+                kept_cells = {
+                    (k, side): 1.0 for k in range(len(names)) for side in ("above", "below")
+                }
+                kept_services, kept_model = 1.0, {}
                 for inst in insts:
                     if inst.type in ("downstream_obligation", "adaptive"):
-                        paying, d, _, _ = obligation(inst, t)
-                        e = paying * p(inst, "efficacy", h.key) + d * fate(h)[1]
-                        above *= 1 - e
-                        below *= 1 - e if inst.scope == "all" else 1.0
-                    elif inst.type == "upstream_controls":
-                        _, paying = complying(inst, p(inst, "cost_annual"), v["n_upstream"])
-                        keep = paying * (1 - p(inst, "substitution"))
-                        closed *= 1 - keep * p(inst, "efficacy_closed", h.key)
-                        open_ *= 1 - keep * p(inst, "efficacy_open", h.key)
+                        per_class, _, _ = obligation(inst, t)
+                        eff = boosted(inst, "efficacy", h.key, insts)
+                        everyone = (
+                            inst.scope
+                            if inst.type != "adaptive"
+                            else regulation.instruments[inst.base].scope
+                        ) == "all"
+                        for k, (paying, d) in enumerate(per_class):
+                            e = paying * eff + d * fate(h)[1]
+                            kept_cells[k, "above"] *= 1 - e
+                            if everyone:
+                                kept_cells[k, "below"] *= 1 - e
+                    elif inst.type in up_types:
+                        _, _, cells, _ = upstream(inst, h)
+                        for cell, e in cells.items():
+                            kept_model[cell] = kept_model.get(cell, 1.0) * (1 - e)
+                    elif inst.type == "service_enforcement":
+                        kept_services *= 1 - p(inst, "takedown")
                     else:
                         if inst.type == "liability":
-                            e = liability(inst)[0]
+                            e = liability(inst, insts)[0]
                         else:
                             e = p(inst, "adoption") * p(inst, "self_selection")
-                            e *= p(inst, "efficacy", h.key)
-                        above *= 1 - e
-                        below *= 1 - e
-                removed_reach = rho[t] * (1 - above) + (1 - rho[t]) * (1 - below)
-                open_dom = open_share * (1 - v["foreign_base_share"])
-                removed_up = (1 - open_share) * (1 - closed) + open_dom * (1 - open_)
+                            e *= boosted(inst, "efficacy", h.key, insts)
+                        for cell in kept_cells:
+                            kept_cells[cell] *= 1 - e
+                on_classes = 0.0
+                for k in range(len(names)):
+                    rho = above[k][trig][1][t]
+                    on_classes += risk_w[k] * (
+                        rho * (1 - kept_cells[k, "above"])
+                        + (1 - rho) * (1 - kept_cells[k, "below"])
+                    )
+                removed_up = sum(
+                    route[a_] * channel[c_] * (1 - kept) for (a_, c_), kept in kept_model.items()
+                )
+                actor = reach * on_classes + services * (1 - kept_services)
                 weight = (health if h.valued_as == "health" else disc)[t] / disc[t]
-                averted += weight * harm * (1 - (1 - reach * removed_reach) * (1 - removed_up))
+                averted += weight * harm * (1 - (1 - actor) * (1 - removed_up))
                 for inst in insts:
                     if inst.type == "liability":
-                        left = harm * reach * (1 - removed_reach) * (1 - removed_up)
-                        dt, care = liability(inst)
-                        cost += p(inst, "transaction_cost") * p(inst, "claim_share") * left
+                        left = harm * reach * (1 - on_classes) * (1 - removed_up)
+                        dt, care, claims = liability(inst, insts)
+                        cost += p(inst, "transaction_cost") * claims * left
                         cost += care * left * dt / (1 - dt)
             lost_value = value[t] * (1 - kept_value) * value_counted
             total += disc[t] * (averted - cost - lost_value)

@@ -291,8 +291,8 @@ def test_parameter_table_lists_pooled_experts_one_per_line():
 
 def test_equations_keep_their_lines(html):
     """An equation indented under a list item stays a code block, not a run-together line."""
-    assert "<pre><code>R_above = prod_i (1 - e_i^above)" in html
-    assert "<pre><code>removed_h(t) = 1 - (1 - a_h removed_reach)" in html
+    assert "<pre><code>C_h(t) = sum_cells weight(cell) (1 - prod_i (1 - e_i(cell)))" in html
+    assert "<pre><code>removed_h(t) = 1 - (1 - a_h C_h(t) - S_h D_services) (1 - M_h)" in html
 
 
 def test_figures_share_one_template_name_inputs_and_show_currency(results, analysis):

@@ -16,6 +16,8 @@ from model.study.storage import FORMAT, load_results, save_results
 
 PARAMS = load_params(Path(__file__).parents[1] / "params" / "baseline.toml")
 TABLES = (
+    "outcomes_by_class",
+    "class_value",
     "draws",
     "outcomes_by_approach",
     "outcomes_by_harm",

@@ -11,6 +11,9 @@ size and SHA-256 of every other file) and, for ``Results`` (all draws kept):
 ``outcomes_by_harm.parquet``          draw, approach, harm, risk_reduction, residual_harm,
                                       exceeds_acceptable
 ``burden.parquet``                    draw, approach, payer, burden
+``outcomes_by_class.parquet``         draw, approach, developer_class, class_burden,
+                                      class_entities, class_annual_cost
+``class_value.parquet``               draw, developer_class, class_value
 ``status_quo_harm.parquet``           draw, harm, status_quo_harm
 ``risk_reduction_by_year.parquet``    approach, harm, year, risk_reduction (sum over draws)
 ====================================  =========================================================
@@ -42,6 +45,7 @@ from model.errors import ParamFileError
 from model.inputs.distributions import from_spec
 from model.inputs.parameters import Correlation, Parameter, ParameterSet, freeze
 from model.regulation import PAYERS, Outcomes, build_model
+from model.regulation.evaluate import CLASS_TABLES
 from model.study.outputs import remove_tree, temp_prefix
 from model.study.simulate import Results, SummaryResults
 from model.study.summaries import Moments, QuantileSketch, Summary, Tallies
@@ -183,6 +187,19 @@ def _outcome_tables(res: Results) -> dict[str, pa.Table]:
         "payer": _names(PAYERS, 1, n * k),
         "burden": pa.array(np.ascontiguousarray(o.burden).reshape(-1)),
     }
+    c = len(o.classes)
+    by_class = {
+        "draw": _draw_column(n, k * c),
+        "approach": _names(o.approaches, c, n),
+        "developer_class": _names(o.classes, 1, n * k),
+    }
+    for f in CLASS_TABLES:
+        by_class[f] = pa.array(np.ascontiguousarray(getattr(o, f)).reshape(-1))
+    class_value = {
+        "draw": _draw_column(n, c),
+        "developer_class": _names(o.classes, 1, n),
+        "class_value": pa.array(np.ascontiguousarray(o.class_value).reshape(-1)),
+    }
     sq = {
         "draw": _draw_column(n, h),
         "harm": _names(o.harms, 1, n),
@@ -199,6 +216,8 @@ def _outcome_tables(res: Results) -> dict[str, pa.Table]:
         "outcomes_by_approach": pa.table(by_approach),
         "outcomes_by_harm": pa.table(by_harm),
         "burden": pa.table(burden),
+        "outcomes_by_class": pa.table(by_class),
+        "class_value": pa.table(class_value),
         "status_quo_harm": pa.table(sq),
         "risk_reduction_by_year": pa.table(by_year),
     }
@@ -500,8 +519,12 @@ def load_results(directory: str | os.PathLike) -> Results | SummaryResults:
     t_harm = _read(d, "outcomes_by_harm", ["risk_reduction", "residual_harm", "exceeds_acceptable"])
     t_burden = _read(d, "burden", ["burden"])
     t_sq = _read(d, "status_quo_harm", ["status_quo_harm"])
+    t_class = _read(d, "outcomes_by_class", list(CLASS_TABLES))
+    t_value = _read(d, "class_value", ["class_value"])
+    c = len(regulation.class_names)
     t_year = _read(d, "risk_reduction_by_year", ["risk_reduction"])
     rows = [(t_draws, n), (t_app, n * k), (t_harm, n * k * h), (t_burden, n * k * p), (t_sq, n * h)]
+    rows += [(t_class, n * k * c), (t_value, n * c)]
     for table, expected in rows:
         if table.num_rows != expected:
             raise _fail(d, f"a table has {table.num_rows} rows where {expected} were expected")
@@ -521,6 +544,9 @@ def load_results(directory: str | os.PathLike) -> Results | SummaryResults:
         entities=_array(t_app, "entities", (n, k)),
         compliance=_array(t_app, "compliance", (n, k)),
         status_quo_harm=_array(t_sq, "status_quo_harm", (n, h)),
+        **{f: _array(t_class, f, (n, k, c)) for f in CLASS_TABLES},
+        class_value=_array(t_value, "class_value", (n, c)),
         risk_reduction_by_year=_array(t_year, "risk_reduction", (k, h, -1)),
+        classes=regulation.class_names,
     )
     return Results(params, regulation, draws, outcomes, provenance)
