@@ -17,7 +17,7 @@ from model.report.brief import FlipRow, build_brief
 from model.report.content import switching_order
 from model.report.influence import influence_svg, structure
 from model.report.interactive import payload
-from model.study.appraisal import OptimismBias, appraisal
+from model.study.appraisal import OptimismBias, appraisal, transfers
 from model.study.central import central_case
 from model.study.judgements import Judgements, reweigh
 
@@ -66,6 +66,50 @@ def test_npsv_bcr_and_optimism_bias(results):
     np.testing.assert_allclose(ap["optimism_mean"], adjusted.mean(axis=0), rtol=1e-12)
     none = appraisal(results, OptimismBias(costs=0.0, benefits=0.0))
     np.testing.assert_allclose(none["optimism_mean"], nb.mean(axis=0), rtol=1e-9, atol=1e-3)
+
+
+def test_every_appraisal_figure_has_its_90pct_interval_across_draws(results):
+    ap = appraisal(results)
+    o = results.outcomes
+    annuity = float(results.regulation.settings.discount.sum())
+    business = o.burden[:, :, 0] + o.burden[:, :, 1]
+    per_draw = {
+        "pv_benefits": results.effects,
+        "pv_costs": results.costs,
+        "business_npv": -(business + o.transfers),
+        "eandcb": business / annuity,
+        "transfers": o.transfers,
+    }
+    for name, x in per_draw.items():
+        np.testing.assert_allclose(ap[f"{name}_low"], np.quantile(x, 0.05, axis=0))
+        np.testing.assert_allclose(ap[f"{name}_high"], np.quantile(x, 0.95, axis=0))
+        np.testing.assert_allclose(ap[name], x.mean(axis=0), rtol=1e-12)
+        assert (ap[f"{name}_low"] <= ap[f"{name}_high"]).all()
+    # the ratio: of the means, with the per-draw ratio's interval where PV costs are positive
+    j = results.approaches.index("combined")
+    b, c = results.effects[:, j], results.costs[:, j]
+    ratio = b[c > 0] / c[c > 0]
+    assert ap["bcr"].iloc[j] == pytest.approx(b.mean() / c.mean())
+    assert ap["bcr_low"].iloc[j] == pytest.approx(np.quantile(ratio, 0.05))
+    assert ap["bcr_high"].iloc[j] == pytest.approx(np.quantile(ratio, 0.95))
+    assert ap["bcr_draws"].iloc[j] == pytest.approx((c > 0).mean())
+    assert np.isnan(ap["bcr_low"].iloc[0]) and ap["bcr_draws"].iloc[0] == 0  # status quo
+
+
+def test_transfers_by_payer_and_recipient_sum_to_outcomes_transfers(results):
+    t = transfers(results)
+    paid = results.outcomes.transfers
+    liable = [a for j, a in enumerate(results.approaches) if (paid[:, j] != 0).any()]
+    assert liable and list(dict.fromkeys(t["approach"])) == liable  # only approaches with any
+    for a, rows in t.groupby("approach", sort=False):
+        j = results.approaches.index(a)
+        mean = paid[:, j].mean()
+        received = rows.set_index("role")
+        assert received.loc["receives", "pv_mean"] == pytest.approx(mean, rel=1e-12)
+        assert received.loc["pays", "pv_mean"] == pytest.approx(-mean, rel=1e-12)
+        assert rows["pv_mean"].sum() == pytest.approx(0.0, abs=1e-9 * mean)  # nets to zero
+        assert received.loc["receives", "pv_low"] == pytest.approx(np.quantile(paid[:, j], 0.05))
+        assert received.loc["pays", "pv_low"] == pytest.approx(-np.quantile(paid[:, j], 0.95))
 
 
 def test_central_case_is_the_model_at_the_medians_step_by_step(results):

@@ -18,7 +18,7 @@ from model.inputs.evidence import cited
 from model.regulation import PAYERS
 from model.report.content import param_label, switching_order
 from model.report.wording import money, money_interval, number, share
-from model.study.appraisal import BUSINESS, OptimismBias, appraisal
+from model.study.appraisal import BUSINESS, OptimismBias, appraisal, transfers
 from model.study.central import CentralCase, central_case
 from model.study.judgements import Judgements
 
@@ -53,6 +53,7 @@ class Brief:
     drivers: str
     appraisal: pd.DataFrame  # model.study.appraisal.appraisal
     appraisal_rows: list[dict]  # label, cells, note
+    transfer_rows: list[dict]  # approach, role, party, mean, interval (appraisal.transfers)
     small_business: list[str]
     scenario_rows: list[dict]  # scenario, preferred, its mean, the run's choice there
     scenario_note: str
@@ -110,11 +111,24 @@ def _figures(results, best: str, ap: pd.DataFrame, central: CentralCase, cur: st
          f"(±{money(1.96 * a['npsv_mcse'], cur)}, 95% Monte Carlo error)"),
         ("Median", money(a["npsv_central"], cur)),
         ("90% interval", money_interval(a["npsv_low"], a["npsv_high"], cur)),
-        ("Benefit-cost ratio", f"{a['bcr']:.2f}: PV benefits {money(a['pv_benefits'], cur)} / "
-         f"PV costs {money(a['pv_costs'], cur)} (means; transfers excluded)"),
+        ("Benefit-cost ratio", _bcr_figure(a, cur)),
         ("Central case", f"{money(nb, cur)}: the model evaluated once with every input at its "
          "median (worked through in the Traceability section)"),
     ]  # fmt: skip
+
+
+def _bcr_figure(a: pd.Series, cur: str) -> str:
+    """The headline ratio: of the means, then the per-draw ratio's 90% interval and the PV
+    benefits and costs it divides, each with its own."""
+    ratio, spread = _ratio(a)
+    if spread:
+        ratio += f" ({spread.replace('90%:', '90% interval of the ratio in each draw:')})"
+    return (
+        f"{ratio}: mean PV benefits {money(a['pv_benefits'], cur)} (90% interval "
+        f"{money_interval(a['pv_benefits_low'], a['pv_benefits_high'], cur)}) / mean PV costs "
+        f"{money(a['pv_costs'], cur)} (90% interval "
+        f"{money_interval(a['pv_costs_low'], a['pv_costs_high'], cur)}); transfers excluded"
+    )
 
 
 def scope(results, best: str, rule, lab, cur: str) -> str:
@@ -230,12 +244,33 @@ def _drivers(results, analysis, lab, cur: str) -> str:
     return " ".join(parts)
 
 
+def _ratio(r) -> tuple[str, str]:
+    """The BCR cell: the ratio of means, and the 90% interval of the per-draw ratio where PV
+    costs are positive (with the share of such draws when it is not all of them)."""
+    if not np.isfinite(r["bcr"]):
+        return "n/a (no cost)", ""
+    sub = ""
+    if np.isfinite(r["bcr_low"]):
+        sub = f"90%: {number(r['bcr_low'])} to {number(r['bcr_high'])}"
+        if r["bcr_draws"] < 1:
+            sub += f" (the {share(r['bcr_draws'])} of draws with costs)"
+    return f"{r['bcr']:.2f}", sub
+
+
 def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]:
+    """The appraisal table: each cell is (value, the line beneath it: its 90% interval)."""
     cash = lambda v: money(v, cur) if np.isfinite(v) else "n/a (no cost)"  # noqa: E731
 
+    def ranged(name):  # the mean, and beneath it the 90% interval across draws
+        return lambda r: (
+            cash(r[name]),
+            f"90%: {money_interval(r[f'{name}_low'], r[f'{name}_high'], cur)}",
+        )
+
     def row(label, get, note=None, strong=False):
-        return {"label": label, "cells": [get(r) for _, r in ap.iterrows()], "note": note,
-                "strong": strong}  # fmt: skip
+        cells = [get(r) for _, r in ap.iterrows()]
+        cells = [c if isinstance(c, tuple) else (c, "") for c in cells]
+        return {"label": label, "cells": cells, "note": note, "strong": strong}
 
     return [
         row("NPSV central (median)", lambda r: cash(r["npsv_central"]), strong=True),
@@ -243,15 +278,18 @@ def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]
             lambda r: f"{cash(r['npsv_low'])} / {cash(r['npsv_high'])}"),
         row("NPSV mean (±95% MC error)",
             lambda r: f"{cash(r['npsv_mean'])} (±{cash(1.96 * r['npsv_mcse'])})"),
-        row("PV benefits (harm averted)", lambda r: cash(r["pv_benefits"])),
-        row("PV costs (burden + innovation cost)", lambda r: cash(r["pv_costs"])),
-        row("Benefit-cost ratio",
-            lambda r: f"{r['bcr']:.2f}" if np.isfinite(r["bcr"]) else "n/a (no cost)",
-            note="PV benefits / PV costs, means; transfers excluded"),
-        row("Business NPV", lambda r: cash(r["business_npv"]),
+        row("PV benefits (harm averted)", ranged("pv_benefits"),
+            note="mean; beneath it the 90% interval across draws"),
+        row("PV costs (burden + innovation cost)", ranged("pv_costs"),
+            note="mean and 90% interval"),
+        row("Benefit-cost ratio", _ratio,
+            note="the ratio of mean PV benefits to mean PV costs; beneath it the 5th to 95th "
+            "percentile of the ratio in each draw, over the draws whose PV costs are positive; "
+            "transfers excluded"),
+        row("Business NPV", ranged("business_npv"),
             note="minus direct costs to developers and damages they pay; benefits to business "
             "(e.g. cyber losses firms avoid) are not split out, so this is a lower bound"),
-        row("EANDCB", lambda r: cash(r["eandcb"]),
+        row("EANDCB", ranged("eandcb"),
             note="PV of direct business costs annuitised over the appraisal period at the run's "
             "discount schedule, in the run's prices with year 0 as base (the RPC's own figures "
             "use 2019 prices and a 2020 base); damages paid, a transfer, are excluded"),
@@ -265,11 +303,26 @@ def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]
               lambda r, p=p: cash(r[f"burden_{p}"])) for p in PAYERS],
         row("Innovation cost (ecosystem value lost)", lambda r: cash(r["innovation_cost"]),
             note="indirect: deterred entry, blocked modifications, chilling"),
-        row("Transfers: damages paid (not netted)", lambda r: cash(r["transfers"])),
+        row("Transfers: damages paid (not netted)", ranged("transfers"),
+            note="by payer and recipient in the table below"),
         row(f"Optimism bias: costs +{opt.costs:.0%}, benefits -{opt.benefits:.0%}",
             lambda r: f"{cash(r['optimism_mean'])}; P(best) {share(r['optimism_prob_best'])}",
             note="mean net benefit after the adjustment"),
     ]  # fmt: skip
+
+
+def _transfer_rows(results, lab, cur: str) -> list[dict]:
+    """The damages paid under liability by payer and recipient, approach by approach."""
+    return [
+        {
+            "approach": lab(r["approach"]),
+            "role": r["role"],
+            "party": r["party"],
+            "mean": money(r["pv_mean"], cur),
+            "interval": money_interval(r["pv_low"], r["pv_high"], cur),
+        }
+        for _, r in transfers(results).iterrows()
+    ]
 
 
 def _small_business(results, ap: pd.DataFrame, central: CentralCase, cur: str) -> list[str]:
@@ -420,6 +473,7 @@ def build_brief(
         drivers=_drivers(results, analysis, lab, cur),
         appraisal=ap,
         appraisal_rows=_appraisal_rows(shown, optimism, cur),
+        transfer_rows=_transfer_rows(results, lab, cur),
         small_business=_small_business(results, ap, central, cur),
         scenario_rows=_scenarios(flips, sweep, best, lab, cur),
         scenario_note=(
