@@ -315,3 +315,24 @@ def test_optimism_bias_is_a_row_of_what_flips_the_decision(results, judged):
     top = str(ap["optimism_mean"].idxmax())
     assert row.flips == (top != str(ap["npsv_mean"].idxmax()))
     assert row.result.startswith(results.labels[top])
+
+
+def test_every_money_figure_states_its_price_and_present_value_base():
+    from model.regulation import build_model
+    from model.report.brief import eandcb_basis, rpc_applies
+    from model.report.wording import price_base
+
+    text = price_base("USD 2024", 10)
+    assert "US dollars at 2024 prices (price base year 2024)" in text
+    assert "present-value base year 2024" in text
+    assert "names no price base year" in price_base("CHF", 10)
+    settings = {
+        f: build_model(model.load_params(SCENARIOS / f"{f}.toml")).settings for f in ("uk", "us")
+    }
+    assert rpc_applies(settings["uk"]) and not rpc_applies(settings["us"])
+    uk = eandcb_basis(settings["uk"])
+    # the UK preset is in USD 2024 and declares no deflator: said plainly, not converted
+    assert uk.startswith("EANDCB is given in US dollars at 2024 prices with a 2024 present-value")
+    assert "not on the UK Regulatory Policy Committee's basis (2019 prices, 2020" in uk
+    assert "no GDP deflator" in uk
+    assert "UK impact assessments only" in eandcb_basis(settings["us"])

@@ -16,13 +16,31 @@ import pandas as pd
 
 from model.inputs.evidence import cited
 from model.regulation import PAYERS
+from model.regulation.spec import Settings
 from model.report.content import param_label, switching_order
-from model.report.wording import money, money_interval, number, share
+from model.report.wording import (
+    currency_name,
+    money,
+    money_interval,
+    number,
+    price_base,
+    price_year,
+    share,
+)
 from model.study.appraisal import BUSINESS, OptimismBias, appraisal, transfers
 from model.study.central import CentralCase, central_case
 from model.study.judgements import Judgements
 
-__all__ = ["Brief", "FlipRow", "build_brief", "scope", "uncited"]
+__all__ = [
+    "RPC_BASIS",
+    "Brief",
+    "FlipRow",
+    "build_brief",
+    "eandcb_basis",
+    "rpc_applies",
+    "scope",
+    "uncited",
+]
 
 
 def uncited(source: str) -> str:
@@ -51,6 +69,9 @@ class Brief:
     flips: list[FlipRow]
     flip_note: str
     drivers: str
+    price_base: str  # currency, price base year and present-value base year of every figure
+    eandcb_basis: str  # EANDCB against the UK Regulatory Policy Committee's price basis
+    rpc_run: bool  # a UK appraisal, where the RPC's basis is the one expected
     appraisal: pd.DataFrame  # model.study.appraisal.appraisal
     appraisal_rows: list[dict]  # label, cells, note
     transfer_rows: list[dict]  # approach, role, party, mean, interval (appraisal.transfers)
@@ -97,6 +118,34 @@ def _standing(results) -> list[str]:
     if s == "world":
         return [lead, world, local]
     return [lead, local.replace("would count", "counts"), world.replace("counts", "would count")]
+
+
+#: The UK Regulatory Policy Committee's basis for EANDCB: (price base year, present-value base).
+RPC_BASIS = (2019, 2020)
+
+
+def rpc_applies(settings: Settings) -> bool:
+    """Is this a UK appraisal (named jurisdiction or pounds), where the RPC's basis applies?"""
+    named = str(getattr(settings, "jurisdiction", "") or "")
+    return "United Kingdom" in named or settings.currency.upper().startswith("GBP")
+
+
+def eandcb_basis(settings: Settings) -> str:
+    """EANDCB's price basis against the RPC's, said plainly: the parameter files declare no GDP
+    deflator, so no conversion is made."""
+    year = price_year(settings.currency) or "the run's"
+    prices, base = RPC_BASIS
+    stated = (
+        f"EANDCB is given in {currency_name(settings.currency)} at {year} prices with a {year} "
+        f"present-value base, not on the UK Regulatory Policy Committee's basis ({prices} "
+        f"prices, {base} present-value base, in pounds)"
+    )
+    if rpc_applies(settings):
+        return (
+            stated + ": the parameter files declare no GDP deflator for that conversion, so "
+            "none is made; convert it before setting it beside the Committee's figures."
+        )
+    return stated + ", which applies to UK impact assessments only."
 
 
 def _mean_pm(t: pd.Series, cur: str) -> str:
@@ -291,8 +340,8 @@ def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]
             "(e.g. cyber losses firms avoid) are not split out, so this is a lower bound"),
         row("EANDCB", ranged("eandcb"),
             note="PV of direct business costs annuitised over the appraisal period at the run's "
-            "discount schedule, in the run's prices with year 0 as base (the RPC's own figures "
-            "use 2019 prices and a 2020 base); damages paid, a transfer, are excluded"),
+            "discount schedule, in the run's price and present-value base year (not the RPC's "
+            "2019 prices and 2020 base: see below); damages paid, a transfer, are excluded"),
         row("Regulated entities (final year)", lambda r: number(round(r["entities"]))),
         row("Direct business cost per regulated entity per year",
             lambda r: cash(r["cost_per_entity_year"]) if r["entities"] >= 1
@@ -471,6 +520,9 @@ def build_brief(
         flips=flips,
         flip_note=flip_note,
         drivers=_drivers(results, analysis, lab, cur),
+        price_base=price_base(cur, s.horizon_years),
+        eandcb_basis=eandcb_basis(s),
+        rpc_run=rpc_applies(s),
         appraisal=ap,
         appraisal_rows=_appraisal_rows(shown, optimism, cur),
         transfer_rows=_transfer_rows(results, lab, cur),

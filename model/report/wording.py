@@ -13,17 +13,21 @@ from model.inputs.parameters import short_description
 
 __all__ = [
     "count",
+    "currency_name",
     "currency_symbol",
     "money",
     "money_interval",
     "number",
     "ordinal",
+    "price_base",
+    "price_year",
     "share",
     "short_description",
     "signed_money",
 ]
 
 _SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€"}
+_NAMES = {"USD": "US dollars", "GBP": "pounds sterling", "EUR": "euros"}
 _SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k"))
 
 
@@ -31,6 +35,47 @@ def currency_symbol(currency: str) -> str:
     """``"USD 2024"`` -> ``"$"``; unknown codes are kept as a prefix (``"CHF "``)."""
     code = (currency or "USD").split()[0].upper()
     return _SYMBOLS.get(code, code + " ")
+
+
+def currency_name(currency: str) -> str:
+    """``"USD 2024"`` -> ``"US dollars"``; unknown codes are kept (``"CHF"``)."""
+    code = (currency or "USD").split()[0].upper()
+    return _NAMES.get(code, code)
+
+
+def price_year(currency: str) -> int | None:
+    """The price base year a currency setting names: ``"USD 2024"`` -> 2024; None if it names
+    none."""
+    years = [int(w) for w in (currency or "").split() if w.isdigit() and len(w) == 4]
+    return years[0] if years else None
+
+
+def price_base(currency: str, horizon_years: int) -> str:
+    """Where every money figure of a run stands: its currency, price base year and present-value
+    base year, in words.
+
+    Year 0 of the appraisal period is discounted by 1, so it is the present-value base; the
+    parameter files date no calendar year for it, so it is read as the price year.
+
+    Examples
+    --------
+    >>> price_base("USD 2024", 10)[:73]
+    'Every money figure is in US dollars at 2024 prices (price base year 2024)'
+    """
+    name = currency_name(currency)
+    year = price_year(currency)
+    if year is None:
+        return (
+            f"Every money figure is in {name}; the currency setting names no price base year. "
+            f"Present values are discounted to year 0 of the {horizon_years}-year appraisal "
+            "period (the present-value base)."
+        )
+    return (
+        f"Every money figure is in {name} at {year} prices (price base year {year}); present "
+        f"values are discounted to year 0 of the {horizon_years}-year appraisal period, read as "
+        f"{year} (present-value base year {year}: the parameter files date year 0 by their price "
+        f"year); annual figures are in {year} prices."
+    )
 
 
 def money(x: float, currency: str = "USD", digits: int = 3) -> str:
