@@ -14,7 +14,7 @@ import pytest
 
 import model
 from model.report.brief import FlipRow, build_brief
-from model.report.content import switching_order
+from model.report.content import param_label, switching_order
 from model.report.influence import influence_svg, structure
 from model.report.interactive import payload
 from model.study.appraisal import OptimismBias, appraisal, transfers
@@ -209,12 +209,14 @@ def test_brief_headline_and_flip_rows(results):
     assert "World standing counts" in " ".join(b.standing)
     assert "status_quo" not in [k for k, _ in b.columns]
     # drivers: the widest tornado swing first; switching values closest to the median first
+    # (inputs in words: their short descriptions, not their keys)
+    words = lambda p: param_label(results.params, p)  # noqa: E731
     first = b.drivers.split(". ")[0]
     widest = analysis.tornado.sort_values("swing", ascending=False)["parameter"].iloc[0]
-    assert f"({widest})" in first
+    assert f"with {words(widest)} (swing" in first and f"({widest})" not in first
     near = switching_order(analysis.switching_values)["parameter"].head(3).tolist()
     switching = b.drivers[b.drivers.index("switches closest to the median") :]
-    positions = [switching.index(f"({p})") for p in near]
+    positions = [switching.index(f"{words(p)} at ") for p in near]
     assert positions == sorted(positions) and len(near) > 1
 
 

@@ -25,7 +25,9 @@ from model.report.wording import (
     number,
     price_base,
     price_year,
+    setting_label,
     share,
+    short_description,
 )
 from model.study.appraisal import BUSINESS, OptimismBias, appraisal, transfers
 from model.study.central import CentralCase, central_case
@@ -149,7 +151,7 @@ def eandcb_basis(settings: Settings) -> str:
 
 
 def _mean_pm(t: pd.Series, cur: str) -> str:
-    return f"{money(t['mean'], cur)} (±{money(1.96 * t['mcse'], cur)} MC error)"
+    return f"{money(t['mean'], cur)} (±{money(1.96 * t['mcse'], cur)} Monte Carlo error)"
 
 
 def _figures(results, best: str, ap: pd.DataFrame, central: CentralCase, cur: str) -> list:
@@ -173,10 +175,11 @@ def _bcr_figure(a: pd.Series, cur: str) -> str:
     if spread:
         ratio += f" ({spread.replace('90%:', '90% interval of the ratio in each draw:')})"
     return (
-        f"{ratio}: mean PV benefits {money(a['pv_benefits'], cur)} (90% interval "
-        f"{money_interval(a['pv_benefits_low'], a['pv_benefits_high'], cur)}) / mean PV costs "
+        f"{ratio}: mean benefits {money(a['pv_benefits'], cur)} (90% interval "
+        f"{money_interval(a['pv_benefits_low'], a['pv_benefits_high'], cur)}) over mean costs "
         f"{money(a['pv_costs'], cur)} (90% interval "
-        f"{money_interval(a['pv_costs_low'], a['pv_costs_high'], cur)}); transfers excluded"
+        f"{money_interval(a['pv_costs_low'], a['pv_costs_high'], cur)}), present values; "
+        "transfers excluded"
     )
 
 
@@ -187,7 +190,9 @@ def scope(results, best: str, rule, lab, cur: str) -> str:
     if not isinstance(top, pd.DataFrame) or not len(top):
         return text + "Other mixes of the instruments were not searched in this run."
     insts = str(top.index[0]).split("+")
-    names = " + ".join(results.regulation.instruments[i].label for i in insts)
+    names = " + ".join(
+        short_description(results.regulation.instruments[i].label, 90, lower=False) for i in insts
+    )
     mean = float(top["mean"].iloc[0])
     on_search = getattr(rule, "declared_means", None)
     if on_search is not None and best in on_search.index:
@@ -196,8 +201,8 @@ def scope(results, best: str, rule, lab, cur: str) -> str:
         declared = float(results.net_benefit[:, results.approaches.index(best)].mean())
         draws = "against its mean on the run's draws"
     found = (
-        f"{names}: {money(mean, cur)}, P(best) among mixes {share(top['prob_best'].iloc[0])} "
-        "(same seed; Designing the rule)"
+        f"{names}: {money(mean, cur)}, the best of the mixes in "
+        f"{share(top['prob_best'].iloc[0])} of draws (same seed; Designing the rule)"
     )
     mine = set(results.regulation.approaches[results.approaches.index(best)].instruments)
     if set(insts) == mine:
@@ -209,6 +214,22 @@ def scope(results, best: str, rule, lab, cur: str) -> str:
         f"{money(mean - declared, cur)} more than {lab(best)} ({money(declared, cur)} {draws}). "
         "Declaring it would put it in this ranking."
     )
+
+
+def _alternative(judged: Judgements, judgement: str, words: str) -> str:
+    """A judgement's alternative in plain words: the other standing by what it counts (and what
+    its scenario file also changes), not by its file and parameter keys."""
+    if judgement != "standing":
+        return uncited(words)
+    res = judged.results
+    other = "jurisdiction" if res.regulation.settings.standing == "world" else "world"
+    text = f"{other} standing (costs and benefits counted: {setting_label('standing', other)[1]}"
+    changed = judged.scenarios.get(other, (None, {}))[1].get("parameters", {})
+    if changed:
+        text += "; its scenario also sets its own " + ", ".join(
+            param_label(res.params, p) for p in changed
+        )
+    return text + ")"
 
 
 def _flips(judged: Judgements, best: str, lab, cur: str) -> list[FlipRow]:
@@ -224,7 +245,8 @@ def _flips(judged: Judgements, best: str, lab, cur: str) -> list[FlipRow]:
                 + ("is beyond" if gap > 1.96 * se else "is within")
                 + " its Monte Carlo error"
             )
-        rows.append(FlipRow(alt.judgement, uncited(alt.setting), result, alt.flips))
+        alternative = _alternative(judged, alt.judgement, alt.setting)
+        rows.append(FlipRow(alt.judgement, alternative, result, alt.flips))
     return rows
 
 
@@ -235,7 +257,7 @@ def _optimism_flip(ap: pd.DataFrame, best: str, lab, cur: str) -> FlipRow:
     top = str(ap["optimism_mean"].idxmax())
     result = (
         f"{lab(top)}: {money(ap.loc[top, 'optimism_mean'], cur)} "
-        f"(P(best) {share(ap.loc[top, 'optimism_prob_best'])})"
+        f"(best in {share(ap.loc[top, 'optimism_prob_best'])} of draws)"
     )
     if top != best:
         result += f"; {lab(best)}: {money(ap.loc[best, 'optimism_mean'], cur)}"
@@ -338,10 +360,11 @@ def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]
         row("Business NPV", ranged("business_npv"),
             note="minus direct costs to developers and damages they pay; benefits to business "
             "(e.g. cyber losses firms avoid) are not split out, so this is a lower bound"),
-        row("EANDCB", ranged("eandcb"),
+        row("Equivalent annual net direct cost to business (EANDCB)", ranged("eandcb"),
             note="PV of direct business costs annuitised over the appraisal period at the run's "
-            "discount schedule, in the run's price and present-value base year (not the RPC's "
-            "2019 prices and 2020 base: see below); damages paid, a transfer, are excluded"),
+            "discount schedule, in the run's price and present-value base year (not the "
+            "Regulatory Policy Committee's 2019 prices and 2020 base: see below); damages paid, "
+            "a transfer, are excluded"),
         row("Regulated entities (final year)", lambda r: number(round(r["entities"]))),
         row("Direct business cost per regulated entity per year",
             lambda r: cash(r["cost_per_entity_year"]) if r["entities"] >= 1
@@ -460,15 +483,16 @@ def structural_flips(su, lab, cur: str) -> list[FlipRow]:
         if (setting, alt) not in chosen and setting not in JUDGED:
             result = (
                 f"{lab(r['best'])}: {money(r['expected_net_benefit'], cur)} "
-                f"(P(best) {share(r['prob_best'])})"
+                f"(best in {share(r['prob_best'])} of draws)"
             )
-            name = f"structural assumption: {setting.replace('_', ' ')}"
-            rows.append(FlipRow(name, str(alt), result, bool(r["changes_decision"])))
+            what, words = setting_label(setting, alt)
+            name = f"structural assumption: {what}"
+            rows.append(FlipRow(name, words, result, bool(r["changes_decision"])))
     avg = su.averaged.sort_values("expected_net_benefit", ascending=False)
     top = str(avg.index[0])
     result = (
         f"{lab(top)}: {money(avg.loc[top, 'expected_net_benefit'], cur)} "
-        f"(P(best) {share(avg.loc[top, 'prob_best'])})"
+        f"(best in {share(avg.loc[top, 'prob_best'])} of draws)"
     )
     rows.append(
         FlipRow(

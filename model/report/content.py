@@ -306,14 +306,14 @@ def switching_order(switching: pd.DataFrame) -> pd.DataFrame:
 
 
 def param_label(params, name, limit: int = 70) -> str:
-    """``short description (name)`` for a parameter, or the bare name if it has none."""
+    """A parameter in words: its short description, or its name with spaces if it has none (the
+    key itself, an identifier, is for the parameter table, not for sentences)."""
     name = str(name)
     try:
         desc = params[name].description
     except (KeyError, TypeError, AttributeError):
         desc = ""
-    short = short_description(desc, limit)
-    return f"{short} ({name})" if short else name
+    return short_description(desc, limit) or name.replace("_", " ")
 
 
 def expert_lines(experts, params, lab, cur: str, evpi: float) -> list[str]:
@@ -456,17 +456,19 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         f"{settings.horizon_years} years against the status quo ({cur}, "
         f"{settings.standing} standing).",
         f"It is the best approach in {share(tb['prob_best'])} of the {results.n:,} simulated "
-        f"worlds; the runner-up, {lab(runner)}, is best in "
+        f"worlds (its probability of being best, P(best)); the runner-up, {lab(runner)}, is "
+        "best in "
         f"{share(table.loc[runner, 'prob_best'])} with an expected net benefit of "
         f"{money(table.loc[runner, 'mean'], cur)}.",
     ]
     robust = [
         f"Regret: choosing {lab(best)} costs {money(tb['expected_loss'], cur)} on average "
         f"against the best approach in each world (expected loss; equal to the expected value "
-        f"of perfect information, the most that resolving all uncertainty could be worth).",
+        f"of perfect information (EVPI), the most that resolving all uncertainty before "
+        f"deciding could be worth).",
         f"Tail risk: in {share(tb['prob_negative'])} of draws it does more harm than good "
-        f"(net benefit below zero); the average of the worst 5% of draws (CVaR) is "
-        f"{money(tb['cvar05'], cur)}.",
+        f"(net benefit below zero); its conditional value at risk (CVaR), the average net "
+        f"benefit in the worst 5% of draws, is {money(tb['cvar05'], cur)}.",
         _value_judgement(analysis.ceaf, best, lab),
     ]
     switching = _get(analysis, "switching_values", "switching")
@@ -480,8 +482,9 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         if len(top):
             small = top["evppi"].iloc[0] < 0.05 * evpi
             evidence.append(
-                "Evidence that would most change the answer (expected value of partial perfect "
-                "information, per input): "
+                "Evidence that would most change the answer (the expected value of partial "
+                "perfect information (EVPPI) of an input: what learning it exactly before "
+                "deciding would be worth): "
                 + "; ".join(
                     f"{param_label(results.params, p)} ({money(v, cur)}, "
                     f"{share(v / evpi if evpi else 0, 1)} of EVPI)"
@@ -602,7 +605,8 @@ def _study_lines(analysis, params, lab, cur: str) -> list[str]:
         top = head.iloc[1:]
         top = top[~top["within_noise"].astype(bool)]
         learn = "; ".join(
-            f"{param_label(params, p)} {money(r['evppi'], cur)} (SE {money(r['se'], cur)})"
+            f"{param_label(params, p)} {money(r['evppi'], cur)} (standard error "
+            f"{money(r['se'], cur)})"
             for p, r in top.head(3).iterrows()
         )
         out.append(
