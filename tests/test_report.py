@@ -428,3 +428,25 @@ def test_first_use_spells_an_abbreviation_out_once_with_its_meaning():
         "expected value of partial perfect information (EVPPI: what resolving one input's "
         "uncertainty before deciding would be worth) is not EVPI"
     )
+
+
+def test_analysis_messages_name_inputs_and_approaches_in_words():
+    from model.report.content import in_words
+
+    class Params(dict):
+        names = ("liability_deterrence",)
+
+    params = Params(
+        liability_deterrence=SimpleNamespace(description="Share of risk deterred (declared)")
+    )
+    labels = {"combined": "All three", "upstream_mitigation": "Upstream duties"}
+    warning = (
+        "1 ST indices outside [0, 1] (e.g. combined - upstream_mitigation / "
+        "liability_deterrence: 1.35)"
+    )
+    assert in_words(warning, params, labels) == (
+        "1 total-order Sobol indices (an input's share of the output's variance, interactions "
+        "included) outside [0, 1] (e.g. All three minus Upstream duties / share of risk deterred: "
+        "1.35)"
+    )
+    assert in_words("unknown_key stays", params, labels) == "unknown_key stays"

@@ -33,6 +33,7 @@ __all__ = [
     "build_content",
     "design_lines",
     "expert_lines",
+    "in_words",
     "param_label",
     "switching_order",
 ]
@@ -65,17 +66,48 @@ def _get(analysis, *names, default=None):
 _CLIPPED = re.compile(r"^EVPPI for (.+?) = (\S+) clipped to \[0, EVPI = (\S+)\]")
 
 
-def _caveats(warns) -> list[str]:
+#: Sensitivity indices as analysis warnings name them, in words.
+_INDEX_WORDS = {
+    "S1 indices": "first-order Sobol indices (an input's share of the output's variance alone)",
+    "ST indices": "total-order Sobol indices (an input's share of the output's variance, "
+    "interactions included)",
+}
+_IDENTIFIER = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w-])")
+
+
+_PAIR = re.compile(r"(?<![\w-])([a-z][a-z0-9_]*) - ([a-z][a-z0-9_]*)(?![\w-])")
+
+
+def in_words(text: str, params, labels: dict[str, str]) -> str:
+    """``text`` (an analysis' message) with its identifiers in words: a pair of approach keys
+    ``a - b`` (a decision's margin) as "A minus B" by their labels, a parameter key as its short
+    description; other identifiers are left as they are."""
+
+    def pair(m: re.Match) -> str:
+        a, b = m.groups()
+        return f"{labels[a]} minus {labels[b]}" if a in labels and b in labels else m.group(0)
+
+    def word(m: re.Match) -> str:
+        key = m.group(0)
+        return param_label(params, key) if key in getattr(params, "names", ()) else key
+
+    for name, words in _INDEX_WORDS.items():
+        text = text.replace(name, words)
+    return _IDENTIFIER.sub(word, _PAIR.sub(pair, text))
+
+
+def _caveats(warns, params, labels: dict[str, str]) -> list[str]:
     """Analysis warnings in words; EVPPI clipping at estimation noise is summarised, not listed."""
     out, material = [], []
     for w in warns:
         m = _CLIPPED.match(str(w))
         if m is None:
-            out.append(str(w)[:1].upper() + str(w)[1:])
+            text = in_words(str(w), params, labels)
+            out.append(text[:1].upper() + text[1:])
             continue
         value, total = float(m.group(2)), float(m.group(3))
         if abs(value) > 0.01 * total:
-            material.append(m.group(1))
+            material.append(param_label(params, m.group(1)))
     if material:
         out.append(
             "The value-of-information estimates for "
@@ -523,7 +555,7 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
     experts = _get(analysis, "experts")
     expert_text = expert_lines(experts, results.params, lab, cur, evpi)
     evidence += expert_text
-    caveats = _caveats(_get(analysis, "warnings", default=()) or ())
+    caveats = _caveats(_get(analysis, "warnings", default=()) or (), results.params, labels)
     calib = results.calibration()
     outside = [
         lab_h for h, ok in calib["median_inside_reference"].items() if not ok for lab_h in [str(h)]
@@ -630,8 +662,9 @@ def _study_lines(analysis, params, lab, cur: str) -> list[str]:
                 f"{best:,} respondents is best: expected value {money(r['evsi'], cur)} against a "
                 f"cost of {money(r['cost'], cur)} (net {money(r['enbs'], cur)})"
             )
+        proposed = in_words(study.attrs["study"], params, {})
         out.append(
-            f"A proposed {study.attrs['study']}, costing {money(fixed, cur)} plus "
+            f"A proposed {proposed}, costing {money(fixed, cur)} plus "
             f"{money(per, cur)} a respondent (declared): {verdict} (expected value of sample "
             "information by regression; expected net benefit of sampling)."
         )
