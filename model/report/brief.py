@@ -41,6 +41,7 @@ __all__ = [
     "eandcb_basis",
     "rpc_applies",
     "scope",
+    "standing_words",
     "uncited",
 ]
 
@@ -216,20 +217,29 @@ def scope(results, best: str, rule, lab, cur: str) -> str:
     )
 
 
-def _alternative(judged: Judgements, judgement: str, words: str) -> str:
-    """A judgement's alternative in plain words: the other standing by what it counts (and what
-    its scenario file also changes), not by its file and parameter keys."""
-    if judgement != "standing":
-        return uncited(words)
+def standing_words(judged: Judgements, standing: str) -> str:
+    """A standing in plain words: what it counts and, when it is not the run's and a scenario
+    file sets it, what that file also changes (not the file's name or its parameter keys)."""
     res = judged.results
-    other = "jurisdiction" if res.regulation.settings.standing == "world" else "world"
-    text = f"{other} standing (costs and benefits counted: {setting_label('standing', other)[1]}"
-    changed = judged.scenarios.get(other, (None, {}))[1].get("parameters", {})
+    text = (
+        f"{standing} standing (costs and benefits counted: {setting_label('standing', standing)[1]}"
+    )
+    changed = {}
+    if standing != res.regulation.settings.standing:
+        changed = judged.scenarios.get(standing, (None, {}))[1].get("parameters", {})
     if changed:
         text += "; its scenario also sets its own " + ", ".join(
             param_label(res.params, p) for p in changed
         )
     return text + ")"
+
+
+def _alternative(judged: Judgements, judgement: str, words: str) -> str:
+    """A judgement's alternative in plain words (the other standing by :func:`standing_words`)."""
+    if judgement != "standing":
+        return uncited(words)
+    other = "jurisdiction" if judged.results.regulation.settings.standing == "world" else "world"
+    return standing_words(judged, other)
 
 
 def _flips(judged: Judgements, best: str, lab, cur: str) -> list[FlipRow]:
@@ -347,7 +357,7 @@ def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]
         row("NPSV central (median)", lambda r: cash(r["npsv_central"]), strong=True),
         row("NPSV low / high (5th / 95th percentile)",
             lambda r: f"{cash(r['npsv_low'])} / {cash(r['npsv_high'])}"),
-        row("NPSV mean (±95% MC error)",
+        row("NPSV mean (±95% Monte Carlo error)",
             lambda r: f"{cash(r['npsv_mean'])} (±{cash(1.96 * r['npsv_mcse'])})"),
         row("PV benefits (harm averted)", ranged("pv_benefits"),
             note="mean; beneath it the 90% interval across draws"),
