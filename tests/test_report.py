@@ -450,3 +450,24 @@ def test_analysis_messages_name_inputs_and_approaches_in_words():
         "1.35)"
     )
     assert in_words("unknown_key stays", params, labels) == "unknown_key stays"
+
+
+def test_appraisal_shows_intervals_transfers_and_the_price_base(html, results):
+    from model.report.wording import money_interval
+
+    table = html[html.index('id="appraisal-table"') :]
+    table = table[: table.index("</table>")]
+    for j in range(1, len(results.approaches)):  # the status quo has no column
+        lo, hi = np.quantile(results.effects[:, j], [0.05, 0.95])
+        assert f"90%: {money_interval(lo, hi)}" in table  # PV benefits
+        lo, hi = np.quantile(results.costs[:, j], [0.05, 0.95])
+        assert f"90%: {money_interval(lo, hi)}" in table  # PV costs
+    transfers = html[html.index('id="transfer-table"') :]
+    transfers = transfers[: transfers.index("</table>")]
+    j = results.approaches.index("liability")
+    paid = results.outcomes.transfers[:, j]
+    assert money(paid.mean()) in transfers and money(-paid.mean()) in transfers
+    assert "excluded from NPSV" in html
+    header = html[html.index("<header>") : html.index("</header>")]
+    assert "price base year 2024" in header and "present-value base year 2024" in header
+    assert "not on the UK Regulatory Policy Committee&#39;s basis" in html

@@ -129,8 +129,7 @@ RPC_BASIS = (2019, 2020)
 
 def rpc_applies(settings: Settings) -> bool:
     """Is this a UK appraisal (named jurisdiction or pounds), where the RPC's basis applies?"""
-    named = str(getattr(settings, "jurisdiction", "") or "")
-    return "United Kingdom" in named or settings.currency.upper().startswith("GBP")
+    return "United Kingdom" in settings.jurisdiction or settings.currency.upper().startswith("GBP")
 
 
 def eandcb_basis(settings: Settings) -> str:
@@ -174,7 +173,7 @@ def _bcr_figure(a: pd.Series, cur: str) -> str:
     benefits and costs it divides, each with its own."""
     ratio, spread = _ratio(a)
     if spread:
-        ratio += f" ({spread.replace('90%:', '90% interval of the ratio in each draw:')})"
+        ratio += f" (90% interval of the ratio in each draw: {spread})"
     return (
         f"{ratio}: mean benefits {money(a['pv_benefits'], cur)} (90% interval "
         f"{money_interval(a['pv_benefits_low'], a['pv_benefits_high'], cur)}) over mean costs "
@@ -326,16 +325,16 @@ def _drivers(results, analysis, lab, cur: str) -> str:
 
 
 def _ratio(r) -> tuple[str, str]:
-    """The BCR cell: the ratio of means, and the 90% interval of the per-draw ratio where PV
-    costs are positive (with the share of such draws when it is not all of them)."""
+    """The BCR: the ratio of means, and the 90% interval of the per-draw ratio where PV costs
+    are positive (with the share of such draws when it is not all of them), or ""."""
     if not np.isfinite(r["bcr"]):
         return "n/a (no cost)", ""
-    sub = ""
+    spread = ""
     if np.isfinite(r["bcr_low"]):
-        sub = f"90%: {number(r['bcr_low'])} to {number(r['bcr_high'])}"
+        spread = f"{number(r['bcr_low'])} to {number(r['bcr_high'])}"
         if r["bcr_draws"] < 1:
-            sub += f" (the {share(r['bcr_draws'])} of draws with costs)"
-    return f"{r['bcr']:.2f}", sub
+            spread += f", in the {share(r['bcr_draws'])} of draws with costs"
+    return f"{r['bcr']:.2f}", spread
 
 
 def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]:
@@ -347,6 +346,10 @@ def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]
             cash(r[name]),
             f"90%: {money_interval(r[f'{name}_low'], r[f'{name}_high'], cur)}",
         )
+
+    def ratio(r):  # the ratio of means, and beneath it its 90% interval
+        value, spread = _ratio(r)
+        return value, f"90%: {spread}" if spread else ""
 
     def row(label, get, note=None, strong=False):
         cells = [get(r) for _, r in ap.iterrows()]
@@ -363,7 +366,7 @@ def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]
             note="mean; beneath it the 90% interval across draws"),
         row("PV costs (burden + innovation cost)", ranged("pv_costs"),
             note="mean and 90% interval"),
-        row("Benefit-cost ratio", _ratio,
+        row("Benefit-cost ratio", ratio,
             note="the ratio of mean PV benefits to mean PV costs; beneath it the 5th to 95th "
             "percentile of the ratio in each draw, over the draws whose PV costs are positive; "
             "transfers excluded"),
