@@ -14,10 +14,10 @@ import pytest
 
 import model
 from model.report.brief import FlipRow, build_brief
-from model.report.content import switching_order
+from model.report.content import param_label, switching_order
 from model.report.influence import influence_svg, structure
 from model.report.interactive import payload
-from model.study.appraisal import OptimismBias, appraisal
+from model.study.appraisal import OptimismBias, appraisal, transfers
 from model.study.central import central_case
 from model.study.judgements import Judgements, reweigh
 
@@ -66,6 +66,50 @@ def test_npsv_bcr_and_optimism_bias(results):
     np.testing.assert_allclose(ap["optimism_mean"], adjusted.mean(axis=0), rtol=1e-12)
     none = appraisal(results, OptimismBias(costs=0.0, benefits=0.0))
     np.testing.assert_allclose(none["optimism_mean"], nb.mean(axis=0), rtol=1e-9, atol=1e-3)
+
+
+def test_every_appraisal_figure_has_its_90pct_interval_across_draws(results):
+    ap = appraisal(results)
+    o = results.outcomes
+    annuity = float(results.regulation.settings.discount.sum())
+    business = o.burden[:, :, 0] + o.burden[:, :, 1]
+    per_draw = {
+        "pv_benefits": results.effects,
+        "pv_costs": results.costs,
+        "business_npv": -(business + o.transfers),
+        "eandcb": business / annuity,
+        "transfers": o.transfers,
+    }
+    for name, x in per_draw.items():
+        np.testing.assert_allclose(ap[f"{name}_low"], np.quantile(x, 0.05, axis=0))
+        np.testing.assert_allclose(ap[f"{name}_high"], np.quantile(x, 0.95, axis=0))
+        np.testing.assert_allclose(ap[name], x.mean(axis=0), rtol=1e-12)
+        assert (ap[f"{name}_low"] <= ap[f"{name}_high"]).all()
+    # the ratio: of the means, with the per-draw ratio's interval where PV costs are positive
+    j = results.approaches.index("combined")
+    b, c = results.effects[:, j], results.costs[:, j]
+    ratio = b[c > 0] / c[c > 0]
+    assert ap["bcr"].iloc[j] == pytest.approx(b.mean() / c.mean())
+    assert ap["bcr_low"].iloc[j] == pytest.approx(np.quantile(ratio, 0.05))
+    assert ap["bcr_high"].iloc[j] == pytest.approx(np.quantile(ratio, 0.95))
+    assert ap["bcr_draws"].iloc[j] == pytest.approx((c > 0).mean())
+    assert np.isnan(ap["bcr_low"].iloc[0]) and ap["bcr_draws"].iloc[0] == 0  # status quo
+
+
+def test_transfers_by_payer_and_recipient_sum_to_outcomes_transfers(results):
+    t = transfers(results)
+    paid = results.outcomes.transfers
+    liable = [a for j, a in enumerate(results.approaches) if (paid[:, j] != 0).any()]
+    assert liable and list(dict.fromkeys(t["approach"])) == liable  # only approaches with any
+    for a, rows in t.groupby("approach", sort=False):
+        j = results.approaches.index(a)
+        mean = paid[:, j].mean()
+        received = rows.set_index("role")
+        assert received.loc["receives", "pv_mean"] == pytest.approx(mean, rel=1e-12)
+        assert received.loc["pays", "pv_mean"] == pytest.approx(-mean, rel=1e-12)
+        assert rows["pv_mean"].sum() == pytest.approx(0.0, abs=1e-9 * mean)  # nets to zero
+        assert received.loc["receives", "pv_low"] == pytest.approx(np.quantile(paid[:, j], 0.05))
+        assert received.loc["pays", "pv_low"] == pytest.approx(-np.quantile(paid[:, j], 0.95))
 
 
 def test_central_case_is_the_model_at_the_medians_step_by_step(results):
@@ -165,12 +209,14 @@ def test_brief_headline_and_flip_rows(results):
     assert "World standing counts" in " ".join(b.standing)
     assert "status_quo" not in [k for k, _ in b.columns]
     # drivers: the widest tornado swing first; switching values closest to the median first
+    # (inputs in words: their short descriptions, not their keys)
+    words = lambda p: param_label(results.params, p)  # noqa: E731
     first = b.drivers.split(". ")[0]
     widest = analysis.tornado.sort_values("swing", ascending=False)["parameter"].iloc[0]
-    assert f"({widest})" in first
+    assert f"with {words(widest)} (swing" in first and f"({widest})" not in first
     near = switching_order(analysis.switching_values)["parameter"].head(3).tolist()
     switching = b.drivers[b.drivers.index("switches closest to the median") :]
-    positions = [switching.index(f"({p})") for p in near]
+    positions = [switching.index(f"{words(p)} at ") for p in near]
     assert positions == sorted(positions) and len(near) > 1
 
 
@@ -276,3 +322,24 @@ def test_optimism_bias_is_a_row_of_what_flips_the_decision(results, judged):
     top = str(ap["optimism_mean"].idxmax())
     assert row.flips == (top != str(ap["npsv_mean"].idxmax()))
     assert row.result.startswith(results.labels[top])
+
+
+def test_every_money_figure_states_its_price_and_present_value_base():
+    from model.regulation import build_model
+    from model.report.brief import eandcb_basis, rpc_applies
+    from model.report.wording import price_base
+
+    text = price_base("USD 2024", 10)
+    assert "US dollars at 2024 prices (price base year 2024)" in text
+    assert "present-value base year 2024" in text
+    assert "names no price base year" in price_base("CHF", 10)
+    settings = {
+        f: build_model(model.load_params(SCENARIOS / f"{f}.toml")).settings for f in ("uk", "us")
+    }
+    assert rpc_applies(settings["uk"]) and not rpc_applies(settings["us"])
+    uk = eandcb_basis(settings["uk"])
+    # the UK preset is in USD 2024 and declares no deflator: said plainly, not converted
+    assert uk.startswith("EANDCB is given in US dollars at 2024 prices with a 2024 present-value")
+    assert "not on the UK Regulatory Policy Committee's basis (2019 prices, 2020" in uk
+    assert "no GDP deflator" in uk
+    assert "UK impact assessments only" in eandcb_basis(settings["us"])

@@ -266,7 +266,7 @@ def test_expert_lines_say_whether_the_disagreement_matters():
     )
     labels = {"status_quo": "Status quo", "b": "Option B"}
     x, y = expert_lines(experts, params, lambda k: labels.get(k, k), "USD 2024", 1e10)
-    assert x.startswith("Experts disagree about annual uplift of attackers (x): Optimist vs")
+    assert x.startswith("Experts disagree about annual uplift of attackers: Optimist vs")
     assert "Knowing which expert is right would be worth $4.50bn (45.0% of EVPI)" in x
     assert "if Pessimist is right, Option B" in x
     assert "The disagreement matters for the decision." in x
@@ -342,6 +342,9 @@ def test_rule_section_answers_the_papers_question_by_mix(results, analysis, tmp_
 
 def test_first_screen_lists_the_structural_assumptions_that_can_flip_it(html, results):
     """Issue 12: the report states which structural assumptions can change the decision."""
+    from markupsafe import escape
+
+    from model.report.wording import setting_label
     from model.study.structural import structural_uncertainty
 
     table = html[html.index('id="flip-table"') :]
@@ -352,8 +355,8 @@ def test_first_screen_lists_the_structural_assumptions_that_can_flip_it(html, re
     others = v.loc[~v["is_file_choice"] & ~judged, ["setting", "alternative"]]
     assert len(others.drop_duplicates()) >= 7
     for setting, alt in others.drop_duplicates().itertuples(index=False):
-        name = f"structural assumption: {setting.replace('_', ' ')}"
-        assert f"<td>{name}</td><td>{alt}</td>" in table
+        what, words = setting_label(setting, alt)  # in plain words, not the setting's values
+        assert f"<td>structural assumption: {escape(what)}</td><td>{escape(words)}</td>" in table
     assert "model average (declared weights)" in table
 
 
@@ -362,3 +365,109 @@ def test_the_first_screen_names_the_jurisdiction(html):
         "Jurisdiction: an EU-like jurisdiction (EU-27 shares of harm, value and developers)."
         in html
     )
+
+
+def _first_screen(page: str) -> str:
+    """The Summary section's text as a reader sees it: tags, styles and scripts stripped."""
+    import html as markup
+
+    section = page[page.index('<section id="summary">') :]
+    section = section[: section.index("</section>")]
+    text = re.sub(r"<(style|script)\b.*?</\1>", " ", section, flags=re.S)
+    return markup.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)))
+
+
+#: Abbreviations that are names every reader knows, not jargon to spell out.
+NAMES = {"AI", "EU", "UK", "US", "USD"}
+
+
+@pytest.fixture(scope="module")
+def first_screen(results, analysis, tmp_path_factory) -> str:
+    rule = model.design.design_rule(results, n=512, pairs=1)  # the design bullets too
+    path = write_report(
+        results, tmp_path_factory.mktemp("s") / "s.html", analysis=analysis, rule=rule
+    )
+    return _first_screen(path.read_text(encoding="utf-8"))
+
+
+def test_first_screen_has_no_identifiers_and_spells_out_its_abbreviations(first_screen):
+    from model.report.wording import ABBREVIATIONS
+
+    text = first_screen
+    assert "Designing the rule" in text and "What flips the decision" in text
+    assert re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", text) == []  # no snake_case
+    assert ".toml" not in text
+    used = set()
+    for abbr, (long, _meaning) in ABBREVIATIONS.items():
+        found = re.search(rf"(?<![\w-]){re.escape(abbr)}(?=s?(?!\w))", text)
+        if found is None:
+            continue
+        used.add(abbr)
+        before = text[: found.start()].lower()
+        assert long.lower() in before[-(len(long) + 3) :], f"{abbr} not spelled out at first use"
+    assert {"P(best)", "EVPI", "EVPPI", "CVaR", "PRIM"} <= used
+    capitals = set(re.findall(r"\b[A-Z][A-Za-z]*[A-Z][a-z]*\b", text)) - NAMES
+    assert {c.removesuffix("s") for c in capitals} <= set(ABBREVIATIONS), capitals
+
+
+def test_first_use_spells_an_abbreviation_out_once_with_its_meaning():
+    from model.report.wording import FirstUse
+
+    spell = FirstUse()
+    assert spell("worst draws (CVaR) and CVaR") == (
+        "worst draws (conditional value at risk, CVaR: the average net benefit in the worst 5% "
+        "of simulated worlds) and CVaR"
+    )
+    assert spell("CVaR 5%") == "CVaR 5%"  # once a page
+    assert spell("QALYs lost") == (
+        "quality-adjusted life years (QALYs: a year of life in full health) lost"
+    )
+    spelled = "the expected value of perfect information (EVPI), what it is worth"
+    assert spell(spelled) == spelled  # already spelled out where it is used
+    assert spell("EVPPI is not EVPI") == (
+        "expected value of partial perfect information (EVPPI: what resolving one input's "
+        "uncertainty before deciding would be worth) is not EVPI"
+    )
+
+
+def test_analysis_messages_name_inputs_and_approaches_in_words():
+    from model.report.content import in_words
+
+    class Params(dict):
+        names = ("liability_deterrence",)
+
+    params = Params(
+        liability_deterrence=SimpleNamespace(description="Share of risk deterred (declared)")
+    )
+    labels = {"combined": "All three", "upstream_mitigation": "Upstream duties"}
+    warning = (
+        "1 ST indices outside [0, 1] (e.g. combined - upstream_mitigation / "
+        "liability_deterrence: 1.35)"
+    )
+    assert in_words(warning, params, labels) == (
+        "1 total-order Sobol indices (an input's share of the output's variance, interactions "
+        "included) outside [0, 1] (e.g. All three minus Upstream duties / share of risk deterred: "
+        "1.35)"
+    )
+    assert in_words("unknown_key stays", params, labels) == "unknown_key stays"
+
+
+def test_appraisal_shows_intervals_transfers_and_the_price_base(html, results):
+    from model.report.wording import money_interval
+
+    table = html[html.index('id="appraisal-table"') :]
+    table = table[: table.index("</table>")]
+    for j in range(1, len(results.approaches)):  # the status quo has no column
+        lo, hi = np.quantile(results.effects[:, j], [0.05, 0.95])
+        assert f"90%: {money_interval(lo, hi)}" in table  # PV benefits
+        lo, hi = np.quantile(results.costs[:, j], [0.05, 0.95])
+        assert f"90%: {money_interval(lo, hi)}" in table  # PV costs
+    transfers = html[html.index('id="transfer-table"') :]
+    transfers = transfers[: transfers.index("</table>")]
+    j = results.approaches.index("liability")
+    paid = results.outcomes.transfers[:, j]
+    assert money(paid.mean()) in transfers and money(-paid.mean()) in transfers
+    assert "excluded from NPSV" in html
+    header = html[html.index("<header>") : html.index("</header>")]
+    assert "price base year 2024" in header and "present-value base year 2024" in header
+    assert "not on the UK Regulatory Policy Committee&#39;s basis" in html

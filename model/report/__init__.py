@@ -34,7 +34,7 @@ from model.report.evidence import link_citations, register_html
 from model.report.influence import influence_svg
 from model.report.interactive import payload_json
 from model.report.rule import rule_context
-from model.report.wording import money, number
+from model.report.wording import FirstUse, money, number
 from model.study.outputs import temp_prefix
 from model.study.progress import steps
 from model.study.structural import structural_on_draws
@@ -439,13 +439,11 @@ def render(
             if s[k] is not None:
                 s[k] = Markup(s[k])
     template = _environment().get_template("report.html.j2")
-    scen = list(results.params.scenarios)
     register = find_register(results.params.files)
     return template.generate(
         c=c,
         prov=results.provenance,
         settings=results.regulation.settings,
-        params_name=" + ".join([results.params.name, *scen]),
         params_summary=results.params.summary(),
         plotlyjs=Markup(get_plotlyjs()),
         plotly_config=Markup(json.dumps(_PLOTLY_CONFIG)),
@@ -457,6 +455,7 @@ def render(
         prov_rows=_provenance_rows(results, run_seconds),
         rule=rule_ctx,
         brief=brief,
+        spell=FirstUse(),
         influence=Markup(influence_svg(results.regulation)),
         vj_json=Markup(payload_json(judged)),
         vj_m=judged.m,

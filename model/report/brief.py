@@ -16,14 +16,35 @@ import pandas as pd
 
 from model.inputs.evidence import cited
 from model.regulation import PAYERS
+from model.regulation.spec import Settings
 from model.report.content import param_label, switching_order
-from model.report.wording import money, money_interval, number, share
-from model.study.appraisal import BUSINESS, OptimismBias, appraisal
+from model.report.wording import (
+    currency_name,
+    money,
+    money_interval,
+    number,
+    price_base,
+    price_year,
+    setting_label,
+    share,
+    short_description,
+)
+from model.study.appraisal import BUSINESS, OptimismBias, appraisal, transfers
 from model.study.central import CentralCase, central_case
 from model.study.judgements import Judgements
 from model.study.portfolios import BEST
 
-__all__ = ["Brief", "FlipRow", "build_brief", "scope", "uncited"]
+__all__ = [
+    "RPC_BASIS",
+    "Brief",
+    "FlipRow",
+    "build_brief",
+    "eandcb_basis",
+    "rpc_applies",
+    "scope",
+    "standing_words",
+    "uncited",
+]
 
 
 def uncited(source: str) -> str:
@@ -52,8 +73,12 @@ class Brief:
     flips: list[FlipRow]
     flip_note: str
     drivers: str
+    price_base: str  # currency, price base year and present-value base year of every figure
+    eandcb_basis: str  # EANDCB against the UK Regulatory Policy Committee's price basis
+    rpc_run: bool  # a UK appraisal, where the RPC's basis is the one expected
     appraisal: pd.DataFrame  # model.study.appraisal.appraisal
     appraisal_rows: list[dict]  # label, cells, note
+    transfer_rows: list[dict]  # approach, role, party, mean, interval (appraisal.transfers)
     small_business: list[str]
     scenario_rows: list[dict]  # scenario, preferred, its mean, the run's choice there
     scenario_note: str
@@ -99,8 +124,35 @@ def _standing(results) -> list[str]:
     return [lead, local.replace("would count", "counts"), world.replace("counts", "would count")]
 
 
+#: The UK Regulatory Policy Committee's basis for EANDCB: (price base year, present-value base).
+RPC_BASIS = (2019, 2020)
+
+
+def rpc_applies(settings: Settings) -> bool:
+    """Is this a UK appraisal (named jurisdiction or pounds), where the RPC's basis applies?"""
+    return "United Kingdom" in settings.jurisdiction or settings.currency.upper().startswith("GBP")
+
+
+def eandcb_basis(settings: Settings) -> str:
+    """EANDCB's price basis against the RPC's, said plainly: the parameter files declare no GDP
+    deflator, so no conversion is made."""
+    year = price_year(settings.currency) or "the run's"
+    prices, base = RPC_BASIS
+    stated = (
+        f"EANDCB is given in {currency_name(settings.currency)} at {year} prices with a {year} "
+        f"present-value base, not on the UK Regulatory Policy Committee's basis ({prices} "
+        f"prices, {base} present-value base, in pounds)"
+    )
+    if rpc_applies(settings):
+        return (
+            stated + ": the parameter files declare no GDP deflator for that conversion, so "
+            "none is made; convert it before setting it beside the Committee's figures."
+        )
+    return stated + ", which applies to UK impact assessments only."
+
+
 def _mean_pm(t: pd.Series, cur: str) -> str:
-    return f"{money(t['mean'], cur)} (±{money(1.96 * t['mcse'], cur)} MC error)"
+    return f"{money(t['mean'], cur)} (±{money(1.96 * t['mcse'], cur)} Monte Carlo error)"
 
 
 def _figures(results, best: str, ap: pd.DataFrame, central: CentralCase, cur: str) -> list:
@@ -111,11 +163,25 @@ def _figures(results, best: str, ap: pd.DataFrame, central: CentralCase, cur: st
          f"(±{money(1.96 * a['npsv_mcse'], cur)}, 95% Monte Carlo error)"),
         ("Median", money(a["npsv_central"], cur)),
         ("90% interval", money_interval(a["npsv_low"], a["npsv_high"], cur)),
-        ("Benefit-cost ratio", f"{a['bcr']:.2f}: PV benefits {money(a['pv_benefits'], cur)} / "
-         f"PV costs {money(a['pv_costs'], cur)} (means; transfers excluded)"),
+        ("Benefit-cost ratio", _bcr_figure(a, cur)),
         ("Central case", f"{money(nb, cur)}: the model evaluated once with every input at its "
          "median (worked through in the Traceability section)"),
     ]  # fmt: skip
+
+
+def _bcr_figure(a: pd.Series, cur: str) -> str:
+    """The headline ratio: of the means, then the per-draw ratio's 90% interval and the PV
+    benefits and costs it divides, each with its own."""
+    ratio, spread = _ratio(a)
+    if spread:
+        ratio += f" (90% interval of the ratio in each draw: {spread})"
+    return (
+        f"{ratio}: mean benefits {money(a['pv_benefits'], cur)} (90% interval "
+        f"{money_interval(a['pv_benefits_low'], a['pv_benefits_high'], cur)}) over mean costs "
+        f"{money(a['pv_costs'], cur)} (90% interval "
+        f"{money_interval(a['pv_costs_low'], a['pv_costs_high'], cur)}), present values; "
+        "transfers excluded"
+    )
 
 
 def scope(results, best: str, rule, lab, cur: str) -> str:
@@ -133,7 +199,9 @@ def scope(results, best: str, rule, lab, cur: str) -> str:
     if not isinstance(top, pd.DataFrame) or not len(top):
         return text + "Other mixes of the instruments were not searched in this run."
     insts = str(top.index[0]).split("+")
-    names = " + ".join(results.regulation.instruments[i].label for i in insts)
+    names = " + ".join(
+        short_description(results.regulation.instruments[i].label, 90, lower=False) for i in insts
+    )
     mean = float(top["mean"].iloc[0])
     on_search = getattr(rule, "declared_means", None)
     if on_search is not None and best in on_search.index:
@@ -142,13 +210,15 @@ def scope(results, best: str, rule, lab, cur: str) -> str:
         declared = float(results.net_benefit[:, results.approaches.index(best)].mean())
         draws = "against its mean on the run's draws"
     found = (
-        f"{names}: {money(mean, cur)}, P(best) among mixes {share(top['prob_best'].iloc[0])} "
-        "(same seed; Designing the rule)"
+        f"{names}: {money(mean, cur)}, the best of the mixes in "
+        f"{share(top['prob_best'].iloc[0])} of draws (same seed; Designing the rule)"
     )
     mine = set(results.regulation.approaches[results.approaches.index(best)].instruments)
     if set(insts) == mine:
-        return text + f"The best mix of instruments found is the same: {found}." + _runner_up(
-            results, top, cur
+        return (
+            text
+            + f"The best mix of instruments found is the same: {found}."
+            + _runner_up(results, top, cur)
         )
     if mean <= declared:
         return text + f"No mix of instruments found beats it; the best mix is {found}."
@@ -175,6 +245,31 @@ def _runner_up(results, top: pd.DataFrame, cur: str) -> str:
     )
 
 
+def standing_words(judged: Judgements, standing: str) -> str:
+    """A standing in plain words: what it counts and, when it is not the run's and a scenario
+    file sets it, what that file also changes (not the file's name or its parameter keys)."""
+    res = judged.results
+    text = (
+        f"{standing} standing (costs and benefits counted: {setting_label('standing', standing)[1]}"
+    )
+    changed = {}
+    if standing != res.regulation.settings.standing:
+        changed = judged.scenarios.get(standing, (None, {}))[1].get("parameters", {})
+    if changed:
+        text += "; its scenario also sets its own " + ", ".join(
+            param_label(res.params, p) for p in changed
+        )
+    return text + ")"
+
+
+def _alternative(judged: Judgements, judgement: str, words: str) -> str:
+    """A judgement's alternative in plain words (the other standing by :func:`standing_words`)."""
+    if judgement != "standing":
+        return uncited(words)
+    other = "jurisdiction" if judged.results.regulation.settings.standing == "world" else "world"
+    return standing_words(judged, other)
+
+
 def _flips(judged: Judgements, best: str, lab, cur: str) -> list[FlipRow]:
     rows = []
     for alt in judged.alternatives():
@@ -188,7 +283,8 @@ def _flips(judged: Judgements, best: str, lab, cur: str) -> list[FlipRow]:
                 + ("is beyond" if gap > 1.96 * se else "is within")
                 + " its Monte Carlo error"
             )
-        rows.append(FlipRow(alt.judgement, uncited(alt.setting), result, alt.flips))
+        alternative = _alternative(judged, alt.judgement, alt.setting)
+        rows.append(FlipRow(alt.judgement, alternative, result, alt.flips))
     return rows
 
 
@@ -199,7 +295,7 @@ def _optimism_flip(ap: pd.DataFrame, best: str, lab, cur: str) -> FlipRow:
     top = str(ap["optimism_mean"].idxmax())
     result = (
         f"{lab(top)}: {money(ap.loc[top, 'optimism_mean'], cur)} "
-        f"(P(best) {share(ap.loc[top, 'optimism_prob_best'])})"
+        f"(best in {share(ap.loc[top, 'optimism_prob_best'])} of draws)"
     )
     if top != best:
         result += f"; {lab(best)}: {money(ap.loc[best, 'optimism_mean'], cur)}"
@@ -257,31 +353,60 @@ def _drivers(results, analysis, lab, cur: str) -> str:
     return " ".join(parts)
 
 
+def _ratio(r) -> tuple[str, str]:
+    """The BCR: the ratio of means, and the 90% interval of the per-draw ratio where PV costs
+    are positive (with the share of such draws when it is not all of them), or ""."""
+    if not np.isfinite(r["bcr"]):
+        return "n/a (no cost)", ""
+    spread = ""
+    if np.isfinite(r["bcr_low"]):
+        spread = f"{number(r['bcr_low'])} to {number(r['bcr_high'])}"
+        if r["bcr_draws"] < 1:
+            spread += f", in the {share(r['bcr_draws'])} of draws with costs"
+    return f"{r['bcr']:.2f}", spread
+
+
 def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]:
+    """The appraisal table: each cell is (value, the line beneath it: its 90% interval)."""
     cash = lambda v: money(v, cur) if np.isfinite(v) else "n/a (no cost)"  # noqa: E731
 
+    def ranged(name):  # the mean, and beneath it the 90% interval across draws
+        return lambda r: (
+            cash(r[name]),
+            f"90%: {money_interval(r[f'{name}_low'], r[f'{name}_high'], cur)}",
+        )
+
+    def ratio(r):  # the ratio of means, and beneath it its 90% interval
+        value, spread = _ratio(r)
+        return value, f"90%: {spread}" if spread else ""
+
     def row(label, get, note=None, strong=False):
-        return {"label": label, "cells": [get(r) for _, r in ap.iterrows()], "note": note,
-                "strong": strong}  # fmt: skip
+        cells = [get(r) for _, r in ap.iterrows()]
+        cells = [c if isinstance(c, tuple) else (c, "") for c in cells]
+        return {"label": label, "cells": cells, "note": note, "strong": strong}
 
     return [
         row("NPSV central (median)", lambda r: cash(r["npsv_central"]), strong=True),
         row("NPSV low / high (5th / 95th percentile)",
             lambda r: f"{cash(r['npsv_low'])} / {cash(r['npsv_high'])}"),
-        row("NPSV mean (±95% MC error)",
+        row("NPSV mean (±95% Monte Carlo error)",
             lambda r: f"{cash(r['npsv_mean'])} (±{cash(1.96 * r['npsv_mcse'])})"),
-        row("PV benefits (harm averted)", lambda r: cash(r["pv_benefits"])),
-        row("PV costs (burden + innovation cost)", lambda r: cash(r["pv_costs"])),
-        row("Benefit-cost ratio",
-            lambda r: f"{r['bcr']:.2f}" if np.isfinite(r["bcr"]) else "n/a (no cost)",
-            note="PV benefits / PV costs, means; transfers excluded"),
-        row("Business NPV", lambda r: cash(r["business_npv"]),
+        row("PV benefits (harm averted)", ranged("pv_benefits"),
+            note="mean; beneath it the 90% interval across draws"),
+        row("PV costs (burden + innovation cost)", ranged("pv_costs"),
+            note="mean and 90% interval"),
+        row("Benefit-cost ratio", ratio,
+            note="the ratio of mean PV benefits to mean PV costs; beneath it the 5th to 95th "
+            "percentile of the ratio in each draw, over the draws whose PV costs are positive; "
+            "transfers excluded"),
+        row("Business NPV", ranged("business_npv"),
             note="minus direct costs to developers and damages they pay; benefits to business "
             "(e.g. cyber losses firms avoid) are not split out, so this is a lower bound"),
-        row("EANDCB", lambda r: cash(r["eandcb"]),
+        row("Equivalent annual net direct cost to business (EANDCB)", ranged("eandcb"),
             note="PV of direct business costs annuitised over the appraisal period at the run's "
-            "discount schedule, in the run's prices with year 0 as base (the RPC's own figures "
-            "use 2019 prices and a 2020 base); damages paid, a transfer, are excluded"),
+            "discount schedule, in the run's price and present-value base year (not the "
+            "Regulatory Policy Committee's 2019 prices and 2020 base: see below); damages paid, "
+            "a transfer, are excluded"),
         row("Regulated entities (final year)", lambda r: number(round(r["entities"]))),
         row("Direct business cost per regulated entity per year",
             lambda r: cash(r["cost_per_entity_year"]) if r["entities"] >= 1
@@ -292,11 +417,26 @@ def _appraisal_rows(ap: pd.DataFrame, opt: OptimismBias, cur: str) -> list[dict]
               lambda r, p=p: cash(r[f"burden_{p}"])) for p in PAYERS],
         row("Innovation cost (ecosystem value lost)", lambda r: cash(r["innovation_cost"]),
             note="indirect: deterred entry, blocked modifications, chilling"),
-        row("Transfers: damages paid (not netted)", lambda r: cash(r["transfers"])),
+        row("Transfers: damages paid (not netted)", ranged("transfers"),
+            note="by payer and recipient in the table below"),
         row(f"Optimism bias: costs +{opt.costs:.0%}, benefits -{opt.benefits:.0%}",
             lambda r: f"{cash(r['optimism_mean'])}; P(best) {share(r['optimism_prob_best'])}",
             note="mean net benefit after the adjustment"),
     ]  # fmt: skip
+
+
+def _transfer_rows(results, lab, cur: str) -> list[dict]:
+    """The damages paid under liability by payer and recipient, approach by approach."""
+    return [
+        {
+            "approach": lab(r["approach"]),
+            "role": r["role"],
+            "party": r["party"],
+            "mean": money(r["pv_mean"], cur),
+            "interval": money_interval(r["pv_low"], r["pv_high"], cur),
+        }
+        for _, r in transfers(results).iterrows()
+    ]
 
 
 def _small_business(results, best: str, cur: str) -> list[str]:
@@ -389,15 +529,16 @@ def structural_flips(su, lab, cur: str) -> list[FlipRow]:
         if (setting, alt) not in chosen and setting not in JUDGED:
             result = (
                 f"{lab(r['best'])}: {money(r['expected_net_benefit'], cur)} "
-                f"(P(best) {share(r['prob_best'])})"
+                f"(best in {share(r['prob_best'])} of draws)"
             )
-            name = f"structural assumption: {setting.replace('_', ' ')}"
-            rows.append(FlipRow(name, str(alt), result, bool(r["changes_decision"])))
+            what, words = setting_label(setting, alt)
+            name = f"structural assumption: {what}"
+            rows.append(FlipRow(name, words, result, bool(r["changes_decision"])))
     avg = su.averaged.sort_values("expected_net_benefit", ascending=False)
     top = str(avg.index[0])
     result = (
         f"{lab(top)}: {money(avg.loc[top, 'expected_net_benefit'], cur)} "
-        f"(P(best) {share(avg.loc[top, 'prob_best'])})"
+        f"(best in {share(avg.loc[top, 'prob_best'])} of draws)"
     )
     rows.append(
         FlipRow(
@@ -449,8 +590,12 @@ def build_brief(
         flips=flips,
         flip_note=flip_note,
         drivers=_drivers(results, analysis, lab, cur),
+        price_base=price_base(cur, s.horizon_years),
+        eandcb_basis=eandcb_basis(s),
+        rpc_run=rpc_applies(s),
         appraisal=ap,
         appraisal_rows=_appraisal_rows(shown, optimism, cur),
+        transfer_rows=_transfer_rows(results, lab, cur),
         small_business=_small_business(results, best, cur),
         scenario_rows=_scenarios(flips, sweep, best, lab, cur),
         scenario_note=(

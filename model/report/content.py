@@ -33,6 +33,7 @@ __all__ = [
     "build_content",
     "design_lines",
     "expert_lines",
+    "in_words",
     "param_label",
     "switching_order",
 ]
@@ -65,17 +66,48 @@ def _get(analysis, *names, default=None):
 _CLIPPED = re.compile(r"^EVPPI for (.+?) = (\S+) clipped to \[0, EVPI = (\S+)\]")
 
 
-def _caveats(warns) -> list[str]:
+#: Sensitivity indices as analysis warnings name them, in words.
+_INDEX_WORDS = {
+    "S1 indices": "first-order Sobol indices (an input's share of the output's variance alone)",
+    "ST indices": "total-order Sobol indices (an input's share of the output's variance, "
+    "interactions included)",
+}
+_IDENTIFIER = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w-])")
+
+
+_PAIR = re.compile(r"(?<![\w-])([a-z][a-z0-9_]*) - ([a-z][a-z0-9_]*)(?![\w-])")
+
+
+def in_words(text: str, params, labels: dict[str, str]) -> str:
+    """``text`` (an analysis' message) with its identifiers in words: a pair of approach keys
+    ``a - b`` (a decision's margin) as "A minus B" by their labels, a parameter key as its short
+    description; other identifiers are left as they are."""
+
+    def pair(m: re.Match) -> str:
+        a, b = m.groups()
+        return f"{labels[a]} minus {labels[b]}" if a in labels and b in labels else m.group(0)
+
+    def word(m: re.Match) -> str:
+        key = m.group(0)
+        return param_label(params, key) if key in getattr(params, "names", ()) else key
+
+    for name, words in _INDEX_WORDS.items():
+        text = text.replace(name, words)
+    return _IDENTIFIER.sub(word, _PAIR.sub(pair, text))
+
+
+def _caveats(warns, params, labels: dict[str, str]) -> list[str]:
     """Analysis warnings in words; EVPPI clipping at estimation noise is summarised, not listed."""
     out, material = [], []
     for w in warns:
         m = _CLIPPED.match(str(w))
         if m is None:
-            out.append(str(w)[:1].upper() + str(w)[1:])
+            text = in_words(str(w), params, labels)
+            out.append(text[:1].upper() + text[1:])
             continue
         value, total = float(m.group(2)), float(m.group(3))
         if abs(value) > 0.01 * total:
-            material.append(m.group(1))
+            material.append(param_label(params, m.group(1)))
     if material:
         out.append(
             "The value-of-information estimates for "
@@ -306,14 +338,14 @@ def switching_order(switching: pd.DataFrame) -> pd.DataFrame:
 
 
 def param_label(params, name, limit: int = 70) -> str:
-    """``short description (name)`` for a parameter, or the bare name if it has none."""
+    """A parameter in words: its short description, or its name with spaces if it has none (the
+    key itself, an identifier, is for the parameter table, not for sentences)."""
     name = str(name)
     try:
         desc = params[name].description
     except (KeyError, TypeError, AttributeError):
         desc = ""
-    short = short_description(desc, limit)
-    return f"{short} ({name})" if short else name
+    return short_description(desc, limit) or name.replace("_", " ")
 
 
 def expert_lines(experts, params, lab, cur: str, evpi: float) -> list[str]:
@@ -456,17 +488,19 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         f"{settings.horizon_years} years against the status quo ({cur}, "
         f"{settings.standing} standing).",
         f"It is the best approach in {share(tb['prob_best'])} of the {results.n:,} simulated "
-        f"worlds; the runner-up, {lab(runner)}, is best in "
+        f"worlds (its probability of being best, P(best)); the runner-up, {lab(runner)}, is "
+        "best in "
         f"{share(table.loc[runner, 'prob_best'])} with an expected net benefit of "
         f"{money(table.loc[runner, 'mean'], cur)}.",
     ]
     robust = [
         f"Regret: choosing {lab(best)} costs {money(tb['expected_loss'], cur)} on average "
         f"against the best approach in each world (expected loss; equal to the expected value "
-        f"of perfect information, the most that resolving all uncertainty could be worth).",
+        f"of perfect information (EVPI), the most that resolving all uncertainty before "
+        f"deciding could be worth).",
         f"Tail risk: in {share(tb['prob_negative'])} of draws it does more harm than good "
-        f"(net benefit below zero); the average of the worst 5% of draws (CVaR) is "
-        f"{money(tb['cvar05'], cur)}.",
+        f"(net benefit below zero); its conditional value at risk (CVaR), the average net "
+        f"benefit in the worst 5% of draws, is {money(tb['cvar05'], cur)}.",
         _value_judgement(analysis.ceaf, best, lab),
     ]
     switching = _get(analysis, "switching_values", "switching")
@@ -480,8 +514,9 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
         if len(top):
             small = top["evppi"].iloc[0] < 0.05 * evpi
             evidence.append(
-                "Evidence that would most change the answer (expected value of partial perfect "
-                "information, per input): "
+                "Evidence that would most change the answer (the expected value of partial "
+                "perfect information (EVPPI) of an input: what learning it exactly before "
+                "deciding would be worth): "
                 + "; ".join(
                     f"{param_label(results.params, p)} ({money(v, cur)}, "
                     f"{share(v / evpi if evpi else 0, 1)} of EVPI)"
@@ -520,7 +555,7 @@ def build_content(results, analysis=None, *, title: str | None = None, rule=None
     experts = _get(analysis, "experts")
     expert_text = expert_lines(experts, results.params, lab, cur, evpi)
     evidence += expert_text
-    caveats = _caveats(_get(analysis, "warnings", default=()) or ())
+    caveats = _caveats(_get(analysis, "warnings", default=()) or (), results.params, labels)
     calib = results.calibration()
     outside = [
         lab_h for h, ok in calib["median_inside_reference"].items() if not ok for lab_h in [str(h)]
@@ -602,7 +637,8 @@ def _study_lines(analysis, params, lab, cur: str) -> list[str]:
         top = head.iloc[1:]
         top = top[~top["within_noise"].astype(bool)]
         learn = "; ".join(
-            f"{param_label(params, p)} {money(r['evppi'], cur)} (SE {money(r['se'], cur)})"
+            f"{param_label(params, p)} {money(r['evppi'], cur)} (standard error "
+            f"{money(r['se'], cur)})"
             for p, r in top.head(3).iterrows()
         )
         out.append(
@@ -626,8 +662,9 @@ def _study_lines(analysis, params, lab, cur: str) -> list[str]:
                 f"{best:,} respondents is best: expected value {money(r['evsi'], cur)} against a "
                 f"cost of {money(r['cost'], cur)} (net {money(r['enbs'], cur)})"
             )
+        proposed = in_words(study.attrs["study"], params, {})
         out.append(
-            f"A proposed {study.attrs['study']}, costing {money(fixed, cur)} plus "
+            f"A proposed {proposed}, costing {money(fixed, cur)} plus "
             f"{money(per, cur)} a respondent (declared): {verdict} (expected value of sample "
             "information by regression; expected net benefit of sampling)."
         )

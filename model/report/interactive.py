@@ -15,7 +15,7 @@ import json
 import numpy as np
 
 from model.regulation import STRUCTURAL
-from model.report.brief import uncited
+from model.report.brief import standing_words, uncited
 from model.study.judgements import Judgements
 
 __all__ = ["RUN", "payload", "payload_json"]
@@ -57,8 +57,7 @@ def payload(judged: Judgements) -> dict:
         "currency": res.regulation.settings.currency,
         "standing": res.regulation.settings.standing,
         "standings": [
-            {"key": st, "label": f"{st} standing ({judged.base(st).source})"}
-            for st in STRUCTURAL["standing"]
+            {"key": st, "label": standing_words(judged, st)} for st in STRUCTURAL["standing"]
         ],
         "discounts": [{"key": k, "label": v} for k, v in discounts],
         "data": data,
