@@ -37,7 +37,7 @@ OUTCOMES = (
     "status_quo_harm",
     "risk_reduction_by_year",
 )
-EXPECTED = "6abbca5c0fa0184c57d7ee00ba58e0931574b0cc43829fa852fb160a3a1db136"
+EXPECTED = "d50e732d20efb29e3d86f7b1561071bf60ad68957c2e7ded8d4ec014939222c1"
 
 
 def test_baseline_outputs_are_bit_identical():
