@@ -37,7 +37,7 @@ OUTCOMES = (
     "status_quo_harm",
     "risk_reduction_by_year",
 )
-EXPECTED = "d50e732d20efb29e3d86f7b1561071bf60ad68957c2e7ded8d4ec014939222c1"
+EXPECTED = "75817ec81ddb5c88f21b9222ecb381c457541ab89916f7b8b13f9099790f2c15"
 
 
 def test_baseline_outputs_are_bit_identical():
