@@ -37,7 +37,7 @@ OUTCOMES = (
     "status_quo_harm",
     "risk_reduction_by_year",
 )
-EXPECTED = "6abbca5c0fa0184c57d7ee00ba58e0931574b0cc43829fa852fb160a3a1db136"
+EXPECTED = "75817ec81ddb5c88f21b9222ecb381c457541ab89916f7b8b13f9099790f2c15"
 
 
 def test_baseline_outputs_are_bit_identical():
