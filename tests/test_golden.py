@@ -37,7 +37,7 @@ OUTCOMES = (
     "status_quo_harm",
     "risk_reduction_by_year",
 )
-EXPECTED = "75817ec81ddb5c88f21b9222ecb381c457541ab89916f7b8b13f9099790f2c15"
+EXPECTED = "b0297dbf772acfd49458eff52fffd68e87b28401067b74ef1883a6d3878cbcae"
 
 
 def test_baseline_outputs_are_bit_identical():
