@@ -202,6 +202,8 @@ def test_saved_manifest_embeds_only_the_files_used(pdir, capsys, tmp_path):
         "baseline.toml",
         "world.toml",
         "threshold_compute.toml",
+        "triggers.toml",
+        "classes.toml",
         "harms.toml",
         "instruments.toml",
         "approaches.toml",

@@ -123,19 +123,33 @@ def portfolio_net_benefit(
             actor_states[variants] = (k, q, residual_cost, value_kept, fixed_costs(variants))
         return actor_states[variants]
 
-    out = np.empty((n, len(acting)))
+    # each portfolio's (actor-side state, model-side state), then every portfolio of one actor
+    # state at once: a few (portfolios, H, n) products
+    groups: dict[tuple, list[tuple[int, tuple]]] = {}
     for j, keys in enumerate(acting):
         boosted = boosters(model, keys)
         variants = [(i, boosted.get(i, ())) for i in keys]
         sides = {v: side(v) for v in variants}
-        m_kept, m_value, m_costs = model_state(tuple(v for v in variants if sides[v] == "models"))
-        k, q, residual_cost, a_value, a_costs = actor_state(
-            tuple(v for v in variants if sides[v] == "actors")
+        actor_key = tuple(v for v in variants if sides[v] == "actors")
+        groups.setdefault(actor_key, []).append(
+            (j, tuple(v for v in variants if sides[v] == "models"))
         )
-        averted = harm_pv.sum(axis=0) - np.einsum("hn,hn->n", m_kept, k)
-        burden = m_costs + a_costs
+    total_harm = harm_pv.sum(axis=0)
+    out = np.empty((len(acting), n))
+    for actor_key, members in groups.items():
+        k, q, residual_cost, a_value, a_costs = actor_state(actor_key)
+        states = [model_state(m) for _, m in members]
+        kept = np.stack([x[0] for x in states])  # (G, H, n)
+        m_value = np.stack([x[1] for x in states])
+        burden = np.stack([x[2] for x in states])
+        burden += a_costs
         if q is not None:
-            burden = burden + residual_cost * np.einsum("hn,hn->n", m_kept, q)
-        innovation = (value_pv - m_value * a_value) * counted
-        out[:, j] = averted - burden - innovation
-    return out[:, :-1] - out[:, -1:]
+            burden += residual_cost * np.einsum("ghn,hn->gn", kept, q)
+        rows = [j for j, _ in members]
+        out[rows] = (
+            total_harm
+            - np.einsum("ghn,hn->gn", kept, k)
+            - burden
+            - (value_pv - m_value * a_value) * counted
+        )
+    return (out[:-1] - out[-1:]).T

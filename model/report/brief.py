@@ -166,7 +166,25 @@ def _figures(results, best: str, ap: pd.DataFrame, central: CentralCase, cur: st
         ("Benefit-cost ratio", _bcr_figure(a, cur)),
         ("Central case", f"{money(nb, cur)}: the model evaluated once with every input at its "
          "median (worked through in the Traceability section)"),
+        ("Cost to each class of developer", _class_costs(results, best, cur)),
     ]  # fmt: skip
+
+
+def _class_costs(results, best: str, cur: str) -> str:
+    """One line: each class's compliance cost under the recommended approach, per regulated
+    developer a year and as a share of the value the class creates (means)."""
+    parts = []
+    for _, r in results.class_burden(best).iterrows():
+        name = r["label"].split(" (")[0]
+        if not r["burden_mean"] > 0:
+            parts.append(f"{name}: none")
+            continue
+        parts.append(
+            f"{name}: {money(r['annual_cost_per_developer'], cur)} a year per regulated "
+            f"developer ({r['developers']:,.0f} regulated), {r['cost_share_of_value']:.2%} of "
+            "the value the class creates"
+        )
+    return "; ".join(parts) + " (details in the appraisal summary)"
 
 
 def _bcr_figure(a: pd.Series, cur: str) -> str:
@@ -570,8 +588,11 @@ def build_brief(
     judged = judged or Judgements(results)
     flips = [*_flips(judged, best, lab, cur), _optimism_flip(ap, best, lab, cur), *more_flips]
     s = results.regulation.settings
+    among = "the declared approaches"
+    if BEST in results.approaches:
+        among += " and every mix of the instruments searched"
     answer = (
-        f"Recommended among the declared approaches: {lab(best)}, the highest expected net "
+        f"Recommended among {among}: {lab(best)}, the highest expected net "
         f"benefit, {money(ap.loc[best, 'npsv_mean'], cur)} present value over "
         f"{s.horizon_years} years against the status quo ({cur}, {s.standing} standing)."
     )

@@ -130,4 +130,39 @@ def rule_context(
         )
         money_cols = ["E[net benefit]", "median", "5th percentile", "95th percentile"]
         out["mixes"] = _table(m, {c: cash for c in money_cols} | {"P(best)": share}, index=False)
+        out["duties"] = _best_of(getattr(rule, "duties", None), "duty", "the downstream duty", cash)
+        out["mix_voi"] = _mix_voi(rule, labels, params, cash)
     return out
+
+
+def _best_of(table, column: str, title: str, cash) -> str | None:
+    """A table of the best portfolio of each group (mixes, duties) as HTML."""
+    if table is None or not len(table):
+        return None
+    m = table[[column, "instruments", "mean", "median", "p05", "p95", "prob_best"]].rename(
+        columns={
+            column: title,
+            "instruments": "best portfolio with it",
+            "mean": "E[net benefit]",
+            "p05": "5th percentile",
+            "p95": "95th percentile",
+            "prob_best": "P(best)",
+        }
+    )
+    money_cols = ["E[net benefit]", "median", "5th percentile", "95th percentile"]
+    return _table(m, {c: cash for c in money_cols} | {"P(best)": share}, index=False)
+
+
+def _mix_voi(rule, labels: dict, params, cash) -> str | None:
+    """The value of information of the choice between the mixes, in words."""
+    voi, evpi = getattr(rule, "mix_voi", None), getattr(rule, "mix_evpi", None)
+    if voi is None or evpi is None:
+        return None
+    name = (lambda n: figures.describe(params, n)) if params is not None else labels.get
+    inputs = "; ".join(f"{name(k) or k} {cash(v)}" for k, v in voi["evppi"].items() if v > 0)
+    return (
+        f"Perfect information before choosing between these mixes would be worth {cash(evpi)} "
+        "in expectation (the expected value of perfect information, EVPI); the inputs whose "
+        "resolution alone is worth most (expected value of partial perfect information, "
+        f"EVPPI): {inputs or 'none above zero'}."
+    )

@@ -259,6 +259,9 @@ class RuleDesign:
     mixes: pd.DataFrame | None = None  # the paper's mixes of options: each one's best portfolio
     declared_means: pd.DataFrame | None = None  # declared approaches' E[NB] on the same draws
     triggers: pd.DataFrame | None = None  # the best level of each trigger beside compute
+    duties: pd.DataFrame | None = None  # the best portfolio with each kind of downstream duty
+    mix_voi: pd.DataFrame | None = None  # EVPPI of the inputs for the choice between mixes
+    mix_evpi: float | None = None  # EVPI of the choice between the mixes of options
 
 
 def _static_counterparts(regulation) -> list[tuple[str, str]]:
@@ -369,7 +372,8 @@ def _portfolio_tables(results, rng, found=None) -> tuple:
         {"mean": declared["mean"].to_numpy()},
         index=pd.Index(declared["declared"].to_numpy(), name="approach"),
     )
-    return top, additions, found.describe(), found.mixes(), means
+    evpi, voi = found.mix_voi(top=5, rng=rng or 0)
+    return top, additions, found.describe(), found.mixes(), means, found.duties(), voi, evpi
 
 
 def design_rule(
@@ -420,12 +424,25 @@ def _design_rule(results, n, rng, pairs, portfolios, start, found=None) -> RuleD
         )
     triggers = _trigger_levels(results, seed)
     start("portfolios")
-    tables = (pd.DataFrame(), pd.DataFrame(), "", None, None)
+    tables = (pd.DataFrame(), pd.DataFrame(), "", None, None, None, None, None)
     if portfolios:
         tables = _portfolio_tables(results, seed, found)
     start("scenario discovery")
+    top, additions, search_note, mixes, means, duties, voi, evpi = tables
     return RuleDesign(
-        threshold, note, _boxes(results, pairs), _adaptive_table(results), *tables, triggers
+        threshold,
+        note,
+        _boxes(results, pairs),
+        _adaptive_table(results),
+        top,
+        additions,
+        search_note,
+        mixes,
+        means,
+        triggers,
+        duties,
+        voi,
+        evpi,
     )
 
 

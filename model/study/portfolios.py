@@ -55,6 +55,8 @@ OPTIONS = {
     "B": "duties on upstream developers",
     "C": "other tools (liability, guidance)",
 }
+#: The options in two words, for labels.
+SHORT = {"A": "direct duties", "B": "upstream duties", "C": "other tools"}
 #: Which option each instrument type belongs to.
 OPTION_OF_TYPE = {
     "downstream_obligation": "A",
@@ -81,6 +83,11 @@ def mix_of(instrument_types: list[str] | tuple[str, ...]) -> str:
             f"instrument type {unknown[0]!r} belongs to no option; add it to OPTION_OF_TYPE"
         )
     return "+".join(sorted({OPTION_OF_TYPE[t] for t in instrument_types}))
+
+
+def _duty(types: dict[str, str], combo) -> str:
+    """The downstream duty a portfolio holds (its instrument key; "" for none)."""
+    return next((i for i in combo if types[i] in ("downstream_obligation", "adaptive")), "")
 
 
 def _mix_words(mix: str) -> str:
@@ -127,7 +134,8 @@ class PortfolioSearch:
     #: Confirmed portfolios on all draws, best first: ``instruments`` (labels), ``size``,
     #: ``mean``, ``mcse``, ``median``, ``p05``, ``p95``, ``prob_best`` (among the confirmed),
     #: ``screen_mean``, ``declared`` (the declared approach with exactly these instruments,
-    #: or "") and ``mix`` (the paper's options it draws on, e.g. "A+B"; "" = none).
+    #: or ""), ``mix`` (the paper's options it draws on, e.g. "A+B"; "" = none) and ``duty``
+    #: (the downstream duty it holds; "" = none).
     table: pd.DataFrame
     #: Every portfolio on the screening draws: ``mean``, ``gap`` (leader minus it, paired),
     #: ``gap_se`` and ``kept``.
@@ -162,11 +170,35 @@ class PortfolioSearch:
     def mixes(self) -> pd.DataFrame:
         """The paper's question on all draws: per mix of options, its best portfolio, with
         mean, median, 90% interval and P(best) among the mixes (status quo included)."""
-        nb, keys = self.mix_net_benefit()
+        table = self._best_table("mix")
+        table.insert(0, "options", [_mix_words(m) for m in table.index])
+        return table.set_axis([m or "none" for m in table.index]).rename_axis("mix")
+
+    def duties(self) -> pd.DataFrame:
+        """Direct vs targeted duties vs none: per kind of downstream duty (all developers,
+        above the compute threshold, a capability or a reach, adaptive, none), the best
+        portfolio holding it, with mean, median, 90% interval and P(best) among them."""
+        table = self._best_table("duty")
+        labels = {k: i.label for k, i in self.results.regulation.instruments.items()}
+        table.insert(0, "duty", [labels.get(k, "no downstream duty") for k in table.index])
+        return table.set_axis([k or "none" for k in table.index]).rename_axis("duty_key")
+
+    def mix_net_benefit(self) -> tuple[np.ndarray, list[str]]:
+        """Net benefit (n, mixes) of each mix's best confirmed portfolio, and their keys."""
+        return self._best_by("mix")
+
+    def _best_by(self, column: str) -> tuple[np.ndarray, list[str]]:
+        """Net benefit (n, groups) of the best confirmed portfolio of each value of
+        ``column``, and their keys."""
+        best = self.table.reset_index().groupby(column, sort=False).first()["portfolio"]
+        keys = list(best)
+        return self.results.net_benefit[:, [self._index(k) for k in keys]], keys
+
+    def _best_table(self, column: str) -> pd.DataFrame:
+        nb, keys = self._best_by(column)
         t = self.table.loc[keys]
         return pd.DataFrame(
             {
-                "options": [_mix_words(m) for m in t["mix"]],
                 "portfolio": keys,
                 "instruments": t["instruments"].to_numpy(),
                 "mean": t["mean"].to_numpy(),
@@ -176,15 +208,8 @@ class PortfolioSearch:
                 "p95": t["p95"].to_numpy(),
                 "prob_best": prob_best(nb),
             },
-            index=pd.Index([m or "none" for m in t["mix"]], name="mix"),
+            index=pd.Index(t[column].to_numpy()),
         ).sort_values("mean", ascending=False, kind="stable")
-
-    def mix_net_benefit(self) -> tuple[np.ndarray, list[str]]:
-        """Net benefit (n, mixes) of each mix's best confirmed portfolio, and their keys."""
-        best = self.table.reset_index().groupby("mix", sort=False).first()["portfolio"]
-        keys = list(best)
-        cols = [self._index(k) for k in keys]
-        return self.results.net_benefit[:, cols], keys
 
     def mix_voi(self, *, top: int = 10, rng: int = 0) -> tuple[float, pd.DataFrame]:
         """EVPI of the choice between mixes, and the ``top`` inputs by EVPPI for that choice."""
@@ -252,8 +277,10 @@ def search_portfolios(
     kept[lead] = True
     types = {k: i.type for k, i in regulation.instruments.items()}
     mixes = np.array([mix_of([types[i] for i in c]) for c in combos])
-    for mix in np.unique(mixes):  # the best screened portfolio of every mix
-        kept[np.flatnonzero(mixes == mix)[np.argmax(mean[mixes == mix])]] = True
+    duties = np.array([_duty(types, c) for c in combos])
+    for groups in (mixes, duties):  # the best screened portfolio of every mix and duty
+        for g in np.unique(groups):
+            kept[np.flatnonzero(groups == g)[np.argmax(mean[groups == g])]] = True
     screening = pd.DataFrame(
         {"mean": mean, "gap": gap, "gap_se": gap_se, "kept": kept},
         index=pd.Index(keys, name="portfolio"),
@@ -270,6 +297,7 @@ def search_portfolios(
             screen_mean=screening.loc[list(res.approaches), "mean"].to_numpy(),
             declared=[declared.get(frozenset(c), "") for c in confirmed],
             mix=[x for x, k in zip(mixes, kept, strict=True) if k],
+            duty=[x for x, k in zip(duties, kept, strict=True) if k],
         )
         .sort_values("mean", ascending=False, kind="stable")
     )
@@ -286,8 +314,9 @@ def with_best_portfolio(params: ParameterSet, found: PortfolioSearch) -> Paramet
         return params
     instruments = list(found.instruments_of(found.best))
     approaches = dict(params.structure["approaches"])
+    mix = " + ".join(SHORT[o] for o in best["mix"].split("+")) if best["mix"] else "none"
     approaches[BEST] = {
-        "label": f"Best mix found ({len(instruments)} instruments): " + best["instruments"],
+        "label": f"Best mix found ({mix}; {len(instruments)} instruments)",
         "instruments": instruments,
     }
     files = dict(params.structure_files) | {f"approaches.{BEST}": "model.study.portfolios"}
