@@ -37,7 +37,7 @@ OUTCOMES = (
     "status_quo_harm",
     "risk_reduction_by_year",
 )
-EXPECTED = "b0297dbf772acfd49458eff52fffd68e87b28401067b74ef1883a6d3878cbcae"
+EXPECTED = "ff781c0bc566741d11740bea69d1f28214fe4d6c17741769c0e98f5242f05eec"
 
 
 def test_baseline_outputs_are_bit_identical():

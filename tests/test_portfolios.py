@@ -60,7 +60,14 @@ def searched(small):
     return search_portfolios(small, n=2048, rng=3, screen_n=512)
 
 
-@pytest.mark.parametrize("settings", [{}, {"liability": "derived", "standing": "jurisdiction"}])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"liability": "derived", "standing": "jurisdiction"},
+        {"upstream_reach": "jurisdiction", "closed_segment": "diffuses"},
+    ],
+)
 def test_shared_work_factorial_equals_a_full_evaluation(baseline_params, settings):
     regulation = build_model(baseline_params)
     regulation = replace(regulation, settings=replace(regulation.settings, **settings))

@@ -15,7 +15,6 @@ import model
 from model.errors import ParamFileError
 from model.regulation import build_model, evaluate
 from model.regulation.instruments import TYPES
-from model.regulation.spec import Approach, RegulationModel
 from model.regulation.world import SCOPE_TRIGGER, TRIGGERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -870,6 +869,9 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                     "open_domestic": open_share * (1 - v["foreign_base_share"]),
                     "open_foreign": open_share * v["foreign_base_share"],
                 }
+                if s.closed_segment == "diffuses":  # closed capability reaching open weights
+                    route["open_foreign"] += route["closed"] * (1 - v["closed_retention"])
+                    route["closed"] *= v["closed_retention"]
                 kept_cells = {
                     (k, side): 1.0 for k in range(len(names)) for side in ("above", "below")
                 }
@@ -914,7 +916,9 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                 )
                 actor = reach * on_classes + services * (1 - kept_services)
                 weight = (health if h.valued_as == "health" else disc)[t] / disc[t]
-                averted += weight * harm * (1 - (1 - actor) * (1 - removed_up))
+                outside = leak if s.upstream_reach == "jurisdiction" else 0.0
+                kept = outside + (1 - outside - actor) * (1 - removed_up)
+                averted += weight * harm * (1 - kept)
                 for inst in insts:
                     if inst.type == "liability":
                         left = harm * reach * (1 - on_classes) * (1 - removed_up)
@@ -936,6 +940,7 @@ VARIANTS = [
     {"deterred": "value_lost_risk_stays", "entry_response": "linear_capped"},
     {"in_force": ("targeted_obligation",), "standing": "jurisdiction"},
     {"terminal_value": "perpetuity", "malicious_reach": "all_rules", "liability": "derived"},
+    {"upstream_reach": "jurisdiction", "closed_segment": "diffuses", "standing": "jurisdiction"},
 ]
 
 

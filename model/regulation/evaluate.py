@@ -260,19 +260,30 @@ def removed_shares(world: World, effects: list[Effect]):
 
 def _total_removed(world: World, on_classes, on_services, on_models):
     """removed_h(t) = 1 - (1 - a_h C - s_h S)(1 - M) in its smallest shape: 0.0 when nothing
-    acts (the status quo), (H, 1, n) when nothing varies over the years. ``on_classes`` (fresh,
-    from ``removed_shares``) is overwritten."""
+    acts (the status quo), (H, 1, n) when nothing varies over the years. With
+    ``upstream_reach = "jurisdiction"`` the model side reaches only modifiers in the
+    jurisdiction: removed = 1 - leak - (1 - leak - a_h C - s_h S)(1 - M). ``on_classes``
+    (fresh, from ``removed_shares``) is overwritten."""
     actor: Array | float = 0.0
     if not is_zero(on_classes):
         actor = _into(on_classes, np.multiply, world.reachable)
     if not is_zero(on_services):
         part = on_services * world.services
         actor = part if is_zero(actor) else _into(actor, np.add, part)
+    outside = world.model_outside
     if is_zero(actor):
-        return on_models if is_zero(on_models) else 1.0 - (1.0 - on_models)
+        if is_zero(on_models):
+            return on_models
+        removed = 1.0 - (1.0 - on_models)
+        return removed if is_zero(outside) else removed * (1.0 - outside)
     kept = np.subtract(1.0, actor, out=actor)
-    if not is_zero(on_models):
-        kept = _into(kept, np.multiply, 1.0 - on_models)
+    if is_zero(on_models):
+        return np.subtract(1.0, kept, out=kept)
+    if not is_zero(outside):
+        kept -= outside
+    kept = _into(kept, np.multiply, 1.0 - on_models)
+    if not is_zero(outside):
+        kept = _into(kept, np.add, outside)
     return np.subtract(1.0, kept, out=kept)
 
 

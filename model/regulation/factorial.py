@@ -104,8 +104,8 @@ def portfolio_net_benefit(
             actor = 0.0 if is_zero(on_classes) else on_classes * world.reachable
             if not is_zero(on_services):
                 actor = actor + on_services * world.services
-            left = np.broadcast_to(1.0 - np.asarray(actor, dtype=float), world.harm.shape)
-            k = harm_present_value(world, world.harm * left)
+            left = 1.0 - np.asarray(actor, dtype=float) - world.model_outside
+            k = harm_present_value(world, world.harm * np.broadcast_to(left, world.harm.shape))
             residual_cost, q = np.zeros(n), None
             for v in variants:
                 if TYPES[used[v[0]].type].needs_residual:
@@ -134,7 +134,12 @@ def portfolio_net_benefit(
         groups.setdefault(actor_key, []).append(
             (j, tuple(v for v in variants if sides[v] == "models"))
         )
+    # harm the model side cannot reach (modifiers outside under upstream_reach =
+    # "jurisdiction") is left whatever the model-side state
+    outside = world.model_outside
     total_harm = harm_pv.sum(axis=0)
+    if not is_zero(outside):
+        total_harm = total_harm - harm_present_value(world, world.harm * outside).sum(axis=0)
     out = np.empty((len(acting), n))
     for actor_key, members in groups.items():
         k, q, residual_cost, a_value, a_costs = actor_state(actor_key)

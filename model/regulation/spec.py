@@ -47,6 +47,15 @@ STRUCTURAL = {
     # liability's deterrence: a parameter (correlated with claims), or derived from expected
     # liability against the cost of care
     "liability": ("declared", "derived"),
+    # where duties on upstream developers and hubs change models: everywhere (a firm serving
+    # the jurisdiction changes its models for all: the "Brussels effect"), or only for
+    # modifiers in the jurisdiction (geo-fenced versions)
+    "upstream_reach": ("worldwide", "jurisdiction"),
+    # what the closed-model segment is: risk that stays behind the providers' interfaces, or
+    # closed capability that diffuses to open weights within the open-closed lag (only
+    # ``closed_retention`` of it stays behind the interface; the rest moves to foreign open
+    # weights)
+    "closed_segment": ("stays_closed", "diffuses"),
 }
 TABLES = ("settings", "discounting", "harms", "classes", "instruments", "approaches")
 #: Parameters the equations divide by or take the log of: every draw must exceed the bound.
@@ -118,6 +127,8 @@ class Settings:
     terminal_value: str = STRUCTURAL["terminal_value"][0]
     malicious_reach: str = STRUCTURAL["malicious_reach"][0]
     liability: str = STRUCTURAL["liability"][0]
+    upstream_reach: str = STRUCTURAL["upstream_reach"][0]
+    closed_segment: str = STRUCTURAL["closed_segment"][0]
     in_force: tuple[str, ...] = ()  # instruments already law: the status quo's counterfactual
     jurisdiction: str = ""  # its name, as the report states it ("" when the file names none)
 
@@ -492,6 +503,8 @@ def _settings(r: _Reader) -> Settings:
         "terminal_value",
         "malicious_reach",
         "liability",
+        "upstream_reach",
+        "closed_segment",
     )
     optional = ("threshold", *choices, "in_force", "jurisdiction")
     r.keys("settings", None, s, ("horizon_years", "standing", "currency"), optional)
@@ -609,6 +622,13 @@ def build_model(params) -> RegulationModel:
                 "the world needs this parameter",
                 fix="declare it under [parameters] (see docs/model.md)",
             )
+    if settings.closed_segment == "diffuses" and "closed_retention" not in r.names:
+        raise ParamFileError(
+            str(params.files[0]) if params.files else "<python>",
+            "closed_retention",
+            'closed_segment = "diffuses" needs this parameter',
+            fix="declare it under [parameters] (docs/model.md, section 10)",
+        )
     harms = _harms(r)
     triggers = {name: 0.0 for names in TRIGGERS.values() for name in names[:2]}
     triggers |= {names[2]: 1.0 for names in TRIGGERS.values()}

@@ -189,6 +189,8 @@ class World:
     channels: Mapping[str, Array]  # channel -> (H, 1, n): share of each harm's risk through it
     services: Array  # (H, 1, n): share of each harm's risk from commercial misuse services
     # in the jurisdiction (part of its malicious share)
+    closed_retention: Array | None = None  # (1, 1, n): share of closed-model risk that stays
+    # behind the interface when ``closed_segment = "diffuses"`` (None: all of it)
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
@@ -206,11 +208,22 @@ class World:
         """Access route -> (H, 1, n): share of each harm's risk through closed models, and open
         weights of domestic and of foreign upstream developers."""
         open_share = self.open_share
-        return {
+        routes = {
             "closed": 1.0 - open_share,
             "open_domestic": open_share * (1.0 - self.foreign_base),
             "open_foreign": open_share * self.foreign_base,
         }
+        if self.closed_retention is not None:  # closed capability diffusing to open weights
+            diffused = routes["closed"] * (1.0 - self.closed_retention)
+            routes["closed"] = routes["closed"] * self.closed_retention
+            routes["open_foreign"] = routes["open_foreign"] + diffused
+        return routes
+
+    @property
+    def model_outside(self) -> Array | float:
+        """Share of risk the model side does not reach: the modifiers outside the
+        jurisdiction under ``upstream_reach = "jurisdiction"``, else none (0.0)."""
+        return self.leak if self.settings.upstream_reach == "jurisdiction" else 0.0
 
     def model_weight(self, cells: frozenset[tuple[str, str]]) -> Array:
         """Share of each harm's risk in a set of (access, channel) cells, (H, 1, n); a set
@@ -482,6 +495,11 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         classes=_classes(model, values, n_down, entrants, value, (share_above, risk_above)),
         channels=channels,
         services=(1.0 - column(values, "leakage")) * role("malicious_share") * services,
+        closed_retention=(
+            column(values, "closed_retention")
+            if model.settings.closed_segment == "diffuses"
+            else None
+        ),
     )
 
 

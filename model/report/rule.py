@@ -115,7 +115,7 @@ def rule_context(
             top,
             {c: cash for c in top.columns[:3]} | {"P(best)": share},
         )
-    out["mixes"] = None
+    out["mixes"] = out["duties"] = out["mix_voi"] = None
     if rule.mixes is not None and len(rule.mixes):
         m = rule.mixes[["options", "instruments", "mean", "median", "p05", "p95", "prob_best"]]
         m = m.rename(

@@ -273,6 +273,20 @@ SETTING_LABELS: dict[str, tuple[str, dict[str, str]]] = {
             "derived": "as far as the damages developers expect outweigh their cost of care",
         },
     ),
+    "upstream_reach": (
+        "where duties on upstream developers and model hubs change models",
+        {
+            "worldwide": "everywhere: firms serving the jurisdiction change their models for all",
+            "jurisdiction": "only for modifiers in the jurisdiction (versions fenced off by place)",
+        },
+    ),
+    "closed_segment": (
+        "what stays behind closed models' interfaces",
+        {
+            "stays_closed": "all closed-model risk: capability stays closed",
+            "diffuses": "only part: closed capability reaches open weights within months",
+        },
+    ),
 }
 
 
@@ -323,6 +337,8 @@ ABBREVIATIONS: dict[str, tuple[str, str]] = {
     "VSL": ("value of a statistical life", "what society pays to prevent one death"),
     "STPR": ("social time preference rate", "the Green Book's discount rate"),
     "OMB": ("Office of Management and Budget", "the US body that issues appraisal guidance"),
+    "NCII": ("non-consensual intimate imagery", "intimate images made or shared without consent"),
+    "LLM": ("large language model", "an AI model trained on text"),
 }
 
 

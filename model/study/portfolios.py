@@ -22,6 +22,7 @@ paper's question on all draws, with its value of information in :meth:`Portfolio
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.decision import evpi, prob_best
-from model.analysis.voi import evppi
+from model.analysis.voi import EVPPIWarning, evppi
 from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import build_model
@@ -212,9 +213,13 @@ class PortfolioSearch:
         ).sort_values("mean", ascending=False, kind="stable")
 
     def mix_voi(self, *, top: int = 10, rng: int = 0) -> tuple[float, pd.DataFrame]:
-        """EVPI of the choice between mixes, and the ``top`` inputs by EVPPI for that choice."""
+        """EVPI of the choice between mixes, and the ``top`` inputs by EVPPI for that choice
+        (with standard errors: an estimate within two of them of zero is noise; the
+        imprecision warnings are the caller's to show or state)."""
         nb, _ = self.mix_net_benefit()
-        ev = evppi(nb, self.results.inputs, rng=rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EVPPIWarning)
+            ev = evppi(nb, self.results.inputs, rng=rng)
         return float(evpi(nb)), ev.sort_values("evppi", ascending=False).head(top)
 
     def describe(self) -> str:

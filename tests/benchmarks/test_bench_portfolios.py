@@ -1,6 +1,7 @@
 """Portfolios: the exact factorial of the declared instruments and the screened search, at the
 default run's n = 65,536 (issue 13 target: up to 1,024 portfolios exact in under 60 s on one
-core; report draw-portfolios per second).
+core; the baseline has 6,144; report draw-portfolios per second). Screening shares work between
+portfolios (model.regulation.factorial); the leaders are confirmed by full evaluation.
 
 Run with ``pytest tests/benchmarks/test_bench_portfolios.py --benchmark-enable``; in the normal
 suite (benchmarks disabled) each runs once at a small n as a smoke test.
