@@ -228,8 +228,9 @@ def scope(results, best: str, rule, lab, cur: str) -> str:
         declared = float(results.net_benefit[:, results.approaches.index(best)].mean())
         draws = "against its mean on the run's draws"
     found = (
-        f"{names}: {money(mean, cur)}, the best of the mixes in "
-        f"{share(top['prob_best'].iloc[0])} of draws (same seed; Designing the rule)"
+        f"{names}: {money(mean, cur)}, best in {share(top['prob_best'].iloc[0])} of draws among "
+        "the portfolios confirmed, whose near neighbours share the rest (same seed; Designing "
+        "the rule)"
     )
     mine = set(results.regulation.approaches[results.approaches.index(best)].instruments)
     if set(insts) == mine:
