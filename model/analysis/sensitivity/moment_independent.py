@@ -109,17 +109,32 @@ def _kde_grid(ys, starts, counts, g0: float, step: float, n_grid: int) -> np.nda
         mom[:, p] = np.bincount(key, w, minlength=total)
         w = w * delta
     fact = np.cumprod(np.r_[1.0, np.arange(1, p_max)])
+    sign = (-1.0) ** np.arange(p_max)
     for g in np.flatnonzero(fgt):
         r, t, pg = int(refine[g]), float(tau[g]), int(terms[g])
         reach = int(min(np.ceil(_KDE_CUT / t), r * (n_grid - 1)))
-        j = np.arange(-reach, reach + 1)
-        x = j * t
-        wts = np.exp(-0.5 * x * x)[:, None] * (-x[:, None]) ** np.arange(pg) / fact[:pg]
-        padded = np.zeros((n_anchor[g] + 2 * reach, pg))
-        padded[reach : reach + n_anchor[g]] = mom[offset[g] : offset[g] + n_anchor[g], :pg]
-        idx = (np.arange(n_grid) * r)[:, None] + reach - j[None, :]
-        out[g] = padded[idx].reshape(n_grid, -1) @ wts.ravel() * norm_c[g]
+        block = mom[offset[g] : offset[g] + n_anchor[g], :pg]
+        out[g] = _contract(block, reach, t, r, n_grid, fact, sign) * norm_c[g]
     return out
+
+
+def _contract(block, reach: int, t: float, r: int, n_grid: int, fact, sign) -> np.ndarray:
+    """One group's KDE on the grid (before normalising): its anchors' moment sums ``block``
+    (anchors x terms) against the kernel's Taylor weights at offsets j * t bandwidths,
+    |j| <= reach, for grid points every ``r`` anchors.
+
+    The weight at -j is the one at j with the odd powers negated (exactly: powers of a
+    negated number), so only the offsets j >= 0 are raised to powers.
+    """
+    n_anchor, pg = block.shape
+    j = np.arange(-reach, reach + 1)
+    a = j[reach:] * t  # the offsets j >= 0
+    half = np.exp(-0.5 * a * a)[:, None] * a[:, None] ** np.arange(pg) / fact[:pg]
+    wts = np.concatenate([half[::-1], half[1:] * sign[:pg]])  # rows j = -reach .. reach
+    padded = np.zeros((n_anchor + 2 * reach, pg))
+    padded[reach : reach + n_anchor] = block
+    idx = (np.arange(n_grid) * r)[:, None] + reach - j[None, :]
+    return np.take(padded, idx, axis=0).reshape(n_grid, -1) @ wts.ravel()
 
 
 def _class_bounds(n: int, m_bins: int) -> np.ndarray:
