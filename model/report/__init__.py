@@ -35,7 +35,6 @@ from model.report.influence import influence_svg
 from model.report.interactive import payload_json
 from model.report.rule import rule_context
 from model.report.wording import money, number
-from model.study.background import in_background
 from model.study.outputs import temp_prefix
 from model.study.progress import steps
 from model.study.structural import structural_on_draws
@@ -410,26 +409,31 @@ def render(
     from model.study.judgements import Judgements
 
     analysis = analysis_for(results) if analysis is None else analysis
-    first = results.draws[:STRUCTURAL_DRAWS]
-    columns = dict(zip(results.params.names, first.T, strict=True))
-    # the structural alternatives (model runs) go to a second CPU while the figures are built
-    with in_background(structural_on_draws, results.params, columns) as structural:
-        c = build_content(results, analysis, title=title, rule=rule)
-        sections = _figure_sections(results, c, getattr(analysis, "evppi_draws", None))
-        rule_ctx = None
-        if rule is not None:
-            rule_ctx = rule_context(
-                rule, results.regulation, c.currency, c.labels, _fig_html, results.params
-            )
-            rule_ctx = {
-                k: Markup(v) if isinstance(v, str) and k != "threshold_text" else v
-                for k, v in rule_ctx.items()
-            }
-        flips = structural_flips(
-            structural.result(), lambda k: results.labels.get(k, k), c.currency
-        )
+    c = build_content(results, analysis, title=title, rule=rule)
     judged = Judgements(results)
-    brief = build_brief(results, analysis, rule, sweep=sweep, judged=judged, more_flips=flips)
+    first = results.draws[:STRUCTURAL_DRAWS]
+    structural = structural_on_draws(
+        results.params, dict(zip(results.params.names, first.T, strict=True))
+    )
+    lab = lambda k: results.labels.get(k, k)  # noqa: E731
+    brief = build_brief(
+        results,
+        analysis,
+        rule,
+        sweep=sweep,
+        judged=judged,
+        more_flips=structural_flips(structural, lab, results.regulation.settings.currency),
+    )
+    sections = _figure_sections(results, c, getattr(analysis, "evppi_draws", None))
+    rule_ctx = None
+    if rule is not None:
+        rule_ctx = rule_context(
+            rule, results.regulation, c.currency, c.labels, _fig_html, results.params
+        )
+        rule_ctx = {
+            k: Markup(v) if isinstance(v, str) and k != "threshold_text" else v
+            for k, v in rule_ctx.items()
+        }
     for s in sections:
         for k in ("html", "table"):
             if s[k] is not None:
