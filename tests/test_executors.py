@@ -1,5 +1,6 @@
 """Executors: spec parsing, and bit-identical results on serial, processes and Dask."""
 
+import pickle
 import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from model.inputs.paramfiles import load_params
+from model.study.background import in_background
 from model.study.executors import ExecutorSpecError, executor_from_spec, worker_count
 from model.study.simulate import simulate
 
@@ -103,3 +105,40 @@ def test_dask_unreachable_scheduler_is_one_line():
     match = r"cannot reach a Dask scheduler at tcp://127\.0\.0\.1:9 "
     with pytest.raises(ExecutorSpecError, match=match), executor_from_spec("dask://127.0.0.1:9"):
         pass
+
+
+# ----------------------------------------------------------------------------- in_background
+
+
+def _fails(x):
+    raise ValueError(f"bad {x}")
+
+
+def _unpicklable(_):
+    return lambda: None
+
+
+def test_in_background_returns_the_call_result():
+    with in_background(np.arange, 5) as pending:
+        assert np.array_equal(pending.result(), np.arange(5))
+
+
+def test_in_background_raises_the_error_here():
+    with in_background(_fails, 3) as pending, pytest.raises(ValueError, match="bad 3"):
+        pending.result()
+
+
+def test_in_background_result_that_cannot_travel_is_made_here():
+    with in_background(_unpicklable, 1) as pending:
+        assert callable(pending.result())
+
+
+def test_in_background_design_rule_bit_identical():
+    """The rule designed in a forked child is the one designed here, to the bit."""
+    from model.study.design import design_rule
+
+    res = simulate(PARAMS, n=2048, rng=3)
+    here = design_rule(res, portfolios=False)
+    with in_background(design_rule, res, portfolios=False) as pending:
+        there = pending.result()
+    assert pickle.dumps(there) == pickle.dumps(here)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import BSpline
 from scipy.linalg import cho_factor, cho_solve, solve, solve_triangular
-from scipy.linalg.lapack import dpotri
+from scipy.linalg.lapack import dpotrf, dpotri, dpotrs
 from threadpoolctl import threadpool_limits
 
 from model.analysis.decision import AnalysisInputError, as_matrix, evpi
@@ -140,6 +140,23 @@ def _bspline_basis(u: np.ndarray, n_seg: int, deg: int = 3):
     return t, BSpline.design_matrix(np.clip(u, 0.0, 1.0), t, deg, extrapolate=True)
 
 
+def _cho_factor(a: np.ndarray) -> np.ndarray:
+    """``scipy.linalg.cho_factor(a)[0]`` (upper factor, LAPACK potrf) without its input
+    checks and batching, which cost more than the factorisation of these small matrices."""
+    c, info = dpotrf(a, lower=False, clean=False)
+    if info:
+        raise np.linalg.LinAlgError(f"{info}-th leading minor not positive definite")
+    return c
+
+
+def _cho_solve(c: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``scipy.linalg.cho_solve((c, False), b)`` (LAPACK potrs), likewise unchecked."""
+    x, info = dpotrs(c, b, lower=False)
+    if info:
+        raise ValueError(f"illegal value in argument {-info} of potrs")
+    return x
+
+
 def _penalty(q: int, order: int = 2) -> np.ndarray:
     d = np.diff(np.eye(q), n=order, axis=0)
     return d.T @ d
@@ -164,15 +181,15 @@ class _PSplineFit:
         scale = np.trace(xtwx) / np.trace(penalty)
         for lam in lambdas:
             a = xtwx + lam * scale * penalty + 1e-10 * scale * np.eye(xtwx.shape[0])
-            cf = cho_factor(a)
-            coef = cho_solve(cf, xtwy)
-            edf = np.trace(cho_solve(cf, xtwx))
+            cf = _cho_factor(a)
+            coef = _cho_solve(cf, xtwy)
+            edf = np.trace(_cho_solve(cf, xtwx))
             fit = x @ coef
             rss = ss_within + (w[:, None] * (ybar - fit) ** 2).sum(axis=0)
             gcv = n * rss / (n - edf) ** 2
             if best is None:
-                best = [gcv.copy(), coef.copy(), np.full(gcv.shape, edf), rss.copy(), [cf] * 1]
-                best[4] = [cf for _ in range(gcv.size)]
+                factors = [cf] * gcv.size
+                best = [gcv.copy(), coef.copy(), np.full(gcv.shape, edf), rss.copy(), factors]
             else:
                 better = gcv < best[0]
                 if np.any(better):
@@ -189,13 +206,18 @@ class _PSplineFit:
 
 
 def _evppi_from_fitted(g: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-    """EVPPI from fitted incremental NB g (..., m, n_points) with point weights w."""
-    zero = np.zeros((*g.shape[:-2], 1, g.shape[-1]))
-    gg = np.concatenate([zero, g], axis=-2)
+    """EVPPI from fitted incremental NB g (..., m, n_points) with point weights w.
+
+    The reference option's zero is folded into running maxima rather than stacked onto
+    ``g`` (the same numbers, without copying the posterior draws or reducing across them).
+    """
+    best = np.zeros((*g.shape[:-2], g.shape[-1]))
+    for i in range(g.shape[-2]):
+        np.maximum(best, g[..., i, :], out=best)
     if w is None:
-        return gg.max(axis=-2).mean(axis=-1) - gg.mean(axis=-1).max(axis=-1)
+        return best.mean(axis=-1) - np.maximum(g.mean(axis=-1).max(axis=-1), 0.0)
     w = w / w.sum()
-    return (gg.max(axis=-2) * w).sum(axis=-1) - (gg * w).sum(axis=-1).max(axis=-1)
+    return (best * w).sum(axis=-1) - np.maximum((g * w).sum(axis=-1).max(axis=-1), 0.0)
 
 
 def _outer_se(g: np.ndarray, w: np.ndarray | None = None) -> float:
@@ -246,7 +268,7 @@ def _evppi_spline_1d(inb_t, x, *, n_bins, n_seg, n_sim, rng):
         sims = np.empty((n_sim, m, counts.size))
         z = rng.standard_normal((m, q, n_sim))
         for j in range(m):
-            dev = solve_triangular(fit.factors[j][0], z[j], lower=False) * np.sqrt(fit.sigma2[j])
+            dev = solve_triangular(fit.factors[j], z[j], lower=False) * np.sqrt(fit.sigma2[j])
             sims[:, j, :] = (fit.coef[:, [j]] + dev).T @ xb.T
         se = float(np.hypot(se, np.std(_evppi_from_fitted(sims, counts), ddof=1)))
     return value, se, float(np.sum(fit.edf) / m)
@@ -288,9 +310,9 @@ def _evppi_spline_2d(inb, x1, x2, *, n_bins2, n_seg2, rng):
     for l1 in grid:
         for l2 in grid:
             a = xtwx + scale * (l1 * p1 + l2 * p2) + 1e-9 * scale * np.eye(q * q)
-            cf = cho_factor(a)
-            cc = cho_solve(cf, xtwy)
-            edf = np.trace(cho_solve(cf, xtwx))
+            cf = _cho_factor(a)
+            cc = _cho_solve(cf, xtwy)
+            edf = np.trace(_cho_solve(cf, xtwx))
             rss = ssw + (w[:, None] * (ybar - xb @ cc) ** 2).sum(axis=0)
             gcv = n * rss / (n - edf) ** 2
             better = gcv < best_gcv

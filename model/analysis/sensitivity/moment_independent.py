@@ -33,6 +33,9 @@ _KDE_TOL = 1e-17  # bound on each point's truncation error, relative to the kern
 _KDE_MAX_REFINE = 64  # finer anchors than step / 64: evaluate that group directly
 
 
+_KDE_BATCH = 1 << 17  # values a _kde_grid call takes at most (several inputs' classes)
+
+
 @cache
 def _kde_terms(level: int, levels: int = 64) -> int:
     """Taylor terms P for anchor spacings tau <= _KDE_TAU * level / levels.
@@ -103,23 +106,50 @@ def _kde_grid(ys, starts, counts, g0: float, step: float, n_grid: int) -> np.nda
     delta = (g0 + s * spacing - yy) / bw[gid]
     key = offset[gid] + s.astype(np.int64)
     total = int(offset[fgt][-1] + n_anchor[fgt][-1])
-    mom = np.empty((total, p_max))
+    mom = np.empty((p_max, total))  # term p of anchor a: mom[p, a], read up to each terms[g]
     w = np.exp(-0.5 * delta * delta)
+    need = terms[gid]
     for p in range(p_max):
-        mom[:, p] = np.bincount(key, w, minlength=total)
+        if not (need > p).all():  # the groups done with p terms leave the sums
+            keep = need > p
+            key, w, delta, need = key[keep], w[keep], delta[keep], need[keep]
+        mom[p] = np.bincount(key, w, minlength=total)
         w = w * delta
     fact = np.cumprod(np.r_[1.0, np.arange(1, p_max)])
+    sign = (-1.0) ** np.arange(p_max)
     for g in np.flatnonzero(fgt):
         r, t, pg = int(refine[g]), float(tau[g]), int(terms[g])
         reach = int(min(np.ceil(_KDE_CUT / t), r * (n_grid - 1)))
-        j = np.arange(-reach, reach + 1)
-        x = j * t
-        wts = np.exp(-0.5 * x * x)[:, None] * (-x[:, None]) ** np.arange(pg) / fact[:pg]
-        padded = np.zeros((n_anchor[g] + 2 * reach, pg))
-        padded[reach : reach + n_anchor[g]] = mom[offset[g] : offset[g] + n_anchor[g], :pg]
-        idx = (np.arange(n_grid) * r)[:, None] + reach - j[None, :]
-        out[g] = padded[idx].reshape(n_grid, -1) @ wts.ravel() * norm_c[g]
+        block = mom[:pg, offset[g] : offset[g] + n_anchor[g]].T
+        out[g] = _contract(block, reach, t, r, n_grid, fact, sign) * norm_c[g]
     return out
+
+
+def _contract(block, reach: int, t: float, r: int, n_grid: int, fact, sign) -> np.ndarray:
+    """One group's KDE on the grid (before normalising): its anchors' moment sums ``block``
+    (anchors x terms) against the kernel's Taylor weights at offsets j * t bandwidths,
+    |j| <= reach, for grid points every ``r`` anchors.
+
+    The weight at -j is the one at j with the odd powers negated (exactly: powers of a
+    negated number), so only the offsets j >= 0 are raised to powers.
+    """
+    n_anchor, pg = block.shape
+    j = np.arange(-reach, reach + 1)
+    a = j[reach:] * t  # the offsets j >= 0
+    half = np.exp(-0.5 * a * a)[:, None] * a[:, None] ** np.arange(pg) / fact[:pg]
+    wts = np.concatenate([half[::-1], half[1:] * sign[:pg]])  # rows j = -reach .. reach
+    padded = np.zeros((n_anchor + 2 * reach, pg))
+    padded[reach : reach + n_anchor] = block
+    return np.take(padded, _reach_index(n_grid, r, reach), axis=0).reshape(n_grid, -1) @ wts.ravel()
+
+
+@cache
+def _reach_index(n_grid: int, r: int, reach: int) -> np.ndarray:
+    """Rows of the padded anchors each grid point reaches, offsets -reach..reach in order."""
+    j = np.arange(-reach, reach + 1)
+    idx = (np.arange(n_grid) * r)[:, None] + reach - j[None, :]
+    idx.setflags(write=False)
+    return idx
 
 
 def _class_bounds(n: int, m_bins: int) -> np.ndarray:
@@ -127,19 +157,36 @@ def _class_bounds(n: int, m_bins: int) -> np.ndarray:
     return np.unique(np.floor(np.linspace(0, n, m_bins + 1)).astype(np.int64))
 
 
-def _delta_sorted(ys, bounds, fy, grid):
-    """d_hat (Plischke et al. 2013, eq. 26) and SALib's binned S1 for ys sorted by the input."""
-    n = ys.size
+def _deltas_sorted(ys, bounds, fy, grid) -> np.ndarray:
+    """d_hat (Plischke et al. 2013, eq. 26) and SALib's binned S1, (d, 2), for each row of
+    ys (d, n): the output sorted by one input. The class KDEs of all rows are one
+    ``_kde_grid`` call (each class's sums are its own, whatever else is in the call)."""
+    d, n = ys.shape
     starts = bounds[:-1]
     counts = np.diff(bounds)
     step = (grid[-1] - grid[0]) / (grid.size - 1)
-    fyc = _kde_grid(ys, starts, counts, grid[0], step, grid.size)
-    ok = ~np.isnan(fyc[:, 0])
-    dist = np.trapezoid(np.abs(fy[None, :] - fyc[ok]), grid, axis=1)
-    d_hat = float(np.sum(counts[ok] / (2 * n) * dist))
-    means = np.add.reduceat(ys, starts) / counts
-    s1 = float(np.sum(counts / n * (means - ys.mean()) ** 2) / np.var(ys))
-    return d_hat, s1
+    rows = max(1, _KDE_BATCH // n)  # rows a call: few calls, moment sums that stay in cache
+    fyc = np.concatenate(
+        [
+            _kde_grid(
+                ys[a : a + rows].ravel(),
+                (starts + n * np.arange(min(rows, d - a))[:, None]).ravel(),
+                np.tile(counts, min(rows, d - a)),
+                grid[0],
+                step,
+                grid.size,
+            )
+            for a in range(0, d, rows)
+        ]
+    ).reshape(d, counts.size, grid.size)
+    out = np.empty((d, 2))
+    for j, row in enumerate(ys):
+        ok = ~np.isnan(fyc[j, :, 0])
+        dist = np.trapezoid(np.abs(fy[None, :] - fyc[j, ok]), grid, axis=1)
+        means = np.add.reduceat(row, starts) / counts
+        out[j, 0] = np.sum(counts[ok] / (2 * n) * dist)
+        out[j, 1] = np.sum(counts / n * (means - row.mean()) ** 2) / np.var(row)
+    return out
 
 
 def _full_kde(yv, grid):
@@ -203,8 +250,7 @@ def delta(x, y, names=None, *, n_boot: int = 0, conf: float = 0.95, rng=None) ->
     res = np.full((d, 4), np.nan)
     with threadpool_limits(1):  # many small products: BLAS threads only spin
         fy = _full_kde(yv, grid)
-        for j in range(d):
-            res[j, [0, 2]] = _delta_sorted(yv[order[j]], bounds, fy, grid)
+        res[:, [0, 2]] = _deltas_sorted(yv[order], bounds, fy, grid)
         if n_boot:
             gen = np.random.default_rng(rng)
             boot = np.empty((n_boot, d, 2))
@@ -212,9 +258,8 @@ def delta(x, y, names=None, *, n_boot: int = 0, conf: float = 0.95, rng=None) ->
                 c = np.bincount(gen.integers(0, n, size=n), minlength=n)
                 yb = np.repeat(yv, c)
                 fy_b = _full_kde(yb, grid)
-                for j in range(d):
-                    o = order[j]
-                    boot[b, j] = _delta_sorted(np.repeat(yv[o], c[o]), bounds, fy_b, grid)
+                rows = np.stack([np.repeat(yv[o], c[o]) for o in order])
+                boot[b] = _deltas_sorted(rows, bounds, fy_b, grid)
             res[:, [1, 3]] = z * boot.std(axis=0, ddof=1)
     return pd.DataFrame(
         res,
