@@ -1,0 +1,293 @@
+"""The option space worked by hand on the tiny world: each upstream option and hosting duty on
+its cells, enforcement against misuse services, complementarity, and developer classes.
+
+The tiny world (tests/tiny_world.py): one harm of 1e6 a year for two years discounted at 10%
+(PV factor 1 + 1/1.1), leakage 0.5, malicious share 0.2, open-weight share 0.6, foreign bases
+0.5; so access routes weigh closed 0.4, domestic open 0.3, foreign open 0.3. Here the harm also
+splits into channels, information 0.2, safety (1 - 0.2) 0.5 = 0.4, capability 0.4, and half of
+its malicious share comes from misuse services: (1 - 0.5) 0.2 0.5 = 0.05 of the harm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tiny_world import TINY_STRUCTURE, write_tiny
+
+import model
+from model.regulation import build_model, evaluate
+
+PV = 1.0 + 1.0 / 1.1  # a constant flow's present value over the two years
+HARM_PV = 1e6 * PV
+
+CHANNELS = """jurisdiction_share = "h_jurisdiction"
+information_share = "h_info"
+safety_share = "h_safety"
+service_share = "h_service"
+"""
+
+UPSTREAM = """cost_oneoff = "up_oneoff"
+cost_annual = "up_annual"
+penalty = "up_penalty"
+capacity = "up_capacity"
+regulator_cost_per_entity = "up_reg"
+voluntary_compliance = "up_voluntary"
+"""
+
+OPTIONS = f"""
+[instruments.tamper]
+type = "tamper_resistance"
+label = "Tamper"
+[instruments.tamper.parameters]
+holds = "holds"
+attacker_deterrence = "deter"
+capability_tax = "tax"
+open_value_share = "open_value"
+{UPSTREAM}
+[instruments.monitoring]
+type = "finetune_monitoring"
+label = "Monitoring"
+[instruments.monitoring.parameters]
+detection = "detection"
+false_positive = "false_positive"
+finetune_value_share = "finetune_value"
+evidence_boost = "evidence"
+{UPSTREAM}
+[instruments.hosting]
+type = "hosting_duties"
+label = "Hosting"
+[instruments.hosting.parameters]
+platforms = "platforms"
+hub_share = "hub"
+takedown = "takedown"
+rehost = "rehost"
+false_takedown = "false_takedown"
+open_value_share = "open_value"
+{UPSTREAM}
+[instruments.information]
+type = "information_duties"
+label = "Information"
+[instruments.information.parameters]
+efficacy = "info_efficacy"
+compliance_boost = "boost"
+{UPSTREAM}
+[instruments.services]
+type = "service_enforcement"
+label = "Services"
+[instruments.services.parameters]
+takedown = "service_takedown"
+enforcement_cost = "enforcement"
+
+[instruments.guidance]
+type = "voluntary_guidance"
+label = "Guidance"
+[instruments.guidance.parameters]
+adoption = "adoption"
+self_selection = "self_selection"
+efficacy = "efficacy"
+hours_annual = "guidance_hours"
+tariff = "tariff"
+cost_government = "zero"
+
+[instruments.everyone]
+type = "downstream_obligation"
+scope = "all"
+label = "Everyone"
+[instruments.everyone.parameters]
+efficacy = "efficacy"
+hours_oneoff = "zero"
+hours_annual = "zero"
+tariff = "tariff"
+cost_oneoff = "cost_oneoff"
+cost_annual = "cost_annual"
+penalty = "penalty"
+capacity = "capacity"
+cost_per_audit = "zero"
+regulator_cost_per_entity = "zero"
+voluntary_compliance = "voluntary"
+entry_elasticity = "zero"
+amortisation_years = "amortisation"
+"""
+
+APPROACHES = """
+[approaches.tamper]
+label = "Tamper"
+instruments = ["tamper"]
+
+[approaches.monitoring]
+label = "Monitoring"
+instruments = ["monitoring"]
+
+[approaches.hosting]
+label = "Hosting"
+instruments = ["hosting"]
+
+[approaches.information]
+label = "Information"
+instruments = ["information"]
+
+[approaches.services]
+label = "Services"
+instruments = ["services"]
+
+[approaches.guidance]
+label = "Guidance"
+instruments = ["guidance"]
+
+[approaches.informed_guidance]
+label = "Guidance with information duties"
+instruments = ["guidance", "information"]
+
+[approaches.everyone]
+label = "Everyone"
+instruments = ["everyone"]
+"""
+
+CLASSES = """
+[classes.a]
+label = "Class a"
+count_weight = "half"
+growth = "zero"
+value_weight = "a_value"
+risk_weight = "half"
+compute_scale = "one"
+capacity = "one"
+
+[classes.b]
+label = "Class b"
+count_weight = "half"
+growth = "zero"
+value_weight = "b_value"
+risk_weight = "half"
+compute_scale = "one"
+capacity = "half"
+"""
+
+VALUES = {
+    "h_info": 0.2,
+    "h_safety": 0.5,
+    "h_service": 0.5,
+    "holds": 0.2,
+    "deter": 0.25,
+    "tax": 0.02,
+    "open_value": 0.4,
+    "detection": 0.6,
+    "false_positive": 0.01,
+    "finetune_value": 0.3,
+    "evidence": 0.1,
+    "platforms": 3.0,
+    "hub": 0.8,
+    "takedown": 0.5,
+    "rehost": 0.5,
+    "false_takedown": 0.005,
+    "info_efficacy": 0.5,
+    "boost": 0.2,
+    "service_takedown": 0.4,
+    "enforcement": 1000.0,
+    "adoption": 0.3,
+    "self_selection": 0.5,
+    "guidance_hours": 2.0,
+    "half": 0.5,
+    "one": 1.0,
+    "a_value": 0.2,
+    "b_value": 0.8,
+}
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    """The tiny world with channels, misuse services, two classes and the options."""
+    structure = TINY_STRUCTURE.replace('jurisdiction_share = "h_jurisdiction"\n', CHANNELS)
+    structure = structure.replace("[approaches.status_quo]", OPTIONS + "\n[approaches.status_quo]")
+    structure += APPROACHES + CLASSES
+    path = write_tiny(tmp_path_factory.mktemp("options"), structure, **VALUES)
+    params = model.load_params(path)
+    values = {name: np.array([params[name].dist.ppf(np.array([0.5]))[0]]) for name in params}
+    return evaluate(build_model(params), values)
+
+
+def _row(o, approach: str) -> dict:
+    j = o.approaches.index(approach)
+    return {
+        "rr": o.risk_reduction[0, j, 0],
+        "upstream": o.burden[0, j, 0],
+        "downstream": o.burden[0, j, 1],
+        "regulator": o.burden[0, j, 2],
+        "innovation": o.innovation_cost[0, j],
+        "net": o.net_benefit[0, j],
+    }
+
+
+# Every upstream duty here: 10 firms (3 platforms), capacity 10 (every firm audited), penalty
+# 1e4 against 500 a year: all comply; half did already, so half pay: paying = 0.5. Each pays
+# 500 a year and 1000 once: PV 0.5 (1500 + 500 / 1.1) a firm; the regulator 50 a firm a year.
+FIRM_PV = 0.5 * (1500 + 500 / 1.1)
+
+
+def test_tamper_resistance_acts_on_safety_removal_of_domestic_open_weights(outcomes):
+    r = _row(outcomes, "tamper")
+    # stopped = holds + (1 - holds) deterrence = 0.2 + 0.8 x 0.25 = 0.4; paying 0.5: 0.2 of the
+    # domestic-open (0.3) x safety (0.4) cell
+    assert r["rr"] == pytest.approx(0.3 * 0.4 * 0.2 * HARM_PV, rel=1e-12)
+    assert r["upstream"] == pytest.approx(10 * FIRM_PV, rel=1e-12)
+    assert r["regulator"] == pytest.approx(10 * 50 * PV, rel=1e-12)
+    # capability tax 0.02 on the open-weight value share 0.4, for the half paying
+    assert r["innovation"] == pytest.approx(0.5 * 0.02 * 0.4 * 1e6 * PV, rel=1e-12)
+
+
+def test_monitoring_acts_on_safety_removal_through_closed_interfaces(outcomes):
+    r = _row(outcomes, "monitoring")
+    assert r["rr"] == pytest.approx(0.4 * 0.4 * 0.5 * 0.6 * HARM_PV, rel=1e-12)
+    assert r["innovation"] == pytest.approx(0.5 * 0.01 * 0.3 * 1e6 * PV, rel=1e-12)
+
+
+def test_hosting_duties_reach_foreign_open_weights_too(outcomes):
+    r = _row(outcomes, "hosting")
+    # 0.5 paying x hub 0.8 x takedown 0.5 x (1 - rehost 0.5) = 0.1 on open (0.6) x (capability
+    # and safety, 0.8); 3 platforms pay
+    assert r["rr"] == pytest.approx(0.6 * 0.8 * 0.1 * HARM_PV, rel=1e-12)
+    assert r["upstream"] == pytest.approx(3 * FIRM_PV, rel=1e-12)
+
+
+def test_information_duties_act_on_the_information_channel_of_domestic_models(outcomes):
+    r = _row(outcomes, "information")
+    assert r["rr"] == pytest.approx((0.4 + 0.3) * 0.2 * 0.5 * 0.5 * HARM_PV, rel=1e-12)
+    assert r["innovation"] == 0.0
+
+
+def test_enforcement_reaches_misuse_services_only(outcomes):
+    r = _row(outcomes, "services")
+    assert r["rr"] == pytest.approx(0.05 * 0.4 * HARM_PV, rel=1e-12)
+    assert r["regulator"] == pytest.approx(1000 * PV, rel=1e-12)
+    assert r["upstream"] == r["downstream"] == 0.0
+
+
+def test_information_boosts_guidance(outcomes):
+    alone, informed, info = (
+        _row(outcomes, k)["rr"] / HARM_PV for k in ("guidance", "informed_guidance", "information")
+    )
+    # guidance alone: adoption 0.3 x self-selection 0.5 x efficacy 0.5 on the reachable block
+    # (1 - 0.5)(1 - 0.2) = 0.4
+    assert alone == pytest.approx(0.4 * 0.3 * 0.5 * 0.5, rel=1e-12)
+    # with information duties its efficacy is 1 - (1 - 0.5)(1 - 0.2) = 0.6; the two combine as
+    # a product of residuals across the actor and model sides
+    boosted = 0.4 * 0.3 * 0.5 * 0.6
+    assert informed == pytest.approx(1 - (1 - boosted) * (1 - info), rel=1e-12)
+
+
+def test_classes_comply_as_far_as_their_capacity_and_pay_their_own_costs(outcomes):
+    o, j = outcomes, outcomes.approaches.index("everyone")
+    # 1000 developers, half in each class, half of them inside: 250 covered per class, 500
+    # active; capacity 100 audits: caught 0.2 x penalty 1000 / cost 100 = 2 -> all comply;
+    # voluntary 0.2, so 0.8 pay in class a, 0.5 x 0.8 = 0.4 in class b (capacity one half)
+    assert o.classes == ("a", "b")
+    # removed on the reachable block (0.4): 0.5 x 0.8 x 0.5 + 0.5 x 0.4 x 0.5 = 0.3
+    assert o.risk_reduction[0, j, 0] == pytest.approx(0.4 * 0.3 * HARM_PV, rel=1e-12)
+    # 250 covered pay 100 a year and 300 once (year 0), as far as they pay
+    per_paying = 250 * (100 + 300) + 250 * 100 / 1.1
+    np.testing.assert_allclose(o.class_burden[0, j], [0.8 * per_paying, 0.4 * per_paying])
+    np.testing.assert_allclose(o.class_annual_cost[0, j], [0.8 * 250 * 100, 0.4 * 250 * 100])
+    np.testing.assert_allclose(o.class_entities[0, j], [250, 250])
+    assert o.burden[0, j, 1] == pytest.approx(o.class_burden[0, j].sum(), rel=1e-12)
+    # the value each class creates: shares 0.2 and 0.8 of 1e6 a year
+    np.testing.assert_allclose(o.class_value[0], [0.2e6 * PV, 0.8e6 * PV])
