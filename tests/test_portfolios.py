@@ -104,8 +104,10 @@ def test_exact_search_is_the_full_factorial(small, exact):
     np.testing.assert_allclose(
         exact.screening["mean"], [means[k] for k in exact.screening.index], rtol=1e-9
     )
-    # the confirmed ones are the full evaluation, to the bit
-    np.testing.assert_array_equal(exact.table["mean"], [means[k] for k in exact.table.index])
+    # and so do the confirmed ones (all draws, shared work too)
+    np.testing.assert_allclose(
+        exact.table["mean"], [means[k] for k in exact.table.index], rtol=1e-9
+    )
     assert exact.best == max(means, key=means.get)
     np.testing.assert_allclose(exact.table["prob_best"].sum(), 1.0)
 
@@ -164,7 +166,7 @@ def test_the_best_portfolio_joins_the_declared_approaches(small, searched):
     assert res.approaches[-1] == BEST
     j = res.approaches.index(BEST)
     # the same draws and instruments: the same mean as the search confirmed
-    assert res.net_benefit[:, j].mean() == pytest.approx(searched.table["mean"].iloc[0], rel=1e-12)
+    assert res.net_benefit[:, j].mean() == pytest.approx(searched.table["mean"].iloc[0], rel=1e-9)
     assert set(res.regulation.approaches[j].instruments) == set(
         searched.instruments_of(searched.best)
     )

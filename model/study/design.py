@@ -366,7 +366,7 @@ def _portfolio_tables(results, rng, found=None) -> tuple:
         )
         .sort_values("marginal_mean", ascending=False)
     )
-    additions["label"] = [found.results.regulation.instruments[i].label for i in additions.index]
+    additions["label"] = [found.regulation.instruments[i].label for i in additions.index]
     declared = found.table[found.table["declared"] != ""]
     means = pd.DataFrame(
         {"mean": declared["mean"].to_numpy()},

@@ -33,9 +33,8 @@ from model.analysis.decision import evpi, prob_best
 from model.analysis.voi import EVPPIWarning, evppi
 from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import Sampler, seed_entropy
-from model.regulation import build_model
+from model.regulation import RegulationModel, build_model
 from model.regulation.factorial import portfolio_net_benefit
-from model.study.simulate import Results, simulate
 
 __all__ = [
     "OPTIONS",
@@ -141,8 +140,13 @@ class PortfolioSearch:
     #: Every portfolio on the screening draws: ``mean``, ``gap`` (leader minus it, paired),
     #: ``gap_se`` and ``kept``.
     screening: pd.DataFrame
-    #: The confirmation run (every confirmed portfolio on all draws).
-    results: Results
+    #: Net benefit (n, confirmed) of every confirmed portfolio on all draws, in the order of
+    #: ``regulation.approach_names``.
+    net_benefit: np.ndarray
+    #: The model whose approaches are the confirmed portfolios.
+    regulation: RegulationModel
+    #: The uncertain inputs' draws (n, d) the confirmation used.
+    inputs: pd.DataFrame
     #: Every portfolio on the screening draws (at most the first 4,096 when exact).
     screen: Screen
     n_screen: int
@@ -160,13 +164,17 @@ class PortfolioSearch:
 
     def instruments_of(self, portfolio: str) -> tuple[str, ...]:
         """The instrument keys of a confirmed portfolio."""
-        return self.results.regulation.approaches[self._index(portfolio)].instruments
+        return self.regulation.approaches[self._index(portfolio)].instruments
 
     def contains(self, portfolio: str) -> list[str]:
         """Declared approaches whose instruments all belong to ``portfolio`` (its nesting)."""
         own = set(self.instruments_of(portfolio))
-        declared = build_model(self.results.params).approaches
-        return [a.key for a in declared if a.instruments and set(a.instruments) <= own]
+        named = self.table[self.table["declared"] != ""]
+        return [
+            name
+            for key, name in zip(named.index, named["declared"], strict=True)
+            if self.instruments_of(key) and set(self.instruments_of(key)) <= own
+        ]
 
     def mixes(self) -> pd.DataFrame:
         """The paper's question on all draws: per mix of options, its best portfolio, with
@@ -180,7 +188,7 @@ class PortfolioSearch:
         above the compute threshold, a capability or a reach, adaptive, none), the best
         portfolio holding it, with mean, median, 90% interval and P(best) among them."""
         table = self._best_table("duty")
-        labels = {k: i.label for k, i in self.results.regulation.instruments.items()}
+        labels = {k: i.label for k, i in self.regulation.instruments.items()}
         table.insert(0, "duty", [labels.get(k, "no downstream duty") for k in table.index])
         return table.set_axis([k or "none" for k in table.index]).rename_axis("duty_key")
 
@@ -193,7 +201,7 @@ class PortfolioSearch:
         ``column``, and their keys."""
         best = self.table.reset_index().groupby(column, sort=False).first()["portfolio"]
         keys = list(best)
-        return self.results.net_benefit[:, [self._index(k) for k in keys]], keys
+        return self.net_benefit[:, [self._index(k) for k in keys]], keys
 
     def _best_table(self, column: str) -> pd.DataFrame:
         nb, keys = self._best_by(column)
@@ -219,7 +227,7 @@ class PortfolioSearch:
         nb, _ = self.mix_net_benefit()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EVPPIWarning)
-            ev = evppi(nb, self.results.inputs, rng=rng)
+            ev = evppi(nb, self.inputs, rng=rng)
         return float(evpi(nb)), ev.sort_values("evppi", ascending=False).head(top)
 
     def describe(self) -> str:
@@ -237,7 +245,7 @@ class PortfolioSearch:
         )
 
     def _index(self, key: str) -> int:
-        return self.results.approaches.index(key)
+        return self.regulation.approach_names.index(key)
 
 
 def search_portfolios(
@@ -291,23 +299,44 @@ def search_portfolios(
         index=pd.Index(keys, name="portfolio"),
     )
     confirmed = [c for c, k in zip(combos, kept, strict=True) if k]
-    res = simulate(params, n=n, rng=rng, design=design, portfolios=confirmed, progress=False)
-    labels = {k: i.label for k, i in regulation.instruments.items()}
-    table = (
-        res.summary()
-        .rename_axis("portfolio")
-        .assign(
-            instruments=[" + ".join(labels[i] for i in c) or "(none)" for c in confirmed],
-            size=[len(c) for c in confirmed],
-            screen_mean=screening.loc[list(res.approaches), "mean"].to_numpy(),
-            declared=[declared.get(frozenset(c), "") for c in confirmed],
-            mix=[x for x, k in zip(mixes, kept, strict=True) if k],
-            duty=[x for x, k in zip(duties, kept, strict=True) if k],
-        )
-        .sort_values("mean", ascending=False, kind="stable")
+    model = regulation.with_portfolios(confirmed)
+    # the screening's own draws (its first m) and the rest: common random numbers
+    full = sampler if sampler.n == n else Sampler(params, int(n), design, seed)
+    draws = full.chunk(0, int(n))
+    values = dict(zip(params.names, draws.T, strict=True))
+    nb = np.concatenate(
+        [
+            portfolio_net_benefit(regulation, _rows(values, a, b), confirmed)
+            for a, b in full.bounds()
+        ]
     )
+    labels = {k: i.label for k, i in regulation.instruments.items()}
+    table = pd.DataFrame(
+        {
+            "mean": nb.mean(axis=0),
+            "median": np.median(nb, axis=0),
+            "p05": np.quantile(nb, 0.05, axis=0),
+            "p95": np.quantile(nb, 0.95, axis=0),
+            "mcse": nb.std(axis=0, ddof=1) / np.sqrt(len(nb)),
+            "prob_best": prob_best(nb),
+            "instruments": [" + ".join(labels[i] for i in c) or "(none)" for c in confirmed],
+            "size": [len(c) for c in confirmed],
+            "screen_mean": screening.loc[list(model.approach_names), "mean"].to_numpy(),
+            "declared": [declared.get(frozenset(c), "") for c in confirmed],
+            "mix": [x for x, k in zip(mixes, kept, strict=True) if k],
+            "duty": [x for x, k in zip(duties, kept, strict=True) if k],
+        },
+        index=pd.Index(model.approach_names, name="portfolio"),
+    ).sort_values("mean", ascending=False, kind="stable")
+    uncertain = list(params.uncertain_names)
+    inputs = pd.DataFrame(draws[:, [params.names.index(u) for u in uncertain]], columns=uncertain)
     screen = Screen(kept_draws, keys, tuple(combos))
-    return PortfolioSearch(table, screening, res, screen, m, int(n), exact)
+    return PortfolioSearch(table, screening, nb, model, inputs, screen, m, int(n), exact)
+
+
+def _rows(values: dict, start: int, stop: int) -> dict:
+    """Rows start..stop of every column of ``values``."""
+    return {k: v[start:stop] for k, v in values.items()}
 
 
 def with_best_portfolio(params: ParameterSet, found: PortfolioSearch) -> ParameterSet:
