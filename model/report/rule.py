@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import pandas as pd
 
 from model.report import figures
@@ -154,13 +156,14 @@ def _best_of(table, column: str, title: str, cash) -> str | None:
 
 
 def _mix_voi(rule, labels: dict, params, cash) -> str | None:
-    """The value of information of the choice between the mixes, in words."""
+    """The value of information of the choice between the mixes, in words (HTML-escaped: it
+    quotes parameter descriptions)."""
     voi, evpi = getattr(rule, "mix_voi", None), getattr(rule, "mix_evpi", None)
     if voi is None or evpi is None:
         return None
     name = (lambda n: figures.describe(params, n)) if params is not None else labels.get
     inputs = "; ".join(f"{name(k) or k} {cash(v)}" for k, v in voi["evppi"].items() if v > 0)
-    return (
+    return escape(
         f"Perfect information before choosing between these mixes would be worth {cash(evpi)} "
         "in expectation (the expected value of perfect information, EVPI); the inputs whose "
         "resolution alone is worth most (expected value of partial perfect information, "

@@ -35,6 +35,7 @@ from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import RegulationModel, build_model
 from model.regulation.factorial import portfolio_net_benefit
+from model.study.simulate import check_memory
 
 __all__ = [
     "OPTIONS",
@@ -275,6 +276,7 @@ def search_portfolios(
         A portfolio is kept when its paired gap to the leader is below ``z`` standard errors.
     """
     regulation = build_model(params)
+    check_memory(regulation, len(params.names), int(n))  # the confirmation holds every draw
     combos = regulation.portfolio_combinations()
     keys = tuple("+".join(c) or "status_quo" for c in combos)
     exact = screen_n >= n
