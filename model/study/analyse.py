@@ -176,14 +176,21 @@ def _analyse(
     uncertain = list(getattr(params, "uncertain_names", getattr(params, "names", []) or []))
     lead = np.argsort(nb.mean(axis=0))[::-1][:2]
     pair = f"{names[lead[0]]} - {names[lead[1]]}"
+    narrow = getattr(results, "evaluator", None)
+    if narrow is not None:  # the two leading approaches only: what tornado and Sobol read
+        lead_evaluate = narrow([names[i] for i in lead])
+    elif evaluate is not None:
+
+        def lead_evaluate(x):
+            return np.asarray(evaluate(x), dtype=float)[:, lead]
 
     start("tornado and switching values")
     tornado = switching = None
     if one_way and params is not None and evaluate is not None:
 
         def diff(x):
-            y = np.asarray(evaluate(x), dtype=float)
-            return y[:, lead[0]] - y[:, lead[1]]
+            y = np.asarray(lead_evaluate(x), dtype=float)
+            return y[:, 0] - y[:, 1]
 
         sel = [u for u in uncertain if u in list(params.names)] or None
         tornado = sensitivity.tornado(diff, params, names=sel)
@@ -195,8 +202,8 @@ def _analyse(
     if sobol_n and params is not None and evaluate is not None:
 
         def lead_outputs(x):
-            y = np.asarray(evaluate(x), dtype=float)
-            return np.column_stack([y[:, lead[0]], y[:, lead[1]], y[:, lead[0]] - y[:, lead[1]]])
+            y = np.asarray(lead_evaluate(x), dtype=float)
+            return np.column_stack([y[:, 0], y[:, 1], y[:, 0] - y[:, 1]])
 
         with warnings.catch_warnings(record=True) as rec:
             warnings.simplefilter("always", sensitivity.SensitivityWarning)

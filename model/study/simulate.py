@@ -12,7 +12,7 @@ import platform
 import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -211,6 +211,20 @@ class Results:
         """Net benefit (m, k) for input rows ``x`` (m, d) in ``params.names`` order."""
         x = np.asarray(x, dtype=float)
         return evaluate(self.regulation, dict(zip(self.params.names, x.T, strict=True))).net_benefit
+
+    def evaluator(self, approaches: Sequence[str]):
+        """A function like :meth:`evaluate` for ``approaches`` only (their columns, in that
+        order; each against the status quo as always): sensitivity analyses that read two
+        approaches evaluate two, not all."""
+        chosen = tuple(self.regulation.approaches[self.approaches.index(a)] for a in approaches)
+        regulation = replace(self.regulation, approaches=chosen)
+        names = self.params.names
+
+        def evaluate_chosen(x: np.ndarray) -> np.ndarray:
+            x = np.asarray(x, dtype=float)
+            return evaluate(regulation, dict(zip(names, x.T, strict=True))).net_benefit
+
+        return evaluate_chosen
 
     @property
     def evpi(self) -> float:
