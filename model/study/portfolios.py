@@ -47,6 +47,8 @@ __all__ = [
     "with_best_portfolio",
 ]
 
+#: Draws the EVPPI of the choice between mixes uses at most (the EVPI uses all).
+MIX_VOI_DRAWS = 16_384
 #: Key of the approach :func:`with_best_portfolio` adds.
 BEST = "best_portfolio"
 
@@ -109,23 +111,29 @@ class Screen:
         grown portfolio is admissible): rows portfolio, instrument, marginal mean,
         P(marginal > 0) on the screening draws."""
         index = {frozenset(c): j for j, c in enumerate(self.combos)}
-        instruments = sorted({i for c in self.combos for i in c})
-        nb, rows = self.net_benefit, []
-        for j, combo in enumerate(self.combos):
-            for inst in instruments:
-                grown = index.get(frozenset(combo) | {inst})
-                if inst in combo or grown is None:
-                    continue
-                delta = nb[:, grown] - nb[:, j]
-                rows.append(
+        nb, frames = self.net_benefit, []
+        for inst in sorted({i for c in self.combos for i in c}):  # every pair at once
+            pairs = [
+                (j, index.get(frozenset(c) | {inst}))
+                for j, c in enumerate(self.combos)
+                if inst not in c
+            ]
+            base = np.array([j for j, g in pairs if g is not None], dtype=int)
+            grown = np.array([g for _, g in pairs if g is not None], dtype=int)
+            if not base.size:
+                continue
+            delta = nb[:, grown] - nb[:, base]
+            frames.append(
+                pd.DataFrame(
                     {
-                        "portfolio": self.keys[j],
+                        "portfolio": np.asarray(self.keys)[base],
                         "instrument": inst,
-                        "marginal_mean": delta.mean(),
-                        "prob_positive": (delta > 0).mean(),
+                        "marginal_mean": delta.mean(axis=0),
+                        "prob_positive": (delta > 0).mean(axis=0),
                     }
                 )
-        return pd.DataFrame(rows)
+            )
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 @dataclass(frozen=True)
@@ -221,14 +229,16 @@ class PortfolioSearch:
             index=pd.Index(t[column].to_numpy()),
         ).sort_values("mean", ascending=False, kind="stable")
 
-    def mix_voi(self, *, top: int = 10, rng: int = 0) -> tuple[float, pd.DataFrame]:
-        """EVPI of the choice between mixes, and the ``top`` inputs by EVPPI for that choice
-        (with standard errors: an estimate within two of them of zero is noise; the
-        imprecision warnings are the caller's to show or state)."""
+    def mix_voi(
+        self, *, top: int = 10, rng: int = 0, draws: int = MIX_VOI_DRAWS
+    ) -> tuple[float, pd.DataFrame]:
+        """EVPI of the choice between mixes (all draws), and the ``top`` inputs by EVPPI for
+        that choice on the first ``draws`` draws, with standard errors (an estimate within two
+        of them of zero is noise; the imprecision warnings are the caller's to state)."""
         nb, _ = self.mix_net_benefit()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EVPPIWarning)
-            ev = evppi(nb, self.inputs, rng=rng)
+            ev = evppi(nb[:draws], self.inputs.iloc[:draws], rng=rng)
         return float(evpi(nb)), ev.sort_values("evppi", ascending=False).head(top)
 
     def describe(self) -> str:
