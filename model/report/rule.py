@@ -9,7 +9,6 @@ import pandas as pd
 from model.report import figures
 from model.report.wording import money, number, share
 from model.study.design import RuleDesign
-from model.study.portfolios import MIX_VOI_DRAWS
 
 
 def _table(df: pd.DataFrame, formatters: dict, index: bool = True) -> str:
