@@ -291,3 +291,23 @@ def test_classes_comply_as_far_as_their_capacity_and_pay_their_own_costs(outcome
     assert o.burden[0, j, 1] == pytest.approx(o.class_burden[0, j].sum(), rel=1e-12)
     # the value each class creates: shares 0.2 and 0.8 of 1e6 a year
     np.testing.assert_allclose(o.class_value[0], [0.2e6 * PV, 0.8e6 * PV])
+
+
+def test_a_channel_instrument_needs_harms_split_over_channels(tmp_path):
+    """A harm without channel shares cannot meet an instrument acting on some channels only."""
+    from model.errors import ParamFileError
+
+    structure = TINY_STRUCTURE.replace(
+        "[approaches.status_quo]", OPTIONS + "\n[approaches.status_quo]"
+    )
+    path = write_tiny(tmp_path, structure, **VALUES)
+    with pytest.raises(ParamFileError, match=r"\[harms\.h\]: instrument 'tamper'.*safety channel"):
+        build_model(model.load_params(path))
+
+
+def test_a_trigger_scope_needs_the_triggers_parameters(tmp_path):
+    from model.errors import ParamFileError
+
+    structure = TINY_STRUCTURE.replace('scope = "above_threshold"', 'scope = "above_reach"', 1)
+    with pytest.raises(ParamFileError, match=r"needs the reach trigger's parameters"):
+        build_model(model.load_params(write_tiny(tmp_path, structure)))

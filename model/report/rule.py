@@ -9,6 +9,7 @@ import pandas as pd
 from model.report import figures
 from model.report.wording import money, number, share
 from model.study.design import RuleDesign
+from model.study.portfolios import MIX_VOI_DRAWS
 
 
 def _table(df: pd.DataFrame, formatters: dict, index: bool = True) -> str:
@@ -162,10 +163,14 @@ def _mix_voi(rule, labels: dict, params, cash) -> str | None:
     if voi is None or evpi is None:
         return None
     name = (lambda n: figures.describe(params, n)) if params is not None else labels.get
-    inputs = "; ".join(f"{name(k) or k} {cash(v)}" for k, v in voi["evppi"].items() if v > 0)
+    clear = voi[voi["evppi"] > 2 * voi["se"]]
+    inputs = "; ".join(
+        f"{name(k) or k} {cash(r['evppi'])} (±{cash(2 * r['se'])})" for k, r in clear.iterrows()
+    )
     return escape(
         f"Perfect information before choosing between these mixes would be worth {cash(evpi)} "
         "in expectation (the expected value of perfect information, EVPI); the inputs whose "
         "resolution alone is worth most (expected value of partial perfect information, "
-        f"EVPPI): {inputs or 'none above zero'}."
+        f"EVPPI, on at most the first {MIX_VOI_DRAWS:,} draws, ± two standard errors): "
+        f"{inputs or 'none clearly above its own noise'}."
     )
