@@ -444,7 +444,9 @@ def available_memory() -> int:
 def check_memory(regulation: RegulationModel, n_params: int, n: int) -> None:
     """Refuse a draws-mode run whose tables cannot fit in this machine's memory."""
     k, h = len(regulation.approaches), len(regulation.harm_names)
-    per_draw = 8 * (n_params + 2 * k * h + 8 * k + h) + k * h  # see Outcomes.empty
+    c = len(regulation.class_names)
+    # see Outcomes.empty: per-draw tables by approach, harm, payer and developer class
+    per_draw = 8 * (n_params + 2 * k * h + 8 * k + h + 3 * k * c + c) + k * h
     free = available_memory()
     fits = free // (MEMORY_FACTOR * per_draw)
     if n > fits:
