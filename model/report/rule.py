@@ -120,32 +120,25 @@ def rule_context(
         )
     out["mixes"] = out["duties"] = out["mix_voi"] = None
     if rule.mixes is not None and len(rule.mixes):
-        m = rule.mixes[["options", "instruments", "mean", "median", "p05", "p95", "prob_best"]]
-        m = m.rename(
-            columns={
-                "options": "the paper's options",
-                "instruments": "best portfolio of this mix",
-                "mean": "E[net benefit]",
-                "p05": "5th percentile",
-                "p95": "95th percentile",
-                "prob_best": "P(best)",
-            }
+        out["mixes"] = _best_of(
+            rule.mixes, "options", "the paper's options", cash, "best portfolio of this mix"
         )
-        money_cols = ["E[net benefit]", "median", "5th percentile", "95th percentile"]
-        out["mixes"] = _table(m, {c: cash for c in money_cols} | {"P(best)": share}, index=False)
         out["duties"] = _best_of(getattr(rule, "duties", None), "duty", "the downstream duty", cash)
         out["mix_voi"] = _mix_voi(rule, labels, params, cash)
     return out
 
 
-def _best_of(table, column: str, title: str, cash) -> str | None:
-    """A table of the best portfolio of each group (mixes, duties) as HTML."""
+def _best_of(
+    table, column: str, title: str, cash, portfolio: str = "best portfolio with it"
+) -> str | None:
+    """A table of the best portfolio of each group (mixes, duties) as HTML: ``column`` names
+    the group under ``title``, the portfolio's instruments under ``portfolio``."""
     if table is None or not len(table):
         return None
     m = table[[column, "instruments", "mean", "median", "p05", "p95", "prob_best"]].rename(
         columns={
             column: title,
-            "instruments": "best portfolio with it",
+            "instruments": portfolio,
             "mean": "E[net benefit]",
             "p05": "5th percentile",
             "p95": "95th percentile",
