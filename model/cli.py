@@ -688,9 +688,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--sobol-n",
         type=_sobol_n,
-        default=512,
+        default=0,
         metavar="N",
-        help="base sample size of the Sobol design (power of 2; 0 skips Sobol; default 512)",
+        help="add Sobol indices from a design of this base size (power of 2, e.g. 512; default "
+        "0: none, the report ranks inputs by the delta measure on the run's own draws)",
     )
     r.add_argument(
         "--executor",
@@ -711,7 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="write the HTML report from results saved by run --save")
     rp.add_argument("--from", dest="source", type=Path, required=True, metavar="DIR")
     rp.add_argument("--out", type=Path, help="report path (default reports/<name>.html)")
-    rp.add_argument("--sobol-n", type=_sobol_n, default=512, metavar="N")
+    rp.add_argument("--sobol-n", type=_sobol_n, default=0, metavar="N")
     rp.add_argument("--skip-rule-design", action="store_true")
     rp.add_argument("--quiet", action="store_true")
     rp.set_defaults(func=_cmd_report)

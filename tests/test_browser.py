@@ -44,7 +44,9 @@ def _chromium() -> str:
 def report(baseline_results_small, tmp_path_factory) -> Path:
     res = baseline_results_small
     rule = model.design.design_rule(res, n=1024)  # the "Designing the rule" section too
-    return write_report(res, tmp_path_factory.mktemp("browser") / "report.html", rule=rule)
+    analysis = model.report.analysis_for(res, sobol_n=64)  # Sobol's chart too (opt-in)
+    path = tmp_path_factory.mktemp("browser") / "report.html"
+    return write_report(res, path, analysis=analysis, rule=rule)
 
 
 def test_report_renders_offline_in_chromium(report, tmp_path):

@@ -157,4 +157,5 @@ def portfolio_net_benefit(
             - burden
             - (value_pv - m_value * a_value) * counted
         )
-    return (out[:-1] - out[-1:]).T
+    out[:-1] -= out[-1]  # in place: the matrix is the largest array of a screen
+    return out[:-1].T

@@ -266,7 +266,7 @@ def _figure_sections(results, c: ReportContent, evppi_draws: int | None = None) 
     add(
         "sobol",
         "Sensitivity: Sobol indices",
-        lambda: figures.sobol_indices(_need(c.sobol, "Sobol indices"), params=results.params),
+        lambda: figures.sobol_indices(_need(c.sobol, _NO_SOBOL), params=results.params),
         f"Output: net benefit of {c.tornado_label}. First-order index: share of the variance "
         "explained by the input alone; total index: including its interactions with other "
         "inputs. Bars give 95% bootstrap intervals; wide intervals mean the indices are "
@@ -316,6 +316,13 @@ def _figure_sections(results, c: ReportContent, evppi_draws: int | None = None) 
         "dashed line is the difference between the two leading approaches.",
     )
     return out
+
+
+_NO_SOBOL = (
+    "Sobol indices (they are computed only on request, with --sobol-n 512 or "
+    "analyse(sobol_n=512): on this heavy-tailed output they need a large design to be stable; "
+    "the inputs are ranked by the delta measure in 'What drives the decision')"
+)
 
 
 def _need(x, what: str):

@@ -35,6 +35,7 @@ from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import RegulationModel, build_model
 from model.regulation.factorial import portfolio_net_benefit
+from model.study.runtime import tune_allocator
 from model.study.simulate import check_memory
 
 __all__ = [
@@ -154,13 +155,21 @@ class PortfolioSearch:
     net_benefit: np.ndarray
     #: The model whose approaches are the confirmed portfolios.
     regulation: RegulationModel
-    #: The uncertain inputs' draws (n, d) the confirmation used.
-    inputs: pd.DataFrame
+    #: Every parameter's draws (n, parameters) the confirmation used, the uncertain ones'
+    #: names and every parameter's name (the columns of ``draws``; see :meth:`inputs`).
+    draws: np.ndarray
+    uncertain: tuple[str, ...]
+    names: tuple[str, ...]
     #: Every portfolio on the screening draws (at most the first 4,096 when exact).
     screen: Screen
     n_screen: int
     n: int
     exact: bool
+
+    def inputs(self, rows: int | None = None) -> pd.DataFrame:
+        """The uncertain inputs' draws on the first ``rows`` draws (all by default)."""
+        columns = [self.names.index(u) for u in self.uncertain]
+        return pd.DataFrame(self.draws[:rows, columns], columns=list(self.uncertain))
 
     @property
     def best(self) -> str:
@@ -238,7 +247,7 @@ class PortfolioSearch:
         nb, _ = self.mix_net_benefit()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EVPPIWarning)
-            ev = evppi(nb[:draws], self.inputs.iloc[:draws], rng=rng)
+            ev = evppi(nb[:draws], self.inputs(draws), rng=rng)
         return float(evpi(nb)), ev.sort_values("evppi", ascending=False).head(top)
 
     def describe(self) -> str:
@@ -285,6 +294,7 @@ def search_portfolios(
     z : float
         A portfolio is kept when its paired gap to the leader is below ``z`` standard errors.
     """
+    tune_allocator()  # as simulate does: large temporaries stay on the heap
     regulation = build_model(params)
     check_memory(regulation, len(params.names), int(n))  # the confirmation holds every draw
     combos = regulation.portfolio_combinations()
@@ -340,10 +350,11 @@ def search_portfolios(
         },
         index=pd.Index(model.approach_names, name="portfolio"),
     ).sort_values("mean", ascending=False, kind="stable")
-    uncertain = list(params.uncertain_names)
-    inputs = pd.DataFrame(draws[:, [params.names.index(u) for u in uncertain]], columns=uncertain)
     screen = Screen(kept_draws, keys, tuple(combos))
-    return PortfolioSearch(table, screening, nb, model, inputs, screen, m, int(n), exact)
+    uncertain = tuple(params.uncertain_names)
+    return PortfolioSearch(
+        table, screening, nb, model, draws, uncertain, tuple(params.names), screen, m, int(n), exact
+    )
 
 
 def _rows(values: dict, start: int, stop: int) -> dict:
@@ -382,25 +393,30 @@ def _screen(sampler: Sampler, regulation, combos, m: int):
     ``KEPT_DRAWS`` draws) of every portfolio on the sampler's first ``m`` draws.
 
     One chunk holds every portfolio's net benefit; longer screens make two passes over the
-    chunks (sums, then the gap to the leader the sums found), holding only sums."""
+    chunks (sums, then the gap to the leader the sums found), holding only sums. The gaps are
+    taken a block of portfolios at a time: no temporary as large as the chunk's matrix."""
 
-    def net_benefit(start: int, stop: int) -> np.ndarray:
+    def net_benefit(start: int, stop: int) -> np.ndarray:  # (P, rows)
         values = dict(zip(sampler.params.names, sampler.chunk(start, stop).T, strict=True))
-        return portfolio_net_benefit(regulation, values, combos)
+        return portfolio_net_benefit(regulation, values, combos).T
 
     bounds = [(s, min(s + sampler.chunk_size, m)) for s in range(0, m, sampler.chunk_size)]
     first = net_benefit(*bounds[0])
-    total = first.sum(axis=0)
+    total = first.sum(axis=1)
     for b in bounds[1:]:
-        total += net_benefit(*b).sum(axis=0)
+        total += net_benefit(*b).sum(axis=1)
     mean = total / m
     lead = int(mean.argmax())
-    gap_sum, gap_sq = np.zeros_like(mean), np.zeros_like(mean)
+    gap_sq = np.zeros_like(mean)
     for i, b in enumerate(bounds):
         nb = first if i == 0 else net_benefit(*b)
-        d = nb[:, [lead]] - nb
-        gap_sum += d.sum(axis=0)
-        gap_sq += (d * d).sum(axis=0)
-    gap = gap_sum / m
+        for s in range(0, len(nb), _GAP_BLOCK):
+            d = nb[lead] - nb[s : s + _GAP_BLOCK]
+            gap_sq[s : s + _GAP_BLOCK] += np.einsum("ij,ij->i", d, d)
+    gap = mean[lead] - mean
     var = np.maximum(gap_sq / m - gap * gap, 0.0) * m / max(m - 1, 1)
-    return mean, gap, np.sqrt(var / m), first[:KEPT_DRAWS]
+    return mean, gap, np.sqrt(var / m), first[:, :KEPT_DRAWS].T
+
+
+#: Portfolios per block of the screen's gap sums (a few MiB of temporaries).
+_GAP_BLOCK = 256
