@@ -1,5 +1,6 @@
 """Executors: spec parsing, and bit-identical results on serial, processes and Dask."""
 
+import os
 import pickle
 import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -9,8 +10,13 @@ import numpy as np
 import pytest
 
 from model.inputs.paramfiles import load_params
-from model.study.background import in_background
-from model.study.executors import ExecutorSpecError, executor_from_spec, worker_count
+from model.study.background import in_background, on_two_cores
+from model.study.executors import (
+    ExecutorSpecError,
+    cpu_count,
+    executor_from_spec,
+    worker_count,
+)
 from model.study.simulate import simulate
 
 PARAMS = load_params(Path(__file__).parents[1] / "params" / "baseline.toml")
@@ -131,6 +137,22 @@ def test_in_background_raises_the_error_here():
 def test_in_background_result_that_cannot_travel_is_made_here():
     with in_background(_unpicklable, 1) as pending:
         assert callable(pending.result())
+
+
+def _rows_with_pid(start, stop):
+    """Rows start..stop: (index, index squared, the pid that computed them)."""
+    i = np.arange(start, stop, dtype=float)
+    return np.column_stack([i, i * i, np.full_like(i, os.getpid())])
+
+
+@pytest.mark.parametrize("split", [0, 1, 7, 10, 11])
+def test_on_two_cores_is_one_call_with_the_tail_from_a_child(split):
+    got = on_two_cores(_rows_with_pid, (10, 3), split)
+    whole = _rows_with_pid(0, 10)
+    np.testing.assert_array_equal(got[:, :2], whole[:, :2])
+    assert (got[:split, 2] == os.getpid()).all()
+    if 0 < split < 10 and cpu_count() > 1:  # the tail came from another process, shared
+        assert (got[split:, 2] != os.getpid()).all()
 
 
 def test_in_background_design_rule_bit_identical():

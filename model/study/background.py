@@ -11,15 +11,18 @@ an error is raised where the caller expects it.
 
 from __future__ import annotations
 
+import mmap
 import multiprocessing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+
 from model.study.executors import cpu_count
 from model.study.signals import ignore_stop_signals
 
-__all__ = ["Pending", "in_background"]
+__all__ = ["Pending", "in_background", "on_two_cores"]
 
 
 def _child(conn, fn: Callable, args: tuple, kwargs: dict) -> None:
@@ -86,3 +89,30 @@ def in_background(fn: Callable, *args, **kwargs) -> Iterator[Pending]:
         yield pending
     finally:
         pending.close()
+
+
+def on_two_cores(
+    compute: Callable[[int, int], np.ndarray], shape: tuple[int, ...], split: int
+) -> np.ndarray:
+    """The float array of ``shape`` whose rows ``start..stop`` are ``compute(start, stop)``:
+    rows ``split..`` computed by a forked child (:func:`in_background`) while this process
+    computes rows ``..split``.
+
+    Each row must depend only on its own index, so the result is bit-identical to one call.
+    The child writes into memory shared with this process (an anonymous mapping made before
+    the fork): nothing is pickled back. Without a child (one CPU, no fork, a failed child)
+    this process computes its rows too."""
+    rows = int(shape[0])
+    if not 0 < split < rows:
+        return np.asarray(compute(0, rows), dtype=float).reshape(shape)
+    shared = mmap.mmap(-1, int(np.prod(shape)) * 8)
+    out = np.frombuffer(shared, dtype=float).reshape(shape)
+
+    def tail() -> bool:
+        out[split:] = compute(split, rows)
+        return True
+
+    with in_background(tail) as pending:
+        out[:split] = compute(0, split)
+        pending.result()
+    return out

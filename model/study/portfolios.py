@@ -35,6 +35,7 @@ from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import RegulationModel, build_model
 from model.regulation.factorial import portfolio_net_benefit
+from model.study.background import on_two_cores
 from model.study.runtime import tune_allocator
 from model.study.simulate import check_memory
 
@@ -326,12 +327,18 @@ def search_portfolios(
     full = sampler if sampler.n == n else Sampler(params, int(n), design, seed)
     draws = full.chunk(0, int(n))
     values = dict(zip(params.names, draws.T, strict=True))
-    nb = np.concatenate(
-        [
-            portfolio_net_benefit(regulation, _rows(values, a, b), confirmed)
-            for a, b in full.bounds()
-        ]
-    )
+
+    def confirm(start: int, stop: int) -> np.ndarray:  # chunk by chunk: bounded temporaries
+        step = full.chunk_size
+        return np.concatenate(
+            [
+                portfolio_net_benefit(regulation, _rows(values, a, min(a + step, stop)), confirmed)
+                for a in range(start, stop, step)
+            ]
+        )
+
+    half = -(-int(n) // (2 * full.chunk_size)) * full.chunk_size  # a chunk boundary
+    nb = on_two_cores(confirm, (int(n), len(confirmed)), half)
     labels = {k: i.label for k, i in regulation.instruments.items()}
     table = pd.DataFrame(
         {
@@ -396,9 +403,13 @@ def _screen(sampler: Sampler, regulation, combos, m: int):
     chunks (sums, then the gap to the leader the sums found), holding only sums. The gaps are
     taken a block of portfolios at a time: no temporary as large as the chunk's matrix."""
 
-    def net_benefit(start: int, stop: int) -> np.ndarray:  # (P, rows)
+    def net_benefit(start: int, stop: int) -> np.ndarray:  # (P, rows), half on each core
         values = dict(zip(sampler.params.names, sampler.chunk(start, stop).T, strict=True))
-        return portfolio_net_benefit(regulation, values, combos).T
+
+        def part(a: int, b: int) -> np.ndarray:
+            return portfolio_net_benefit(regulation, values, combos[a:b]).T
+
+        return on_two_cores(part, (len(combos), stop - start), len(combos) // 2)
 
     bounds = [(s, min(s + sampler.chunk_size, m)) for s in range(0, m, sampler.chunk_size)]
     first = net_benefit(*bounds[0])
