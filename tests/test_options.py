@@ -311,3 +311,112 @@ def test_a_trigger_scope_needs_the_triggers_parameters(tmp_path):
     structure = TINY_STRUCTURE.replace('scope = "above_threshold"', 'scope = "above_reach"', 1)
     with pytest.raises(ParamFileError, match=r"needs the reach trigger's parameters"):
         build_model(model.load_params(write_tiny(tmp_path, structure)))
+
+
+# ---- upstream firms withdrawing from the jurisdiction (settings.upstream_withdrawal) -----------
+
+WITHDRAWAL = {
+    "upstream_withdrawal_share": 0.2,  # w: 2 of the 10 firms stop serving the jurisdiction
+    "withdrawal_value_share": 0.5,  # s: half the ecosystem's value is built on their models
+    "withdrawal_substitution": 0.75,  # sub: users recover three quarters of it elsewhere
+}
+WITHDRAWING = """
+[approaches.tamper_monitoring]
+label = "Tamper and monitoring"
+instruments = ["tamper", "monitoring"]
+"""
+
+
+def _withdrawal_outcomes(folder, standing="world", reach="worldwide"):
+    settings = f'standing = "{standing}"\nupstream_withdrawal = "withdraws"\n'
+    settings += f'upstream_reach = "{reach}"'
+    structure = TINY_STRUCTURE.replace('jurisdiction_share = "h_jurisdiction"\n', CHANNELS)
+    structure = structure.replace('standing = "world"', settings, 1)
+    structure = structure.replace("[approaches.status_quo]", OPTIONS + "\n[approaches.status_quo]")
+    structure += APPROACHES + WITHDRAWING + CLASSES
+    path = write_tiny(folder, structure, **VALUES, **WITHDRAWAL)
+    params = model.load_params(path)
+    values = {name: np.array([params[name].dist.ppf(np.array([0.5]))[0]]) for name in params}
+    return evaluate(build_model(params), values)
+
+
+@pytest.fixture(scope="module")
+def withdrawing(tmp_path_factory):
+    """The options' tiny world with 0.2 of upstream firms withdrawing, world standing."""
+    return _withdrawal_outcomes(tmp_path_factory.mktemp("withdrawing"))
+
+
+# 8 firms still serve the jurisdiction: capacity 10 audits them all, so all 8 comply; beyond the
+# 0.5 voluntary, and only for the 0.8 staying, 0.5 x 0.8 = 0.4 of the 10 firms pay.
+PAYING_STAYING = 0.5 * 0.8
+# the jurisdiction's users lose w s (1 - sub) = 0.2 x 0.5 x 0.25 = 0.025 of the value they
+# receive; the jurisdiction receives 0.3 of the ecosystem's value: 0.0075 of V at world standing
+WITHDRAWAL_LOSS = 0.2 * 0.5 * 0.25
+
+
+def test_withdrawing_firms_neither_comply_nor_pay_and_their_models_keep_their_risk(withdrawing):
+    r = _row(withdrawing, "tamper")
+    # stopped 0.4 on the domestic-open (0.3) x safety (0.4) cell, for the 0.4 paying (not 0.5)
+    assert r["rr"] == pytest.approx(0.3 * 0.4 * 0.4 * PAYING_STAYING * HARM_PV, rel=1e-12)
+    # compliance costs of the 8 staying firms only; the regulator supervises those 8
+    assert r["upstream"] == pytest.approx(8 * FIRM_PV, rel=1e-12)
+    assert r["regulator"] == pytest.approx(8 * 50 * PV, rel=1e-12)
+    # the duty's own capability tax on the models still served, and the withdrawn models'
+    # value lost to the jurisdiction's users, combined as 1 - prod(1 - L)
+    own = PAYING_STAYING * 0.02 * 0.4
+    lost = 1 - (1 - own) * (1 - 0.3 * WITHDRAWAL_LOSS)
+    assert r["innovation"] == pytest.approx(lost * 1e6 * PV, rel=1e-12)
+    j = withdrawing.approaches.index("tamper")
+    assert withdrawing.entities[0, j] == pytest.approx(8.0)
+    assert withdrawing.compliance[0, j] == pytest.approx(1.0)
+
+
+def test_withdrawal_value_is_lost_once_per_approach(withdrawing):
+    """A firm leaves or stays: two duties it withdraws from lose its models' value once."""
+    r = _row(withdrawing, "tamper_monitoring")
+    tax = PAYING_STAYING * 0.02 * 0.4
+    blocked = PAYING_STAYING * 0.01 * 0.3  # monitoring's false positives on closed fine-tuning
+    lost = 1 - (1 - tax) * (1 - blocked) * (1 - 0.3 * WITHDRAWAL_LOSS)
+    assert r["innovation"] == pytest.approx(lost * 1e6 * PV, rel=1e-12)
+
+
+def test_hubs_and_downstream_rules_are_untouched_by_upstream_withdrawal(withdrawing, outcomes):
+    """Hosting duties bind hubs, which are not modelled as withdrawing; downstream duties and
+    enforcement bind no upstream firm: no withdrawal, no value lost to it."""
+    for approach in ("hosting", "services", "guidance", "everyone"):
+        np.testing.assert_array_equal(
+            _row(withdrawing, approach)["net"], _row(outcomes, approach)["net"]
+        )
+
+
+def test_withdrawal_costs_the_same_money_under_either_standing(tmp_path, withdrawing):
+    """The value lost is the jurisdiction's users': 0.0075 of the world's value at world
+    standing is 0.025 of the jurisdiction's (0.3), the same money. Information duties have no
+    value loss of their own, so theirs is the withdrawal's alone."""
+    inside = _withdrawal_outcomes(tmp_path, standing="jurisdiction")
+    expected = 0.3 * WITHDRAWAL_LOSS * 1e6 * PV
+    assert _row(withdrawing, "information")["innovation"] == pytest.approx(expected, rel=1e-12)
+    assert _row(inside, "information")["innovation"] == pytest.approx(expected, rel=1e-12)
+    # the information channel of domestic models (0.4 + 0.3) x 0.2 x efficacy 0.5, for 0.4 paying
+    rr = (0.4 + 0.3) * 0.2 * 0.5 * PAYING_STAYING * HARM_PV
+    assert _row(withdrawing, "information")["rr"] == pytest.approx(rr, rel=1e-12)
+
+
+def test_withdrawal_applies_whatever_the_upstream_reach(tmp_path, withdrawing):
+    """Under jurisdiction reach the staying firms' safeguards reach only the modifiers inside
+    (1 - leakage = 0.5): withdrawal and reach compose; value lost and costs are unchanged."""
+    fenced = _withdrawal_outcomes(tmp_path, reach="jurisdiction")
+    worldwide, inside = _row(withdrawing, "tamper"), _row(fenced, "tamper")
+    assert inside["rr"] == pytest.approx(0.5 * worldwide["rr"], rel=1e-12)
+    for key in ("upstream", "regulator", "innovation"):
+        assert inside[key] == pytest.approx(worldwide[key], rel=1e-12)
+
+
+def test_information_boost_holds_for_the_developers_who_stay(withdrawing):
+    """Developers in the jurisdiction move to the models still served, which carry the
+    information duties: the boost to guidance is unchanged; the information channel is reached
+    only on the staying firms' models."""
+    informed = _row(withdrawing, "informed_guidance")["rr"] / HARM_PV
+    boosted = 0.4 * 0.3 * 0.5 * 0.6
+    info = (0.4 + 0.3) * 0.2 * 0.5 * PAYING_STAYING
+    assert informed == pytest.approx(1 - (1 - boosted) * (1 - info), rel=1e-12)

@@ -67,9 +67,19 @@ def searched(small):
         {},
         {"liability": "derived", "standing": "jurisdiction"},
         {"upstream_reach": "jurisdiction", "closed_segment": "diffuses"},
+        {"upstream_withdrawal": "withdraws"},
+        {
+            "upstream_withdrawal": "withdraws",
+            "standing": "jurisdiction",
+            "in_force": ("licence_terms",),
+        },
     ],
 )
 def test_shared_work_factorial_equals_a_full_evaluation(baseline_params, settings):
+    if settings.get("upstream_withdrawal") == "withdraws":  # the baseline lacks its parameters
+        baseline_params = model.load_params(
+            "params/baseline.toml", scenarios=["params/scenarios/upstream_withdrawal.toml"]
+        )
     regulation = build_model(baseline_params)
     regulation = replace(regulation, settings=replace(regulation.settings, **settings))
     combos = regulation.portfolio_combinations()
@@ -83,10 +93,15 @@ def test_shared_work_factorial_equals_a_full_evaluation(baseline_params, setting
     np.testing.assert_allclose(lean[:, picked], full, rtol=1e-9, atol=1e-3)
 
 
-def test_shared_work_factorial_counts_increments_on_rules_in_force():
+@pytest.mark.parametrize("withdrawal", ["complies", "withdraws"])
+def test_shared_work_factorial_counts_increments_on_rules_in_force(withdrawal):
     params = model.load_params("params/scenarios/eu.toml")
     regulation = build_model(params)
+    regulation = replace(
+        regulation, settings=replace(regulation.settings, upstream_withdrawal=withdrawal)
+    )
     combos = [(), ("targeted_obligation",), ("liability", "finetune_monitoring")]
+    combos += [("tamper_resistance", "information_duties", "hosting_duties")]
     draws = model.sample(params, n=128, rng=2)
     values = {k: draws[k] for k in params.names}
     lean = portfolio_net_benefit(regulation, values, combos)

@@ -753,10 +753,17 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
         "hosting_duties": (("open_domestic", "open_foreign"), ("capability", "safety")),
     }
 
+    def withdrawing(inst):
+        """Do the firms this duty binds withdraw (all upstream developers; not hubs)?"""
+        return s.upstream_withdrawal == "withdraws" and inst.type in up_types - {"hosting_duties"}
+
     def upstream(inst, h):
-        """(firms, paying share, {(access, channel): share removed}, value loss share)."""
+        """(firms, firms still serving the jurisdiction, paying share, {(access, channel):
+        share removed}, value loss share)."""
         firms = p(inst, "platforms") if inst.type == "hosting_duties" else v["n_upstream"]
-        _, pay = complying(inst, p(inst, "cost_annual"), firms)
+        stay = 1 - v["upstream_withdrawal_share"] if withdrawing(inst) else 1.0
+        _, pay = complying(inst, p(inst, "cost_annual"), firms * stay)
+        pay *= stay  # the withdrawn neither comply nor pay
         key = h.key if h else None
         cells = {}
         if inst.type == "upstream_controls":
@@ -764,12 +771,12 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
             for c in everything:
                 cells["closed", c] = keep * p(inst, "efficacy_closed", key)
                 cells["open_domestic", c] = keep * p(inst, "efficacy_open", key)
-            return firms, pay, cells, p(inst, "value_blocked")
+            return firms, firms * stay, pay, cells, p(inst, "value_blocked") * stay
         if inst.type == "licence_terms":
             for c in ("capability", "safety"):
                 cells["closed", c] = pay * p(inst, "efficacy_closed", key)
                 cells["open_domestic", c] = pay * p(inst, "efficacy_open", key)
-            return firms, pay, cells, pay * p(inst, "value_restricted")
+            return firms, firms * stay, pay, cells, pay * p(inst, "value_restricted")
         share, lost = {
             "structured_access": (
                 lambda: pay * p(inst, "risk_above_level", key) * (1 - p(inst, "foreign_parity")),
@@ -802,9 +809,16 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
         for a in access:
             for c in channels:
                 cells[a, c] = share()
-        return firms, pay, cells, lost()
+        return firms, firms * stay, pay, cells, lost()
 
     up_types = {"upstream_controls", *reaches}
+    # value the jurisdiction's users lose when upstream firms withdraw, once per approach, in
+    # the run's standing (a share of the jurisdiction's value; of the world's at world standing)
+    withdrawal_loss = 0.0
+    if s.upstream_withdrawal == "withdraws":
+        withdrawal_loss = v["upstream_withdrawal_share"] * v["withdrawal_value_share"]
+        withdrawal_loss *= 1 - v["withdrawal_substitution"]
+        withdrawal_loss *= 1.0 if inside else v["value_jurisdiction_share"]
     out = {}
     for a in regulation.approaches:
         insts = [regulation.instruments[name] for name in regulation.acting(a)]
@@ -826,7 +840,7 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                     if inst.type == "adaptive":
                         c += p(inst, "monitoring_cost")
                 elif inst.type in up_types:
-                    firms, pay, _, lost = upstream(
+                    firms, serving, pay, _, lost = upstream(
                         inst,
                         None
                         if inst.type not in ("upstream_controls", "licence_terms")
@@ -834,7 +848,7 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                     )
                     first = p(inst, "cost_oneoff") if t == 0 else 0.0
                     per_firm = pay * (p(inst, "cost_annual") + first) * upstream_counted
-                    c = firms * (per_firm + p(inst, "regulator_cost_per_entity"))
+                    c = firms * per_firm + serving * p(inst, "regulator_cost_per_entity")
                 elif inst.type == "liability":
                     c, lost = 0.0, p(inst, "chill") * (1 - leak)
                 elif inst.type == "service_enforcement":
@@ -846,6 +860,8 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                     lost = 0.0
                 cost += c
                 kept_value *= 1 - lost
+            if any(withdrawing(inst) for inst in insts):
+                kept_value *= 1 - withdrawal_loss
             averted = 0.0
             for h in regulation.harms:
                 r = h.roles
@@ -891,7 +907,7 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
                             if everyone:
                                 kept_cells[k, "below"] *= 1 - e
                     elif inst.type in up_types:
-                        _, _, cells, _ = upstream(inst, h)
+                        _, _, _, cells, _ = upstream(inst, h)
                         for cell, e in cells.items():
                             kept_model[cell] = kept_model.get(cell, 1.0) * (1 - e)
                     elif inst.type == "service_enforcement":
@@ -941,7 +957,17 @@ VARIANTS = [
     {"in_force": ("targeted_obligation",), "standing": "jurisdiction"},
     {"terminal_value": "perpetuity", "malicious_reach": "all_rules", "liability": "derived"},
     {"upstream_reach": "jurisdiction", "closed_segment": "diffuses", "standing": "jurisdiction"},
+    {"upstream_withdrawal": "withdraws"},
+    {
+        "upstream_withdrawal": "withdraws",
+        "standing": "jurisdiction",
+        "upstream_reach": "jurisdiction",
+        "additionality": "full_credit",
+    },
+    {"upstream_withdrawal": "withdraws", "deterred": "exit", "in_force": ("licence_terms",)},
 ]
+#: The parameters of upstream withdrawal, which the baseline does not declare.
+WITHDRAWAL = SCENARIOS / "upstream_withdrawal.toml"
 
 
 @pytest.mark.parametrize("path", [BASELINE, SCENARIOS / "share_threshold.toml"])
@@ -949,7 +975,8 @@ VARIANTS = [
     "settings", VARIANTS, ids=lambda x: "-".join(map(str, x.values())) or "base"
 )
 def test_vectorised_model_equals_a_plain_per_draw_loop(path, settings):
-    params = model.load_params(path)
+    withdraws = settings.get("upstream_withdrawal") == "withdraws"
+    params = model.load_params(path, scenarios=[WITHDRAWAL] if withdraws else [])
     regulation = build_model(params)
     regulation = replace(regulation, settings=replace(regulation.settings, **settings))
     draws = model.sample(params, n=100, design="random", rng=9)
@@ -1080,12 +1107,18 @@ def test_presets_are_coherent_jurisdictions(preset, name):
     assert regulation.settings.standing == "jurisdiction"
     assert regulation.settings.in_force == (("targeted_obligation",) if preset == "eu" else ())
     draws = model.sample(params, n=20, design="random", rng=4)
-    fast = evaluate(regulation, {n: draws[n] for n in params.names}).net_benefit
-    for i in range(20):
-        slow = _reference_net_benefit(regulation, {n: float(draws[n][i]) for n in params.names})
-        np.testing.assert_allclose(
-            fast[i], [slow[a] for a in regulation.approach_names], rtol=1e-9, atol=1e-3
+    # each preset declares its own share of upstream firms withdrawing: both readings
+    for alternative in ("complies", "withdraws"):
+        variant = replace(
+            regulation, settings=replace(regulation.settings, upstream_withdrawal=alternative)
         )
+        fast = evaluate(variant, {n: draws[n] for n in params.names}).net_benefit
+        for i in range(20):
+            row = {n: float(draws[n][i]) for n in params.names}
+            slow = _reference_net_benefit(variant, row)
+            np.testing.assert_allclose(
+                fast[i], [slow[a] for a in variant.approach_names], rtol=1e-9, atol=1e-3
+            )
 
 
 def test_baseline_names_its_jurisdiction_and_standing():

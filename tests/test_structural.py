@@ -14,6 +14,8 @@ from model.regulation import STRUCTURAL, build_model, evaluate
 from model.study.structural import structural_uncertainty
 
 BASELINE = Path(__file__).resolve().parents[1] / "params" / "baseline.toml"
+SCENARIOS = BASELINE.parent / "scenarios"
+WITHDRAWAL = SCENARIOS / "upstream_withdrawal.toml"
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +29,49 @@ def result(params):
 
 
 def test_every_alternative_of_every_setting_is_evaluated(result):
+    """Every alternative whose parameters the file declares: the baseline does not declare
+    upstream withdrawal's (its draws stay as they were), so that alternative is left out."""
     table = result.variants
     for name, alternatives in STRUCTURAL.items():
         got = set(table.loc[table["setting"] == name, "alternative"])
-        assert got == {str(a) for a in alternatives}
+        expected = {str(a) for a in alternatives}
+        if name == "upstream_withdrawal":
+            expected -= {"withdraws"}
+        assert got == expected
     assert set(result.decisions().index.get_level_values("setting")) == set(STRUCTURAL)
+
+
+@pytest.mark.parametrize(
+    "files", [(BASELINE, WITHDRAWAL), (SCENARIOS / "uk.toml",)], ids=["baseline", "uk"]
+)
+def test_upstream_withdrawal_is_evaluated_where_its_parameters_are_declared(files):
+    """The presets and the withdrawal scenario declare its parameters: both alternatives are
+    screened on the same draws, and each equals evaluating that variant directly."""
+    params = model.load_params(files[0], scenarios=files[1:])
+    su = structural_uncertainty(params, 128, rng=2)
+    rows = su.variants[su.variants["setting"] == "upstream_withdrawal"]
+    assert set(rows["alternative"]) == {"complies", "withdraws"}
+    regulation = build_model(params)
+    draws = model.sample(params, 128, design="sobol", rng=2)
+    values = {name: draws[name] for name in params.names}
+    for alternative in ("complies", "withdraws"):
+        variant = replace(
+            regulation, settings=replace(regulation.settings, upstream_withdrawal=alternative)
+        )
+        direct = evaluate(variant, values).net_benefit.mean(axis=0)
+        got = rows.loc[rows["alternative"] == alternative, "expected_net_benefit"].to_numpy()
+        np.testing.assert_allclose(got, direct, rtol=1e-12)
+    # withdrawal costs upstream mitigation value it would otherwise keep, never adds any
+    mean = rows.set_index(["alternative", "approach"])["expected_net_benefit"]
+    assert mean["withdraws", "upstream_mitigation"] < mean["complies", "upstream_mitigation"]
+    assert mean["withdraws", "liability"] == mean["complies", "liability"]
+
+
+def test_a_weight_for_an_alternative_without_its_parameters_is_a_one_line_error(params):
+    with pytest.raises(ParamFileError, match=r"structural_weights\.upstream_withdrawal.*declares"):
+        structural_uncertainty(
+            params, 16, rng=1, weights={"upstream_withdrawal": {"complies": 1, "withdraws": 1}}
+        )
 
 
 def test_variants_share_the_same_draws(result, params):

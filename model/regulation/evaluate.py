@@ -186,6 +186,19 @@ class InstrumentEffects:
         )
 
 
+def withdrawn(model: RegulationModel, world: World, keys) -> list[Effect]:
+    """The value the jurisdiction's users lose when upstream firms withdraw from it rather than
+    comply (``upstream_withdrawal = "withdraws"``), as one effect for an approach whose acting
+    instruments (``keys``) hold any duty those firms withdraw from; else none. Counted once per
+    approach however many such duties it holds: a firm leaves or stays (docs/model.md,
+    section 6)."""
+    if world.withdrawal_loss is None:
+        return []
+    if not any(getattr(TYPES[model.instruments[k].type], "withdraws", False) for k in keys):
+        return []
+    return [Effect(value_loss=world.withdrawal_loss)]
+
+
 def is_zero(x: Array | float) -> bool:
     """True for the scalar 0.0 that marks "this instrument does not act here"."""
     return np.isscalar(x) and x == 0.0
@@ -520,7 +533,8 @@ def evaluate(
         class_tables["class_burden"][j] = costs[len(COST_ROWS) :]
         class_tables["class_annual_cost"][j] = class_final
         class_tables["class_entities"][j] = _final_class_entities(acting, classes, t, n)
-        innovation[j] = _innovation_cost(world, value_pv, acting) * value_counted
+        lost = acting + withdrawn(model, world, keys)
+        innovation[j] = _innovation_cost(world, value_pv, lost) * value_counted
         net[j] = rr[j].sum(axis=0) - burden[j].sum(axis=0) - innovation[j]
         entities[j], compliance[j] = _final_regulated(acting, t, n)
     if model.settings.in_force:  # outcomes are increments on the rules in force

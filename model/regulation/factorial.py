@@ -30,6 +30,7 @@ from model.regulation.evaluate import (
     is_zero,
     present_value,
     removed_shares,
+    withdrawn,
 )
 from model.regulation.instruments import TYPES, Residual
 from model.regulation.spec import Approach, RegulationModel
@@ -83,6 +84,9 @@ def portfolio_net_benefit(
             if not is_zero(on_models) and np.shape(on_models)[1] != 1:
                 raise ValueError("a model-side share varies over the years")
             kept = np.broadcast_to(1.0 - np.asarray(on_models, dtype=float), (len(harm_pv), 1, n))
+            # the value lost to upstream firms' withdrawal follows the model-side duties
+            # they withdraw from (all of them are model-side)
+            acting_effects += withdrawn(model, world, [key for key, _ in variants])
             losses = [e.value_loss for e in acting_effects if not is_zero(e.value_loss)]
             lost = combined(losses) if losses else np.zeros((1, 1, n))
             if np.shape(lost)[1] != 1:

@@ -350,7 +350,16 @@ class ServiceEnforcement(InstrumentType):
 class UpstreamDuty(InstrumentType):
     """A duty on the few upstream developers (or, for :class:`HostingDuties`, model hubs):
     shared compliance (the voluntary floor plus the rest deterred by expected penalties), each
-    duty's own cells and value loss. Its costs count in the run's standing."""
+    duty's own cells and value loss. Its costs count in the run's standing.
+
+    Under ``[settings] upstream_withdrawal = "withdraws"`` a share w of the upstream developers
+    stops serving the jurisdiction instead (``withdraws``: hubs do not): only the others are
+    supervised, comply and pay, so the share paying is (1 - w) x the credited compliance of
+    those staying, and the duty's cells and value losses scale with it. The value the
+    jurisdiction's users lose is the approach's, counted once (evaluate).
+    """
+
+    withdraws: ClassVar[bool] = True  # may the firms it binds withdraw from the jurisdiction?
 
     common_roles: ClassVar[tuple[str, ...]] = (
         "cost_oneoff",
@@ -365,16 +374,33 @@ class UpstreamDuty(InstrumentType):
         """The firms the duty falls on."""
         return world.n_upstream
 
+    def staying(self, world: World) -> Array | None:
+        """Share of the firms still serving the jurisdiction, 1 - w, (1, 1, n); None when all
+        do (``upstream_withdrawal = "complies"``, or a duty whose firms do not withdraw)."""
+        if world.withdrawal is None or not self.withdraws:
+            return None
+        return 1.0 - world.withdrawal
+
+    def serving(self, world: World, p: dict[str, Array]) -> Array:
+        """The firms the duty binds that still serve the jurisdiction."""
+        stay = self.staying(world)
+        firms = self.count(world, p)
+        return firms if stay is None else firms * stay
+
     def paying(self, world: World, p: dict[str, Array]) -> tuple[Array, Array]:
-        """(compliance rate, share complying beyond the voluntary floor)."""
+        """(compliance rate of the firms serving the jurisdiction, share of all the firms in
+        scope complying beyond the voluntary floor): the regulator's audits fall on the firms
+        still serving; those withdrawn neither comply nor pay."""
         rate = compliance(
             p["voluntary_compliance"],
             p["capacity"],
-            self.count(world, p),
+            self.serving(world, p),
             p["penalty"],
             p["cost_annual"],
         )
-        return rate, credited(world, rate, p["voluntary_compliance"])
+        extra = credited(world, rate, p["voluntary_compliance"])
+        stay = self.staying(world)
+        return rate, extra if stay is None else extra * stay
 
     def acting(self, world: World, p: dict[str, Array], paying: Array) -> Effect:
         """The duty's cells and value loss, given the share paying."""
@@ -383,7 +409,7 @@ class UpstreamDuty(InstrumentType):
     def effect(self, world, p, scope):
         rate, paying = self.paying(world, p)
         e = self.acting(world, p, paying)
-        return replace(e, entities=self.count(world, p), compliance=rate, paying=paying)
+        return replace(e, entities=self.serving(world, p), compliance=rate, paying=paying)
 
     def costs(self, world, p, scope, effect, res):
         first_year = (world.years == 0).astype(float)
@@ -391,7 +417,7 @@ class UpstreamDuty(InstrumentType):
         firms = self.count(world, p)
         return Costs(
             upstream=firms * effect.paying * per_firm * world.upstream_counted,
-            regulator=firms * p["regulator_cost_per_entity"],
+            regulator=self.serving(world, p) * p["regulator_cost_per_entity"],
         )
 
 
@@ -412,12 +438,13 @@ class UpstreamControls(UpstreamDuty):
 
     def acting(self, world, p, paying):
         kept = paying * (1.0 - p["substitution"])
+        stay = self.staying(world)  # modifications blocked on the models still served
         return Effect(
             models={
                 **model_cells(kept * p["efficacy_closed"], ("closed",)),
                 **model_cells(kept * p["efficacy_open"], ("open_domestic",)),
             },
-            value_loss=p["value_blocked"],
+            value_loss=p["value_blocked"] if stay is None else p["value_blocked"] * stay,
         )
 
 
@@ -565,6 +592,7 @@ class HostingDuties(UpstreamDuty):
     upstream firms."""
 
     name = "hosting_duties"
+    withdraws = False  # hubs serve downloads worldwide; they are not modelled as withdrawing
     roles = (
         "platforms",
         "hub_share",

@@ -23,6 +23,7 @@ from model.regulation.world import (
     SCOPE_TRIGGER,
     THRESHOLD_PARAMETERS,
     TRIGGERS,
+    WITHDRAWAL_PARAMETERS,
     WORLD_PARAMETERS,
 )
 
@@ -56,6 +57,18 @@ STRUCTURAL = {
     # ``closed_retention`` of it stays behind the interface; the rest moves to foreign open
     # weights)
     "closed_segment": ("stays_closed", "diffuses"),
+    # what upstream developers facing the jurisdiction's upstream duties do: all comply (or pay
+    # penalties), or a share ``upstream_withdrawal_share`` stops serving the jurisdiction
+    # instead (their models stay reachable from abroad: the risk stays, the jurisdiction's
+    # users lose their value)
+    "upstream_withdrawal": ("complies", "withdraws"),
+}
+#: Parameters that an alternative of a structural setting reads and the default does not: a
+#: file that chooses the alternative must declare them, and ``model.study.structural`` skips
+#: the alternative for a file that does not (its draws would otherwise change).
+ALTERNATIVE_PARAMETERS = {
+    ("closed_segment", "diffuses"): ("closed_retention",),
+    ("upstream_withdrawal", "withdraws"): WITHDRAWAL_PARAMETERS,
 }
 TABLES = ("settings", "discounting", "harms", "classes", "instruments", "approaches")
 #: Parameters the equations divide by or take the log of: every draw must exceed the bound.
@@ -129,6 +142,7 @@ class Settings:
     liability: str = STRUCTURAL["liability"][0]
     upstream_reach: str = STRUCTURAL["upstream_reach"][0]
     closed_segment: str = STRUCTURAL["closed_segment"][0]
+    upstream_withdrawal: str = STRUCTURAL["upstream_withdrawal"][0]
     in_force: tuple[str, ...] = ()  # instruments already law: the status quo's counterfactual
     jurisdiction: str = ""  # its name, as the report states it ("" when the file names none)
 
@@ -505,6 +519,7 @@ def _settings(r: _Reader) -> Settings:
         "liability",
         "upstream_reach",
         "closed_segment",
+        "upstream_withdrawal",
     )
     optional = ("threshold", *choices, "in_force", "jurisdiction")
     r.keys("settings", None, s, ("horizon_years", "standing", "currency"), optional)
@@ -622,13 +637,15 @@ def build_model(params) -> RegulationModel:
                 "the world needs this parameter",
                 fix="declare it under [parameters] (see docs/model.md)",
             )
-    if settings.closed_segment == "diffuses" and "closed_retention" not in r.names:
-        raise ParamFileError(
-            str(params.files[0]) if params.files else "<python>",
-            "closed_retention",
-            'closed_segment = "diffuses" needs this parameter',
-            fix="declare it under [parameters] (docs/model.md, section 10)",
-        )
+    for (setting, alternative), names in ALTERNATIVE_PARAMETERS.items():
+        missing = [n for n in names if n not in r.names]
+        if getattr(settings, setting) == alternative and missing:
+            raise ParamFileError(
+                str(params.files[0]) if params.files else "<python>",
+                missing[0],
+                f'{setting} = "{alternative}" needs this parameter',
+                fix="declare it under [parameters] (docs/model.md, section 10)",
+            )
     harms = _harms(r)
     triggers = {name: 0.0 for names in TRIGGERS.values() for name in names[:2]}
     triggers |= {names[2]: 1.0 for names in TRIGGERS.values()}

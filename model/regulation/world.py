@@ -34,6 +34,17 @@ WORLD_PARAMETERS = (
     "upstream_jurisdiction_share",
 )
 
+#: Parameters read only under ``[settings] upstream_withdrawal = "withdraws"`` (docs/model.md,
+#: section 6): the share of upstream firms that stop serving the jurisdiction rather than comply
+#: with its upstream duties, the share of the downstream ecosystem's value built on the models
+#: of the upstream firms in scope, and the share of a withdrawn model's value its users recover
+#: from other models.
+WITHDRAWAL_PARAMETERS = (
+    "upstream_withdrawal_share",
+    "withdrawal_value_share",
+    "withdrawal_substitution",
+)
+
 #: How the threshold is set ([settings] threshold) and the parameters each way reads.
 THRESHOLD_PARAMETERS = {
     # a fixed share s_T of developers above it, carrying rho_T = s_T ** concentration of risk
@@ -191,6 +202,10 @@ class World:
     # in the jurisdiction (part of its malicious share)
     closed_retention: Array | None = None  # (1, 1, n): share of closed-model risk that stays
     # behind the interface when ``closed_segment = "diffuses"`` (None: all of it)
+    withdrawal: Array | None = None  # (1, 1, n): share of upstream firms that stop serving the
+    # jurisdiction rather than comply with its upstream duties (None: all comply)
+    withdrawal_loss: Array | None = None  # (1, 1, n): share of V(t) lost when they do, in the
+    # run's standing (see :func:`withdrawal_value_loss`)
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
@@ -286,6 +301,21 @@ class World:
         if self.settings.standing == "jurisdiction":
             return (self.harm / self.jurisdiction_share).sum(axis=0, keepdims=True)
         return self.harm.sum(axis=0, keepdims=True)
+
+
+def withdrawal_value_loss(model, values: Mapping[str, Array]) -> Array:
+    """Share of the ecosystem's value V(t) lost when ``upstream_withdrawal_share`` (w) of the
+    upstream firms stop serving the jurisdiction, (1, 1, n): its users lose the value of those
+    firms' models, a share ``withdrawal_value_share`` (s) of the ecosystem's value in proportion
+    to the firms, less what other models give back (``withdrawal_substitution``, sub):
+    w s (1 - sub) of the jurisdiction's value. The value lost is received in the jurisdiction,
+    so under world standing it is that share of the jurisdiction's part of V,
+    ``value_jurisdiction_share``: the same money under either standing (as for ``exit``)."""
+    lost = column(values, "upstream_withdrawal_share") * column(values, "withdrawal_value_share")
+    lost = lost * (1.0 - column(values, "withdrawal_substitution"))
+    if model.settings.standing == "world":
+        lost = lost * column(values, "value_jurisdiction_share")
+    return lost
 
 
 def column(values: Mapping[str, Array], name: str) -> Array:
@@ -500,7 +530,18 @@ def build_world(model, values: Mapping[str, Array]) -> World:
             if model.settings.closed_segment == "diffuses"
             else None
         ),
+        **_withdrawal(model, values),
     )
+
+
+def _withdrawal(model, values: Mapping[str, Array]) -> dict[str, Array]:
+    """The World's withdrawal fields under ``upstream_withdrawal = "withdraws"``, else none."""
+    if model.settings.upstream_withdrawal != "withdraws":
+        return {}
+    return {
+        "withdrawal": column(values, "upstream_withdrawal_share"),
+        "withdrawal_loss": withdrawal_value_loss(model, values),
+    }
 
 
 def world_at_threshold(

@@ -1,12 +1,16 @@
 """Structural uncertainty: which modelling choices can change the decision.
 
 Each structural setting of ``[settings]`` (``model.regulation.STRUCTURAL``: standing, the
-reading of deterred developers, the entry-response form, additionality, the horizon) is
-evaluated at every one of its declared alternatives on the SAME draws (common random numbers),
-one setting at a time with the others at the file's choices; a model-averaged result mixes
-every combination of the alternatives by declared weights. A setting without weights (standing
-and the other accounting choices, which are judgements rather than uncertainties) is held at the
-file's choice in the average.
+reading of deterred developers, the entry-response form, additionality, the horizon, where
+upstream duties reach, the closed segment, upstream firms' withdrawal, ...) is evaluated at
+every one of its declared alternatives on the SAME draws (common random numbers), one setting
+at a time with the others at the file's choices; a model-averaged result mixes every
+combination of the alternatives by declared weights. A setting without weights (standing and
+the other accounting choices, which are judgements rather than uncertainties, and the settings
+of the option space: upstream reach, closed segment, upstream withdrawal) is held at the file's
+choice in the average. An alternative that reads parameters the file does not declare
+(``ALTERNATIVE_PARAMETERS``: upstream withdrawal's, declared by the jurisdiction presets and
+``params/scenarios/upstream_withdrawal.toml``, not by the baseline) is left out.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from model.errors import ParamFileError
 from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import sample
 from model.regulation import STRUCTURAL, RegulationModel, build_model, evaluate
+from model.regulation.spec import ALTERNATIVE_PARAMETERS
 
 #: Draws evaluated at a time (bounds memory at long horizons).
 CHUNK = 8192
@@ -65,6 +70,11 @@ class StructuralUncertainty:
         return sorted({s for (s, _), flip in d["changes_decision"].items() if flip})
 
 
+def evaluable(setting: str, alternative: object, names) -> bool:
+    """Does a file declaring parameters ``names`` give every parameter the alternative reads?"""
+    return all(n in names for n in ALTERNATIVE_PARAMETERS.get((setting, alternative), ()))
+
+
 def _weights(params: ParameterSet, chosen: Mapping[str, object], given) -> dict:
     """Setting -> alternative -> weight (summing to 1): ``given``, else the file's
     ``[structural_weights]``, else all weight on the file's choice."""
@@ -79,11 +89,13 @@ def _weights(params: ParameterSet, chosen: Mapping[str, object], given) -> dict:
         weights = {}
         for key, w in table.items():
             alt = next((a for a in alternatives if str(a) == str(key)), None)
-            if alt is None or not isinstance(w, (int, float)) or w < 0:
+            lacking = alt is not None and w and not evaluable(name, alt, params.names)
+            if alt is None or not isinstance(w, (int, float)) or w < 0 or lacking:
                 raise ParamFileError(
                     where,
                     f"structural_weights.{name}",
-                    f"'{key} = {w}' is not a weight of a declared alternative",
+                    f"'{key} = {w}' is not a weight of a declared alternative"
+                    + (" whose parameters the file declares" if lacking else ""),
                     fix="use non-negative numbers for " + ", ".join(map(str, alternatives)),
                 )
             weights[alt] = float(w)
@@ -150,6 +162,8 @@ def structural_on_draws(
     rows = []
     for name, alternatives in STRUCTURAL.items():
         for alt in alternatives:
+            if not evaluable(name, alt, columns):
+                continue  # it reads parameters these draws do not hold
             mean, best = outcome({**chosen, name: alt})
             rank = (-mean).argsort().argsort() + 1
             for j, approach in enumerate(base.approach_names):
