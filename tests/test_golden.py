@@ -38,7 +38,7 @@ OUTCOMES = (
     "status_quo_harm",
     "risk_reduction_by_year",
 )
-EXPECTED = "f5946e70fac16a5d320629a6c4ec1b8f2d5c71582becbbb130de48694b3519af"
+EXPECTED = "49808e4e068e75ddc1c35a8e00f69114368de9a07b1017b31a2b88b00bb52151"
 
 
 def test_baseline_outputs_are_bit_identical():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,15 +30,11 @@ def result(params):
 
 
 def test_every_alternative_of_every_setting_is_evaluated(result):
-    """Every alternative whose parameters the file declares: the baseline does not declare
-    upstream withdrawal's (its draws stay as they were), so that alternative is left out."""
+    """Every alternative of every setting (the baseline declares every parameter they read)."""
     table = result.variants
     for name, alternatives in STRUCTURAL.items():
         got = set(table.loc[table["setting"] == name, "alternative"])
-        expected = {str(a) for a in alternatives}
-        if name == "upstream_withdrawal":
-            expected -= {"withdraws"}
-        assert got == expected
+        assert got == {str(a) for a in alternatives}
     assert set(result.decisions().index.get_level_values("setting")) == set(STRUCTURAL)
 
 
@@ -67,7 +64,20 @@ def test_upstream_withdrawal_is_evaluated_where_its_parameters_are_declared(file
     assert mean["withdraws", "liability"] == mean["complies", "liability"]
 
 
-def test_a_weight_for_an_alternative_without_its_parameters_is_a_one_line_error(params):
+def test_an_alternative_without_its_parameters_is_left_out_and_a_weight_on_it_is_an_error(
+    tmp_path,
+):
+    """A parameter set without upstream withdrawal's parameters (the baseline's world.toml cut
+    before them) screens only "complies", and a weight on "withdraws" is a one-line error."""
+    folder = tmp_path / "params"
+    shutil.copytree(BASELINE.parent, folder)
+    world = folder / "world.toml"
+    text = world.read_text(encoding="utf-8")
+    world.write_text(text[: text.index("# ---- upstream firms withdrawing")], encoding="utf-8")
+    params = model.load_params(folder / BASELINE.name)
+    assert "upstream_withdrawal_share" not in params
+    rows = structural_uncertainty(params, 16, rng=1).variants
+    assert set(rows.loc[rows["setting"] == "upstream_withdrawal", "alternative"]) == {"complies"}
     with pytest.raises(ParamFileError, match=r"structural_weights\.upstream_withdrawal.*declares"):
         structural_uncertainty(
             params, 16, rng=1, weights={"upstream_withdrawal": {"complies": 1, "withdraws": 1}}

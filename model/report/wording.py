@@ -287,6 +287,14 @@ SETTING_LABELS: dict[str, tuple[str, dict[str, str]]] = {
             "diffuses": "only part: closed capability reaches open weights within months",
         },
     ),
+    "upstream_withdrawal": (
+        "what upstream firms facing the jurisdiction's upstream duties do",
+        {
+            "complies": "all comply",
+            "withdraws": "some stop serving it: their models' value is lost there, their risk "
+            "stays",
+        },
+    ),
 }
 
 
