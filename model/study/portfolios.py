@@ -114,6 +114,7 @@ class Screen:
         P(marginal > 0) on the screening draws."""
         index = {frozenset(c): j for j, c in enumerate(self.combos)}
         nb, frames = self.net_benefit, []
+        means = nb.mean(axis=0)  # a marginal mean is a difference of two portfolios' means
         for inst in sorted({i for c in self.combos for i in c}):  # every pair at once
             pairs = [
                 (j, index.get(frozenset(c) | {inst}))
@@ -124,18 +125,27 @@ class Screen:
             grown = np.array([g for _, g in pairs if g is not None], dtype=int)
             if not base.size:
                 continue
-            delta = nb[:, grown] - nb[:, base]
             frames.append(
                 pd.DataFrame(
                     {
                         "portfolio": np.asarray(self.keys)[base],
                         "instrument": inst,
-                        "marginal_mean": delta.mean(axis=0),
-                        "prob_positive": (delta > 0).mean(axis=0),
+                        "marginal_mean": means[grown] - means[base],
+                        "prob_positive": _share_greater(nb, grown, base),
                     }
                 )
             )
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _share_greater(nb: np.ndarray, a: np.ndarray, b: np.ndarray, block: int = 256) -> np.ndarray:
+    """Share of the rows of ``nb`` where column ``a[j]`` exceeds column ``b[j]``, for each j, a
+    block of columns at a time (boolean temporaries of a few MiB)."""
+    out = np.empty(len(a))
+    for s in range(0, len(a), block):
+        greater = nb[:, a[s : s + block]] > nb[:, b[s : s + block]]
+        out[s : s + block] = np.count_nonzero(greater, axis=0) / len(nb)
+    return out
 
 
 @dataclass(frozen=True)
