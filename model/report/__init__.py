@@ -404,7 +404,6 @@ def render(
 ) -> Iterator[str]:
     """The report as a stream of HTML text chunks (see :func:`write_report`)."""
     from markupsafe import Markup
-    from plotly.offline import get_plotlyjs
 
     from model.study.judgements import Judgements
 
@@ -445,7 +444,7 @@ def render(
         prov=results.provenance,
         settings=results.regulation.settings,
         params_summary=results.params.summary(),
-        plotlyjs=Markup(get_plotlyjs()),
+        plotlyjs=Markup(figures.plotly_file("plotly.min.js").read_text(encoding="utf-8")),
         plotly_config=Markup(json.dumps(_PLOTLY_CONFIG)),
         figures=sections,
         param_table=Markup(param_table(results.params, c.currency, register)),
