@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -356,6 +357,39 @@ def test_subplot_grid_lays_out_as_plotly(rows, cols):
     assert (
         cells[-1] == {"xaxis": f"x{rows * cols}", "yaxis": f"y{rows * cols}"} or rows == cols == 1
     )
+
+
+def _without_run_time(page: str) -> str:
+    return re.sub(r"<tr><th>report time [^\n]*</tr>", "", page)
+
+
+def test_report_from_a_saved_run_is_the_runs_report(tmp_path, capsys, monkeypatch):
+    """run --save keeps the analysis, rule and what the report evaluates beyond them, so report
+    --from evaluates the model nowhere and writes the run's report again (but its run time);
+    a run saved before the re-evaluations were kept has them evaluated again, with a note."""
+    from model import cli
+    from model.study import central, judgements, structural
+
+    saved, first, second = tmp_path / "saved", tmp_path / "a.html", tmp_path / "b.html"
+    base = str(ROOT / "params" / "baseline.toml")
+    argv = ["run", base, "--n", "256", "--sobol-n", "0", "--quiet", "--out", str(first)]
+    assert cli.main([*argv, "--save", str(saved)]) == 0
+    expected = _without_run_time(first.read_text(encoding="utf-8"))
+
+    def evaluated(*args, **kwargs):
+        raise AssertionError("report --from evaluated the model")
+
+    with monkeypatch.context() as m:
+        for module in (central, judgements, structural):
+            m.setattr(module, "evaluate", evaluated)
+        again = ["report", "--from", str(saved), "--out", str(second), "--sobol-n", "0"]
+        assert cli.main(again) == 0
+    assert "recomputing" not in capsys.readouterr().err
+    assert _without_run_time(second.read_text(encoding="utf-8")) == expected
+    shutil.rmtree(saved / "reevaluations")  # as saved by an earlier version
+    assert cli.main(again) == 0
+    assert "re-evaluating for the report: no saved re-evaluation" in capsys.readouterr().err
+    assert _without_run_time(second.read_text(encoding="utf-8")) == expected
 
 
 def test_ordinals_shares_and_counts_read_correctly():
