@@ -184,10 +184,13 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 # ----------------------------------------------------------------------------- run
 
 
-def _analyse_and_write(res, out: Path, args, started: float, saved=None, found=None):
+def _analyse_and_write(
+    res, out: Path, args, started: float, saved=None, found=None, reevaluated=None
+):
     """Analyse a run and design the rule (unless ``saved`` holds them or the rule is skipped),
-    save the results and analysis (``--save``: before the report, so a failed save leaves no
-    new report), then write the report atomically. ``found``: the run's portfolio search.
+    save the results, analysis and the report's re-evaluations (``--save``: before the report,
+    so a failed save leaves no new report), then write the report atomically. ``found``: the
+    run's portfolio search; ``reevaluated``: the report's re-evaluations, when saved.
     Returns (analysis, rule, path).
 
     When both are computed, the rule is designed in a forked process (on a second CPU) while
@@ -210,15 +213,24 @@ def _analyse_and_write(res, out: Path, args, started: float, saved=None, found=N
     if analysis is None:
         analysis = _analyse(res, args)
     if getattr(args, "save", None):  # results first: a failed save leaves no new report
-        from model.study.archive import save_analysis
+        from model.study.archive import save_analysis, save_reevaluations
+        from model.study.reevaluations import reevaluate
         from model.study.storage import save_results
 
         with _stage(f"saving results and analysis to {args.save}", args.quiet):
+            reevaluated = reevaluated or reevaluate(res)
             save_results(res, args.save, overwrite=True)
             save_analysis(args.save, analysis, rule, {"sobol_n": args.sobol_n})
+            save_reevaluations(args.save, reevaluated)
     with _stage("writing the report", args.quiet):
         path = write_report(
-            res, out, analysis=analysis, rule=rule, started=started, progress=not args.quiet
+            res,
+            out,
+            analysis=analysis,
+            rule=rule,
+            started=started,
+            progress=not args.quiet,
+            reevaluated=reevaluated,
         )
     return analysis, rule, path
 
@@ -310,7 +322,7 @@ def _jsonable(x):
 
 def _cmd_report(args) -> int:
     from model.report import default_stem
-    from model.study.archive import load_analysis
+    from model.study.archive import load_analysis, load_reevaluations
     from model.study.storage import load_results
 
     started = time.perf_counter()
@@ -331,7 +343,12 @@ def _cmd_report(args) -> int:
         if not args.quiet:
             print(f"headwater: recomputing the analysis: {saved}", file=sys.stderr)
         saved = None
-    _, _, path = _analyse_and_write(res, args.out, args, started, saved)
+    reevaluated = load_reevaluations(args.source, res)
+    if isinstance(reevaluated, str):
+        if not args.quiet:
+            print(f"headwater: re-evaluating for the report: {reevaluated}", file=sys.stderr)
+        reevaluated = None
+    _, _, path = _analyse_and_write(res, args.out, args, started, saved, reevaluated=reevaluated)
     if not args.quiet:
         print(f"report: {path}  ({time.perf_counter() - started:.1f} s)")
     return 0

@@ -79,7 +79,7 @@ def test_curve_agrees_with_simulate_on_common_random_numbers(baseline_params):
     assert d.draw_optima.shape == (2048,)
     assert set(np.unique(d.draw_optima)) <= set(d.thresholds)
     assert "EU rule" in d.describe()
-    assert len(figures.threshold_curve(d).data) >= 3
+    assert len(figures.threshold_curve(d)["data"]) >= 3
 
 
 def test_bad_input(tmp_path):

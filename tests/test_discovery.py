@@ -144,10 +144,11 @@ def test_tradeoff_figure():
     x, y = _planted(n=3000)
     res = prim(x, y)
     fig = figures.prim_tradeoff(res)
-    assert len(fig.data) == 2
-    np.testing.assert_array_equal(fig.data[0].x, res.coverage)
-    assert list(fig.data[0].marker.color) == list(res.n_restricted)
-    assert fig.data[1].x[0] == res.chosen.coverage and fig.data[1].y[0] == res.chosen.density
+    chosen, path = fig["data"][1], fig["data"][0]
+    assert len(fig["data"]) == 2
+    np.testing.assert_array_equal(path["x"], res.coverage)
+    assert list(path["marker"]["color"]) == list(res.n_restricted)
+    assert chosen["x"][0] == res.chosen.coverage and chosen["y"][0] == res.chosen.density
 
 
 # ----------------------------------------------------------------------------- reference

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -305,15 +307,89 @@ def test_figures_share_one_template_name_inputs_and_show_currency(results, analy
         "voi": figures.evppi_ranking(analysis.evppi, "USD 2024", params=results.params),
         "cumulative": figures.cumulative_net_benefit(results),
     }
-    font = figures.template().layout.font.family
+    font = figures.template()["layout"]["font"]["family"]
     codes = set(results.params.names)
     for name, fig in figs.items():
-        assert fig.layout.template.layout.font.family == font, name
-        assert not codes & {str(y) for d in fig.data for y in (d.y if d.y is not None else ())}
-    assert figs["tornado"].layout.xaxis.tickprefix == "$"
-    assert figs["tornado"].layout.xaxis.ticksuffix == "bn"
-    zero = [d for d in figs["cumulative"].data if list(d.x) == [0.0]]  # P(NB < 0) at zero
+        assert fig["layout"]["template"]["layout"]["font"]["family"] == font, name
+        assert not codes & {str(y) for d in fig["data"] for y in d.get("y", ())}
+    assert figs["tornado"]["layout"]["xaxis"]["tickprefix"] == "$"
+    assert figs["tornado"]["layout"]["xaxis"]["ticksuffix"] == "bn"
+    zero = [d for d in figs["cumulative"]["data"] if list(d["x"]) == [0.0]]  # P(NB < 0) at zero
     assert len(zero) == len(results.approaches) - 1
+
+
+def test_the_report_does_not_import_plotly(results, analysis, monkeypatch):
+    """The figures are built as plain data and plotly.js is read from plotly's package files:
+    importing plotly.py and validating figures with it cost seconds per report."""
+    for name in [m for m in sys.modules if m.split(".")[0] == "plotly"]:
+        monkeypatch.delitem(sys.modules, name)
+    page = "".join(report.render(results, analysis=analysis))
+    assert page.count("data-plotly-figure=") == 10
+    assert not [m for m in sys.modules if m.split(".")[0] == "plotly"]
+
+
+def test_every_figure_is_what_plotly_would_write(html):
+    """Each figure in the page, read by plotly.py (which validates every property and value)
+    and written again, is unchanged: the plain figures are exactly plotly's."""
+    import plotly.graph_objects as go
+
+    specs = re.findall(r'data-plotly-figure="fig-[a-z]+">(.*?)</script>', html)
+    assert len(specs) == 10
+    for spec in specs:
+        fig = json.loads(spec)
+        assert fig["layout"]["template"]["layout"]["colorway"][0] == "#1f77b4"
+        assert json.loads(go.Figure(fig).to_json()) == fig
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(1, 1), (1, 2), (2, 2), (3, 2)])
+def test_subplot_grid_lays_out_as_plotly(rows, cols):
+    from plotly.subplots import make_subplots
+
+    from model.report import figures
+
+    titles = [f"harm {i}" for i in range(max(1, rows * cols - 1))]  # an empty last cell
+    layout, cells = figures.subplot_grid(rows, cols, titles)
+    ref = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_xaxes=True)
+    expected = json.loads(ref.to_json())["layout"]
+    del expected["template"]
+    assert layout == expected
+    assert cells[0] == {"xaxis": "x", "yaxis": "y"}
+    assert (
+        cells[-1] == {"xaxis": f"x{rows * cols}", "yaxis": f"y{rows * cols}"} or rows == cols == 1
+    )
+
+
+def _without_run_time(page: str) -> str:
+    return re.sub(r"<tr><th>report time [^\n]*</tr>", "", page)
+
+
+def test_report_from_a_saved_run_is_the_runs_report(tmp_path, capsys, monkeypatch):
+    """run --save keeps the analysis, rule and what the report evaluates beyond them, so report
+    --from evaluates the model nowhere and writes the run's report again (but its run time);
+    a run saved before the re-evaluations were kept has them evaluated again, with a note."""
+    from model import cli
+    from model.study import central, judgements, structural
+
+    saved, first, second = tmp_path / "saved", tmp_path / "a.html", tmp_path / "b.html"
+    base = str(ROOT / "params" / "baseline.toml")
+    argv = ["run", base, "--n", "256", "--sobol-n", "0", "--quiet", "--out", str(first)]
+    assert cli.main([*argv, "--save", str(saved)]) == 0
+    expected = _without_run_time(first.read_text(encoding="utf-8"))
+
+    def evaluated(*args, **kwargs):
+        raise AssertionError("report --from evaluated the model")
+
+    with monkeypatch.context() as m:
+        for module in (central, judgements, structural):
+            m.setattr(module, "evaluate", evaluated)
+        again = ["report", "--from", str(saved), "--out", str(second), "--sobol-n", "0"]
+        assert cli.main(again) == 0
+    assert "recomputing" not in capsys.readouterr().err
+    assert _without_run_time(second.read_text(encoding="utf-8")) == expected
+    shutil.rmtree(saved / "reevaluations")  # as saved by an earlier version
+    assert cli.main(again) == 0
+    assert "re-evaluating for the report: no saved re-evaluation" in capsys.readouterr().err
+    assert _without_run_time(second.read_text(encoding="utf-8")) == expected
 
 
 def test_ordinals_shares_and_counts_read_correctly():

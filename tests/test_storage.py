@@ -218,3 +218,36 @@ def test_analysis_and_rule_round_trip_beside_saved_results(baseline_results_smal
     assert "other settings" in archive.load_analysis(d, {"sobol_n": 512})
     (d / "manifest.json").write_text((d / "manifest.json").read_text() + " ")
     assert "saved again" in archive.load_analysis(d, {"sobol_n": 64})  # stale: recompute
+
+
+def test_reevaluations_round_trip_beside_saved_results(baseline_results_small, tmp_path):
+    """What the report evaluates beyond the analysis (structural alternatives, value
+    judgements, central case) is saved exactly, so report --from evaluates nothing."""
+    from dataclasses import asdict
+
+    from model.study import archive
+    from model.study.reevaluations import reevaluate
+
+    res = baseline_results_small
+    r = reevaluate(res)
+    d = save_results(res, tmp_path / "run")
+    assert "no saved re-evaluation" in archive.load_reevaluations(d, res)  # an older run
+    archive.save_reevaluations(d, r)
+    got = archive.load_reevaluations(d, res)
+    pd.testing.assert_frame_equal(got.structural.variants, r.structural.variants)
+    pd.testing.assert_frame_equal(got.structural.averaged, r.structural.averaged)
+    assert got.structural.weights == r.structural.weights
+    assert got.structural.approaches == r.structural.approaches
+    pd.testing.assert_series_equal(got.central.inputs, r.central.inputs)
+    pd.testing.assert_series_equal(got.central.harm_year0, r.central.harm_year0)
+    for name, value in asdict(r.central.outcomes).items():
+        np.testing.assert_array_equal(getattr(got.central.outcomes, name), value)
+    assert got.judged.m == r.judged.m and got.judged.evaluated.keys() == r.judged.evaluated.keys()
+    assert len(r.judged.evaluated) >= 4  # both standings, a discount preset, the horizon
+    for key, c in r.judged.evaluated.items():
+        for f in fields(c):
+            np.testing.assert_array_equal(
+                getattr(got.judged.evaluated[key], f.name), getattr(c, f.name)
+            )
+    (d / "manifest.json").write_text((d / "manifest.json").read_text() + " ")
+    assert "saved again" in archive.load_reevaluations(d, res)  # stale: re-evaluate

@@ -56,25 +56,25 @@ def test_grid_and_zip():
     z = sweep(PARAMS, vary=vary, n=512, rng=1, grid=False)
     assert g.points.shape[0] == 4 and z.points.shape[0] == 2
     fig = figures.sweep_chart(g)
-    assert fig.data[0].type == "heatmap"
-    bars = figures.sweep_chart(z).data  # zipped: grouped bars, a star on the preferred bar
+    assert fig["data"][0]["type"] == "heatmap"
+    bars = figures.sweep_chart(z)["data"]  # zipped: grouped bars, a star on the preferred bar
     preferred = dict(zip(z.preferred()["point"], z.preferred()["preferred"], strict=True))
     for bar in bars:
-        stars = [i for i, t in enumerate(bar.text) if t == "★"]
-        assert stars == [i for i, p in enumerate(sorted(preferred)) if preferred[p] == bar.name]
+        stars = [i for i, t in enumerate(bar["text"]) if t == "★"]
+        assert stars == [i for i, p in enumerate(sorted(preferred)) if preferred[p] == bar["name"]]
 
 
 def test_figure_one_parameter(threshold):
     fig = figures.sweep_chart(threshold)
-    names = [d.name for d in fig.data]
-    assert "preferred" in names and fig.layout.xaxis.type == "log"
+    names = [d["name"] for d in fig["data"]]
+    assert "preferred" in names and fig["layout"]["xaxis"]["type"] == "log"
 
 
 def test_scenarios():
     files = [ROOT / "params" / "scenarios" / f for f in ("high_bio.toml", "fast_growth.toml")]
     res = sweep(PARAMS, scenarios=files, n=512, rng=1)
     assert list(res.points["scenario"]) == ["high_bio", "fast_growth"]
-    assert figures.sweep_chart(res).data
+    assert figures.sweep_chart(res)["data"]
     ref = simulate(load_params(PARAMS.files[0], scenarios=[files[0]]), n=512, rng=1, keep="summary")
     got = res.table[res.table["point"] == 0]
     np.testing.assert_array_equal(got["mean"], ref.summary()["mean"])

@@ -37,7 +37,7 @@ from model.report.rule import rule_context
 from model.report.wording import FirstUse, money, number
 from model.study.outputs import temp_prefix
 from model.study.progress import steps
-from model.study.structural import structural_on_draws
+from model.study.reevaluations import STRUCTURAL_DRAWS, Reevaluations, reevaluate
 
 __all__ = [
     "ReportContent",
@@ -52,8 +52,6 @@ __all__ = [
 ]
 
 _TEMPLATES = Path(__file__).parent / "templates"
-#: The run's first draws, on which the report evaluates every structural alternative.
-STRUCTURAL_DRAWS = 2048
 _DOCS = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"scale": 2}}
 
@@ -408,28 +406,25 @@ def render(
     equations: str | os.PathLike | None = None,
     run_seconds: float | None = None,
     sweep=None,
+    reevaluated: Reevaluations | None = None,
 ) -> Iterator[str]:
     """The report as a stream of HTML text chunks (see :func:`write_report`)."""
     from markupsafe import Markup
-    from plotly.offline import get_plotlyjs
-
-    from model.study.judgements import Judgements
 
     analysis = analysis_for(results) if analysis is None else analysis
+    reevaluated = reevaluate(results) if reevaluated is None else reevaluated
     c = build_content(results, analysis, title=title, rule=rule)
-    judged = Judgements(results)
-    first = results.draws[:STRUCTURAL_DRAWS]
-    structural = structural_on_draws(
-        results.params, dict(zip(results.params.names, first.T, strict=True))
-    )
     lab = lambda k: results.labels.get(k, k)  # noqa: E731
     brief = build_brief(
         results,
         analysis,
         rule,
         sweep=sweep,
-        judged=judged,
-        more_flips=structural_flips(structural, lab, results.regulation.settings.currency),
+        judged=reevaluated.judged,
+        central=reevaluated.central,
+        more_flips=structural_flips(
+            reevaluated.structural, lab, results.regulation.settings.currency
+        ),
     )
     sections = _figure_sections(results, c, getattr(analysis, "evppi_draws", None))
     rule_ctx = None
@@ -452,7 +447,7 @@ def render(
         prov=results.provenance,
         settings=results.regulation.settings,
         params_summary=results.params.summary(),
-        plotlyjs=Markup(get_plotlyjs()),
+        plotlyjs=Markup(figures.plotly_file("plotly.min.js").read_text(encoding="utf-8")),
         plotly_config=Markup(json.dumps(_PLOTLY_CONFIG)),
         figures=sections,
         param_table=Markup(param_table(results.params, c.currency, register)),
@@ -464,8 +459,8 @@ def render(
         brief=brief,
         spell=FirstUse(),
         influence=Markup(influence_svg(results.regulation)),
-        vj_json=Markup(payload_json(judged)),
-        vj_m=judged.m,
+        vj_json=Markup(payload_json(reevaluated.judged)),
+        vj_m=reevaluated.judged.m,
     )
 
 
@@ -504,6 +499,7 @@ def write_report(
     started: float | None = None,
     sweep=None,
     progress: bool = False,
+    reevaluated: Reevaluations | None = None,
 ) -> Path:
     """Write the HTML report for ``results`` atomically and return its path.
 
@@ -528,6 +524,9 @@ def write_report(
         appraisal's scenario table (the value-judgement scenarios are always there).
     progress : bool
         Show progress bars on stderr (the analysis, when computed here, and the writing).
+    reevaluated : Reevaluations, optional
+        From :func:`model.study.reevaluations.reevaluate` (evaluated here when omitted): the
+        structural alternatives, value judgements and central case, e.g. saved with the run.
 
     The file is written to a temporary file in the same directory and moved into place, so a
     failure never leaves a half-written report (a previous report at ``path`` is kept).
@@ -547,6 +546,7 @@ def write_report(
             equations=equations,
             run_seconds=None if started is None else time.perf_counter() - started,
             sweep=sweep,
+            reevaluated=reevaluated,
         )
         start("HTML file")
         write_atomic(path, chunks)

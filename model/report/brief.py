@@ -574,6 +574,7 @@ def build_brief(
     *,
     sweep=None,
     judged: Judgements | None = None,
+    central: CentralCase | None = None,
     more_flips: Iterable[FlipRow] = (),
 ) -> Brief:
     """The headline block, drivers paragraph and appraisal summary for ``results``.
@@ -585,7 +586,7 @@ def build_brief(
     lab = lambda k: results.labels.get(k, k)  # noqa: E731
     best = _best(results)
     ap = appraisal(results)
-    central = central_case(results)
+    central = central or central_case(results)
     judged = judged or Judgements(results)
     flips = [*_flips(judged, best, lab, cur), _optimism_flip(ap, best, lab, cur), *more_flips]
     s = results.regulation.settings

@@ -15,6 +15,7 @@ but ``[discounting]`` (``params/scenarios/discount_*.toml``).
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -152,13 +153,23 @@ class Alternative:
 class Judgements:
     """The run's first ``m`` draws under declared value judgements (each evaluated once)."""
 
-    def __init__(self, results, m: int = SUBSAMPLE):
+    def __init__(
+        self, results, m: int = SUBSAMPLE, evaluated: Mapping[tuple, Components] | None = None
+    ):
+        """``evaluated``: components already evaluated on these draws (:attr:`evaluated` of an
+        earlier instance, e.g. saved with the run), which are then not evaluated again."""
         self.results = results
         self.m = min(int(m), results.n)
         self.presets = discount_presets(results)
         self.scenarios = standing_scenarios(results)
-        self._memo: dict[tuple, Components] = {}
+        self._memo: dict[tuple, Components] = dict(evaluated or {})
         self._bases: dict[str, Base] = {}
+
+    @property
+    def evaluated(self) -> dict[tuple, Components]:
+        """Every judgement evaluated so far: (standing, discount, horizon) -> components, None
+        where the run's own setting is kept."""
+        return dict(self._memo)
 
     def base(self, standing: str | None = None) -> Base:
         """The first ``m`` draws under ``standing``: the run's own, or its scenario file's

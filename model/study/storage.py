@@ -466,8 +466,8 @@ def _read(d: Path, name: str, columns: list[str]) -> pa.Table:
 
 
 def _array(table: pa.Table, column: str, shape: tuple[int, ...]) -> np.ndarray:
-    a = table.column(column).to_numpy()
-    return np.array(a.reshape(shape))  # own, writable copy (Results makes it read-only)
+    """A column as an array of ``shape``, not copied again (Results makes it read-only)."""
+    return table.column(column).to_numpy().reshape(shape)
 
 
 def load_results(directory: str | os.PathLike) -> Results | SummaryResults:

@@ -1,0 +1,48 @@
+"""What the report evaluates beyond a run and its analysis: the model again on some of the run's
+draws under other settings, and once at the medians.
+
+Every structural alternative on the run's first :data:`STRUCTURAL_DRAWS` draws, the declared
+value judgements on its first :data:`~model.study.judgements.SUBSAMPLE` and the central case
+take seconds; ``run --save`` keeps them beside the analysis
+(:func:`model.study.archive.save_reevaluations`) so that ``report --from`` evaluates nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model.regulation import STRUCTURAL
+from model.study.central import CentralCase, central_case
+from model.study.judgements import SUBSAMPLE, Judgements
+from model.study.structural import StructuralUncertainty, structural_on_draws
+
+__all__ = ["STRUCTURAL_DRAWS", "Reevaluations", "reevaluate"]
+
+#: The run's first draws, on which the report evaluates every structural alternative.
+STRUCTURAL_DRAWS = 2048
+
+
+@dataclass(frozen=True)
+class Reevaluations:
+    """The structural alternatives, the value judgements (every one the report shows, already
+    evaluated) and the central case of one run."""
+
+    structural: StructuralUncertainty
+    judged: Judgements
+    central: CentralCase
+
+
+def reevaluate(results) -> Reevaluations:
+    """Evaluate what the report shows beyond the analysis: each structural alternative, each
+    declared value judgement (both standings under the run's schedule and each discount preset,
+    the judgements' alternatives) and the central case."""
+    first = results.draws[:STRUCTURAL_DRAWS]
+    structural = structural_on_draws(
+        results.params, dict(zip(results.params.names, first.T, strict=True))
+    )
+    judged = Judgements(results, SUBSAMPLE)
+    judged.alternatives()
+    for standing in STRUCTURAL["standing"]:
+        for discount in (None, *judged.presets):
+            judged.components(standing, discount)
+    return Reevaluations(structural, judged, central_case(results))
