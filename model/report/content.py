@@ -83,7 +83,7 @@ _PAIR = re.compile(r"(?<![\w-])([a-z][a-z0-9_]*) - ([a-z][a-z0-9_]*)(?![\w-])")
 def in_words(text: str, params, labels: dict[str, str]) -> str:
     """``text`` (an analysis' message) with its identifiers in words: a pair of approach keys
     ``a - b`` (a decision's margin) as "A minus B" by their labels, a parameter key as its short
-    description; other identifiers are left as they are."""
+    description, an approach key as its label; other identifiers are left as they are."""
 
     def pair(m: re.Match) -> str:
         a, b = m.groups()
@@ -91,7 +91,9 @@ def in_words(text: str, params, labels: dict[str, str]) -> str:
 
     def word(m: re.Match) -> str:
         key = m.group(0)
-        return param_label(params, key) if key in getattr(params, "names", ()) else key
+        if key in getattr(params, "names", ()):
+            return param_label(params, key)
+        return labels.get(key, key)  # an approach (e.g. a Sobol output) by its label
 
     for name, words in _INDEX_WORDS.items():
         text = text.replace(name, words)
