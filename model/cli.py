@@ -187,38 +187,44 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 def _analyse_and_write(
     res, out: Path, args, started: float, saved=None, found=None, reevaluated=None
 ):
-    """Analyse a run and design the rule (unless ``saved`` holds them or the rule is skipped),
-    save the results, analysis and the report's re-evaluations (``--save``: before the report,
-    so a failed save leaves no new report), then write the report atomically. ``found``: the
-    run's portfolio search; ``reevaluated``: the report's re-evaluations, when saved.
+    """Analyse a run, design the rule (unless ``saved`` holds them or the rule is skipped) and
+    make the report's re-evaluations (unless given, ``reevaluated``), save the results, analysis
+    and re-evaluations (``--save``: before the report, so a failed save leaves no new report),
+    then write the report atomically. ``found``: the run's portfolio search.
     Returns (analysis, rule, path).
 
-    When both are computed, the rule is designed in a forked process (on a second CPU) while
-    this one analyses: the same numbers as one after the other, in less wall time."""
+    When the analysis is computed, the rule design and the re-evaluations are made in a forked
+    process (on a second CPU) meanwhile: the same numbers as one after the other, in less wall
+    time."""
     from model.report import write_report
     from model.study.background import in_background
-    from model.study.design import design_rule
 
     analysis, rule = saved or (None, None)
-    if args.skip_rule_design:
-        rule = None
-    elif rule is None and analysis is None:
-        with in_background(design_rule, res, found=found) as pending:
-            analysis = _analyse(res, args)
-            with _stage(_DESIGNING, args.quiet):
-                rule = pending.result()
-    elif rule is None:
-        with _stage(_DESIGNING, args.quiet):
-            rule = design_rule(res, progress=not args.quiet, found=found)
+    design = not args.skip_rule_design and rule is None
+    beside = (res, found, design, reevaluated is None)
     if analysis is None:
-        analysis = _analyse(res, args)
+        with in_background(_beside_analysis, *beside) as pending:
+            analysis = _analyse(res, args)
+            with _stage(_DESIGNING if design else _REEVALUATING, args.quiet):
+                made = pending.result()
+    elif design or reevaluated is None:
+        with _stage(_DESIGNING if design else _REEVALUATING, args.quiet):
+            made = _beside_analysis(*beside)
+    else:
+        made = (None, None)
+    if design:
+        rule = made[0]
+    elif args.skip_rule_design:
+        rule = None
+    if reevaluated is None:
+        from model.study.reevaluations import attached
+
+        reevaluated = attached(res, made[1])
     if getattr(args, "save", None):  # results first: a failed save leaves no new report
         from model.study.archive import save_analysis, save_reevaluations
-        from model.study.reevaluations import reevaluate
         from model.study.storage import save_results
 
         with _stage(f"saving results and analysis to {args.save}", args.quiet):
-            reevaluated = reevaluated or reevaluate(res)
             save_results(res, args.save, overwrite=True)
             save_analysis(args.save, analysis, rule, {"sobol_n": args.sobol_n})
             save_reevaluations(args.save, reevaluated)
@@ -235,7 +241,18 @@ def _analyse_and_write(
     return analysis, rule, path
 
 
+def _beside_analysis(res, found, design: bool, reevaluate: bool) -> tuple:
+    """(the rule design or None, the report's re-evaluations detached or None): what a run
+    computes beside its analysis."""
+    from model.study.design import design_rule
+    from model.study.reevaluations import reevaluate as reevaluated
+
+    rule = design_rule(res, found=found) if design else None
+    return rule, reevaluated(res).detached() if reevaluate else None
+
+
 _DESIGNING = "designing the rule (threshold, scenario discovery, portfolios)"
+_REEVALUATING = "evaluating the structural alternatives and value judgements"
 
 
 def _analyse(res, args):

@@ -29,8 +29,8 @@ from model.regulation import Outcomes
 from model.study.analyse import Analysis
 from model.study.central import CentralCase
 from model.study.design import RuleDesign, ThresholdDesign
-from model.study.judgements import SUBSAMPLE, Components, Judgements
-from model.study.reevaluations import STRUCTURAL_DRAWS, Reevaluations
+from model.study.judgements import SUBSAMPLE, Components
+from model.study.reevaluations import STRUCTURAL_DRAWS, Reevaluations, attached
 from model.study.storage import sha256
 from model.study.structural import StructuralUncertainty
 
@@ -214,8 +214,7 @@ def save_reevaluations(directory: str | os.PathLike, r: Reevaluations) -> Path:
         "version": REEVALUATED_VERSION,
         "settings": _reevaluation_settings(),
     }
-    judged = {"m": r.judged.m, "evaluated": r.judged.evaluated}
-    return _save(Path(directory), REEVALUATED, doc, (r.structural, judged, r.central))
+    return _save(Path(directory), REEVALUATED, doc, r.detached())
 
 
 def load_reevaluations(directory: str | os.PathLike, results) -> Reevaluations | str:
@@ -231,5 +230,4 @@ def load_reevaluations(directory: str | os.PathLike, results) -> Reevaluations |
     )
     if isinstance(got, str):
         return got
-    structural, judged, central = got
-    return Reevaluations(structural, Judgements(results, judged["m"], judged["evaluated"]), central)
+    return attached(results, got)

@@ -228,8 +228,15 @@ def optimise_threshold(
     )
 
 
+#: Tolerance of the refined threshold in log units: 1% of the threshold (the curve is flat
+#: near its optimum: a finer search costs evaluations and moves the value by far less than its
+#: Monte Carlo error).
+REFINE_TOL = 0.01
+
+
 def _refine(grid, best, optimum, value, outcomes_at, cap):
-    """Bounded search on log(threshold) between the best grid point's neighbours."""
+    """Bounded search on log(threshold) between the best grid point's neighbours, to within
+    :data:`REFINE_TOL`."""
     lo, hi = np.log(grid[max(best - 1, 0)]), np.log(grid[min(best + 1, grid.size - 1)])
     if hi <= lo:
         return optimum, value
@@ -239,7 +246,7 @@ def _refine(grid, best, optimum, value, outcomes_at, cap):
         feasible = cap is None or exceeds.mean() <= cap
         return -nb.mean() if feasible else np.inf
 
-    found = minimize_scalar(loss, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4})
+    found = minimize_scalar(loss, bounds=(lo, hi), method="bounded", options={"xatol": REFINE_TOL})
     if np.isfinite(found.fun) and -found.fun > value:
         return float(np.exp(found.x)), float(-found.fun)
     return optimum, value

@@ -16,7 +16,7 @@ from model.study.central import CentralCase, central_case
 from model.study.judgements import SUBSAMPLE, Judgements
 from model.study.structural import StructuralUncertainty, structural_on_draws
 
-__all__ = ["STRUCTURAL_DRAWS", "Reevaluations", "reevaluate"]
+__all__ = ["STRUCTURAL_DRAWS", "Reevaluations", "attached", "reevaluate"]
 
 #: The run's first draws, on which the report evaluates every structural alternative.
 STRUCTURAL_DRAWS = 2048
@@ -30,6 +30,18 @@ class Reevaluations:
     structural: StructuralUncertainty
     judged: Judgements
     central: CentralCase
+
+    def detached(self) -> tuple:
+        """These re-evaluations without the run they were made on: small and picklable, to
+        save or to send from another process; :func:`attached` restores them."""
+        judged = {"m": self.judged.m, "evaluated": self.judged.evaluated}
+        return (self.structural, judged, self.central)
+
+
+def attached(results, detached: tuple) -> Reevaluations:
+    """The re-evaluations of ``results`` from :meth:`Reevaluations.detached`."""
+    structural, judged, central = detached
+    return Reevaluations(structural, Judgements(results, judged["m"], judged["evaluated"]), central)
 
 
 def reevaluate(results) -> Reevaluations:
