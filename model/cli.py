@@ -193,33 +193,29 @@ def _analyse_and_write(
     then write the report atomically. ``found``: the run's portfolio search.
     Returns (analysis, rule, path).
 
-    When the analysis is computed, the rule design and the re-evaluations are made in a forked
-    process (on a second CPU) meanwhile: the same numbers as one after the other, in less wall
-    time."""
+    When both the analysis and the rule are computed, the rule is designed in a forked process
+    (on a second CPU) while this one analyses and re-evaluates: the same numbers as one after
+    the other, in less wall time."""
     from model.report import write_report
     from model.study.background import in_background
+    from model.study.design import design_rule
 
     analysis, rule = saved or (None, None)
     design = not args.skip_rule_design and rule is None
-    beside = (res, found, design, reevaluated is None)
-    if analysis is None:
-        with in_background(_beside_analysis, *beside) as pending:
+    if analysis is None and design:
+        with in_background(design_rule, res, found=found) as pending:
             analysis = _analyse(res, args)
-            with _stage(_DESIGNING if design else _REEVALUATING, args.quiet):
-                made = pending.result()
-    elif design or reevaluated is None:
-        with _stage(_DESIGNING if design else _REEVALUATING, args.quiet):
-            made = _beside_analysis(*beside)
-    else:
-        made = (None, None)
-    if design:
-        rule = made[0]
+            reevaluated = reevaluated or _reevaluate(res, args)
+            with _stage(_DESIGNING, args.quiet):
+                rule = pending.result()
+    elif design:
+        with _stage(_DESIGNING, args.quiet):
+            rule = design_rule(res, progress=not args.quiet, found=found)
     elif args.skip_rule_design:
         rule = None
-    if reevaluated is None:
-        from model.study.reevaluations import attached
-
-        reevaluated = attached(res, made[1])
+    if analysis is None:
+        analysis = _analyse(res, args)
+    reevaluated = reevaluated or _reevaluate(res, args)
     if getattr(args, "save", None):  # results first: a failed save leaves no new report
         from model.study.archive import save_analysis, save_reevaluations
         from model.study.storage import save_results
@@ -241,14 +237,11 @@ def _analyse_and_write(
     return analysis, rule, path
 
 
-def _beside_analysis(res, found, design: bool, reevaluate: bool) -> tuple:
-    """(the rule design or None, the report's re-evaluations detached or None): what a run
-    computes beside its analysis."""
-    from model.study.design import design_rule
-    from model.study.reevaluations import reevaluate as reevaluated
+def _reevaluate(res, args):
+    from model.study.reevaluations import reevaluate
 
-    rule = design_rule(res, found=found) if design else None
-    return rule, reevaluated(res).detached() if reevaluate else None
+    with _stage(_REEVALUATING, args.quiet):
+        return reevaluate(res)
 
 
 _DESIGNING = "designing the rule (threshold, scenario discovery, portfolios)"

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from scipy.stats import qmc
 
 from model.inputs.distributions import U_MAX, U_MIN
 from model.inputs.parameters import ParameterSet
@@ -150,6 +149,8 @@ class Sampler:
         elif self.design == "sobol":
             eng, pos = self._cache.get("sobol", (None, 0))
             if eng is None or start < pos:
+                from scipy.stats import qmc  # on first use: half a second to import
+
                 eng = qmc.Sobol(d, scramble=True, rng=np.random.default_rng(self._seeds[1]))
                 pos = 0
             with warnings.catch_warnings():

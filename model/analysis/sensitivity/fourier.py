@@ -15,7 +15,7 @@ from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri
 from threadpoolctl import threadpool_limits
 
 from model.analysis.decision import AnalysisInputError
@@ -167,7 +167,7 @@ def rbd_fast(
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise AnalysisInputError(f"threads must be a positive integer or None, got {threads!r}")
     gen = np.random.default_rng(rng)
-    z = norm.ppf(0.5 + conf / 2.0)
+    z = ndtri(0.5 + conf / 2.0)
     yc = yv - yv.mean()  # the periodogram is shift-invariant; centring helps precision
     out = np.full((d, 2), np.nan)
     with threadpool_limits(1):  # many small products: BLAS threads only spin

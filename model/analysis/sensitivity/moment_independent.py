@@ -13,7 +13,7 @@ from math import lgamma
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri
 from threadpoolctl import threadpool_limits
 
 from model.analysis.decision import AnalysisInputError
@@ -246,7 +246,7 @@ def delta(x, y, names=None, *, n_boot: int = 0, conf: float = 0.95, rng=None) ->
     bounds = _class_bounds(n, int(np.round(min(int(np.ceil(n**exp)), 48))))
     grid = np.linspace(yv.min(), yv.max(), 100)
     order = np.argsort(xm.T, axis=1, kind="stable")  # (d, n): ordinal ranks, as rankdata
-    z = norm.ppf(0.5 + conf / 2)
+    z = ndtri(0.5 + conf / 2)
     res = np.full((d, 4), np.nan)
     with threadpool_limits(1):  # many small products: BLAS threads only spin
         fy = _full_kde(yv, grid)

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm, rankdata
+from scipy.special import ndtri
 
 from model.analysis.sensitivity.moment_independent import delta
 from model.analysis.sensitivity.problem import given_data
@@ -87,6 +87,8 @@ def global_ranking(
         ``attrs``: ``agreement`` (share of the top inputs the halves agree on), ``noise``
         (the null level), ``n`` (draws used), ``warnings`` (tuple of messages).
     """
+    from scipy.stats import rankdata  # on first use: scipy.stats costs half a second to import
+
     xm, yv, names = given_data(x, y, names)
     gen = np.random.default_rng(rng)
     if max_draws is not None and yv.size > max_draws:
@@ -98,7 +100,7 @@ def global_ranking(
     half = gen.permutation(n)
     cols = [*names, *noise]
     est = [
-        delta(xm[p], norm.ppf((rankdata(yv[p]) - 0.5) / p.size), cols)["delta"]
+        delta(xm[p], ndtri((rankdata(yv[p]) - 0.5) / p.size), cols)["delta"]
         for p in (np.sort(half[: n // 2]), np.sort(half[n // 2 :]))
     ]
     both = (est[0] + est[1]) / 2

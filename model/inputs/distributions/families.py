@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from model.inputs.distributions.base import (
     Z95,
@@ -23,6 +23,14 @@ from model.inputs.distributions.base import (
 
 #: Smallest beta shape parameter accepted (and the reciprocal the largest).
 BETA_MIN_SHAPE = 1e-3
+
+
+def _stats():
+    """scipy.stats, imported on first use: only the frozen scipy equivalents need it, and its
+    import costs about half a second of every command's start-up."""
+    from scipy import stats
+
+    return stats
 
 
 class Fixed(Distribution):
@@ -96,7 +104,7 @@ class Uniform(Distribution):
         return (self.high - self.low) ** 2 / 12.0
 
     def _base_scipy(self):
-        return stats.uniform(self.low, self.high - self.low)
+        return _stats().uniform(self.low, self.high - self.low)
 
 
 class LogUniform(Distribution):
@@ -145,7 +153,7 @@ class LogUniform(Distribution):
         return (self.high**2 - self.low**2) / (2 * self.log_r) - self._base_mean() ** 2
 
     def _base_scipy(self):
-        return stats.loguniform(self.low, self.high)
+        return _stats().loguniform(self.low, self.high)
 
 
 class Normal(Distribution):
@@ -205,13 +213,13 @@ class Normal(Distribution):
         return self.sd**2
 
     def _base_scipy(self):
-        return stats.norm(self.mu, self.sd)
+        return _stats().norm(self.mu, self.sd)
 
     def to_scipy(self):
         if self.truncate is None:
             return self._base_scipy()
         a, b = ((t - self.mu) / self.sd for t in self.truncate)
-        return stats.truncnorm(a, b, loc=self.mu, scale=self.sd)
+        return _stats().truncnorm(a, b, loc=self.mu, scale=self.sd)
 
 
 class LogNormal(Distribution):
@@ -302,7 +310,7 @@ class LogNormal(Distribution):
         return math.expm1(self.s**2) * math.exp(2 * self.mu + self.s**2)
 
     def _base_scipy(self):
-        return stats.lognorm(self.s, scale=math.exp(self.mu))
+        return _stats().lognorm(self.s, scale=math.exp(self.mu))
 
 
 def _check_lmh(w, family, lo, mode, hi):
@@ -365,7 +373,7 @@ class Triangular(Distribution):
         return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
 
     def _base_scipy(self):
-        return stats.triang(self.fc, loc=self.low, scale=self.high - self.low)
+        return _stats().triang(self.fc, loc=self.low, scale=self.high - self.low)
 
 
 class _BetaLike(Distribution):
@@ -405,7 +413,7 @@ class _BetaLike(Distribution):
         return self.scale**2 * a * b / ((a + b) ** 2 * (a + b + 1))
 
     def _base_scipy(self):
-        return stats.beta(self.a, self.b, loc=self.loc, scale=self.scale)
+        return _stats().beta(self.a, self.b, loc=self.loc, scale=self.scale)
 
 
 class Pert(_BetaLike):
@@ -568,7 +576,7 @@ class Gamma(Distribution):
         return self.k * self.theta**2
 
     def _base_scipy(self):
-        return stats.gamma(self.k, scale=self.theta)
+        return _stats().gamma(self.k, scale=self.theta)
 
 
 class Discrete(Distribution):
@@ -673,7 +681,7 @@ class Bernoulli(Distribution):
         return self.prob * (1 - self.prob)
 
     def _base_scipy(self):
-        return stats.bernoulli(self.prob)
+        return _stats().bernoulli(self.prob)
 
 
 #: Family name -> class; dispatch is by this table, never by isinstance chains.
