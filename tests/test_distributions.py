@@ -273,3 +273,49 @@ def test_any_valid_spec_loads_and_ppf_is_monotone(spec):
     x = d.ppf(np.concatenate([[1e-12], u, [1 - 1e-12]]))
     assert np.all(np.isfinite(x))
     assert np.all(np.diff(x) >= 0)
+
+
+# ----------------------------------------------------------------------------- table cache
+
+
+@pytest.fixture
+def table_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv("HEADWATER_NO_CACHE", raising=False)
+    monkeypatch.setenv("HEADWATER_CACHE_DIR", str(tmp_path))
+    return tmp_path / "quantile-tables"
+
+
+def test_a_cached_table_is_the_built_table_bit_for_bit(table_dir):
+    dist = from_spec({"dist": "beta", "p05": 0.2, "p95": 0.7})
+    built = dist._new_table()
+    first = dist._build_table()  # builds and stores
+    assert len(list(table_dir.glob("*.npy"))) == 1
+    again = from_spec({"dist": "beta", "p05": 0.2, "p95": 0.7})._build_table()  # reads
+    for table in (first, again):
+        np.testing.assert_array_equal(table.q, built.q)
+        assert table.error == built.error and table.k == built.k
+    u = np.linspace(1e-9, 1 - 1e-9, 1001)
+    np.testing.assert_array_equal(again(u), built(u))
+
+
+def test_a_damaged_cache_entry_is_rebuilt(table_dir):
+    dist = from_spec({"dist": "gamma", "shape": 2.0, "scale": 1.5})
+    built = dist._build_table()
+    (entry,) = table_dir.glob("*.npy")
+    entry.write_bytes(b"not a table")
+    again = from_spec({"dist": "gamma", "shape": 2.0, "scale": 1.5})._build_table()
+    np.testing.assert_array_equal(again.q, built.q)
+    assert np.load(entry).size == built.q.size + 1  # stored again, whole
+
+
+def test_no_cache_when_turned_off_or_unwritable(table_dir, tmp_path, monkeypatch):
+    dist = from_spec({"dist": "pert", "low": 0.0, "mode": 1.0, "high": 5.0})
+    monkeypatch.setenv("HEADWATER_NO_CACHE", "1")
+    dist._build_table()
+    assert not table_dir.exists()
+    monkeypatch.delenv("HEADWATER_NO_CACHE")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("HEADWATER_CACHE_DIR", str(blocker))  # a file: no folder can be made
+    table = dist._build_table()
+    np.testing.assert_array_equal(table.q, dist._new_table().q)

@@ -10,6 +10,7 @@ inverse CDFs cost about 1 us a value) use a quantile table built once per distri
 uniform grid in ``t = logit(u)``, read by direct index and linear interpolation; the table's
 maximum absolute error (``table_error``) is measured when it is built and is at most
 ``TABLE_RTOL`` times the distribution's 1%-99% range. ``ppf(u, exact=True)`` is the exact path.
+Tables are kept on disk between processes (:mod:`~model.inputs.distributions.table_cache`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 from scipy import special
 
 from model.errors import ParamFileError
+from model.inputs.distributions import table_cache
 
 #: Smallest and largest uniforms used anywhere (open interval, so unbounded ppfs stay finite).
 U_MIN = 2.0**-53
@@ -105,11 +107,21 @@ class QuantileTable:
             if err <= rtol * scale or k >= 2**17:
                 break
             k *= 2
-        self.k = k
+        self._set(q, 1.5 * err + 8.0 * np.finfo(float).eps * float(np.max(np.abs(q))))
+
+    @classmethod
+    def from_nodes(cls, q: np.ndarray, error: float) -> QuantileTable:
+        """The table with nodes ``q`` and stated ``error`` (as built before, e.g. cached)."""
+        table = cls.__new__(cls)
+        table._set(np.asarray(q, dtype=float), float(error))
+        return table
+
+    def _set(self, q: np.ndarray, error: float) -> None:
+        self.k = len(q) - 1
         self.q = q
         self.slope = np.append(np.diff(q), 0.0)
-        self.inv_h = k / (2.0 * T_MAX)
-        self.error = 1.5 * err + 8.0 * np.finfo(float).eps * float(np.max(np.abs(q)))
+        self.inv_h = self.k / (2.0 * T_MAX)
+        self.error = error
 
     @staticmethod
     def _eval(t, lower, upper):
@@ -405,6 +417,16 @@ class Distribution:
         return _shared_table(self)
 
     def _build_table(self) -> QuantileTable:
+        """The table, from the disk cache when it holds this spec's (see ``table_cache``)."""
+        spec = f"{self.family}|{self.given!r}|{self.truncate!r}"
+        stored = table_cache.load(spec)
+        if stored is not None:
+            return QuantileTable.from_nodes(*stored)
+        table = self._new_table()
+        table_cache.store(spec, table.q, table.error)
+        return table
+
+    def _new_table(self) -> QuantileTable:
         if self.truncate is None:
             lower, upper = self._base_ppf_exact, self._base_isf_exact
         else:
