@@ -56,15 +56,16 @@ class Outcomes:
     classes: tuple[str, ...] = ("all",)  # developer classes (world.DeveloperClass)
 
     @classmethod
-    def empty(cls, model: RegulationModel, n: int) -> Outcomes:
+    def empty(cls, model: RegulationModel, n: int, empty=np.empty) -> Outcomes:
         """Tables for ``n`` draws of ``model``, to be filled chunk by chunk (:meth:`rows`):
-        per-draw tables uninitialised, the by-year sums zero."""
+        per-draw tables uninitialised (made by ``empty``, as ``np.empty``), the by-year sums
+        zero."""
         k, h, c = len(model.approaches), len(model.harm_names), len(model.class_names)
         per_draw = {"risk_reduction": (k, h), "burden": (k, len(PAYERS)), "residual_harm": (k, h)}
         per_draw |= {"exceeds_acceptable": (k, h), "status_quo_harm": (h,), "class_value": (c,)}
         per_draw |= {name: (k, c) for name in CLASS_TABLES}
         tables = {
-            name: np.empty(
+            name: empty(
                 (n, *per_draw.get(name, (k,))),
                 dtype=bool if name == "exceeds_acceptable" else float,
             )

@@ -22,7 +22,7 @@ import numpy as np
 from model.study.executors import cpu_count
 from model.study.signals import ignore_stop_signals
 
-__all__ = ["Pending", "in_background", "on_two_cores"]
+__all__ = ["Pending", "can_fork", "in_background", "on_two_cores", "shared_empty"]
 
 
 def _child(conn, fn: Callable, args: tuple, kwargs: dict) -> None:
@@ -75,6 +75,24 @@ class Pending:
             self._conn = None
 
 
+def can_fork() -> bool:
+    """Whether :func:`in_background` runs its call in a forked child (a second CPU and fork)."""
+    return cpu_count() > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def shared_empty(shape, dtype=float, order: str = "C") -> np.ndarray:
+    """An uninitialised array (as ``np.empty``) in memory shared with the children this process
+    forks afterwards (an anonymous mapping): what a forked child writes there, this process
+    reads."""
+    shape = tuple(int(x) for x in np.atleast_1d(shape))
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape)) * dtype.itemsize
+    flat = np.frombuffer(mmap.mmap(-1, max(size, 1)), dtype=dtype)[: int(np.prod(shape))]
+    if order == "F":
+        return flat.reshape(shape[::-1]).T
+    return flat.reshape(shape)
+
+
 @contextmanager
 def in_background(fn: Callable, *args, **kwargs) -> Iterator[Pending]:
     """Start ``fn(*args, **kwargs)`` in a forked child when this machine has a second CPU.
@@ -83,8 +101,7 @@ def in_background(fn: Callable, *args, **kwargs) -> Iterator[Pending]:
     ...     pending.result()
     6
     """
-    fork = cpu_count() > 1 and "fork" in multiprocessing.get_all_start_methods()
-    pending = Pending(fn, args, kwargs, fork)
+    pending = Pending(fn, args, kwargs, can_fork())
     try:
         yield pending
     finally:
@@ -105,8 +122,7 @@ def on_two_cores(
     rows = int(shape[0])
     if not 0 < split < rows:
         return np.asarray(compute(0, rows), dtype=float).reshape(shape)
-    shared = mmap.mmap(-1, int(np.prod(shape)) * 8)
-    out = np.frombuffer(shared, dtype=float).reshape(shape)
+    out = shared_empty(shape)
 
     def tail() -> bool:
         out[split:] = compute(split, rows)

@@ -24,6 +24,7 @@ from model.errors import HeadwaterError
 from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import PAYERS, Outcomes, RegulationModel, build_model, calibration, evaluate
+from model.study.background import can_fork, in_background, shared_empty
 from model.study.executors import map_tasks, worker_count
 from model.study.finite import check_finite
 from model.study.runtime import tune_allocator
@@ -524,12 +525,20 @@ def simulate(
     tasks = _task_bounds(sampler.n, int(chunk_size), executor, task_size, unit)
     if executor is not None:
         warm_tables(params)
+    in_place = keep == "draws" and executor is None
+    split = in_place and len(tasks) > 1 and can_fork()  # the later tasks on a second CPU
     into = None  # a run's tables, allocated once; serial chunks are written in place
     if keep == "draws":
-        into = (np.empty((sampler.n, len(params.names)), order="F"), Outcomes.empty(regulation, n))
-    in_place = keep == "draws" and executor is None
+        empty = shared_empty if split else np.empty
+        into = (
+            empty((sampler.n, len(params.names)), order="F"),
+            Outcomes.empty(regulation, n, empty=empty),
+        )
     args = [(sampler, regulation, a, b, keep, into if in_place else None) for a, b in tasks]
-    results = map_tasks(run_task, args, executor, progress)
+    if in_place:
+        blocks_of_tasks = _in_place(args, progress, split)
+    else:
+        results = map_tasks(run_task, args, executor, progress)
     provenance = {
         "package_version": _version(),
         "git_commit": _git_commit(),
@@ -551,14 +560,17 @@ def simulate(
     }
     if keep == "draws":
         draws, outcomes = into
-        row = 0
-        for chunks, blocks in results:  # in order: by-year sums added in the same order always
-            for chunk_draws, part in chunks:
-                stop = row + len(chunk_draws)
-                if not in_place:
+        if not in_place:
+            blocks_of_tasks = []
+            row = 0
+            for chunks, blocks in results:
+                for chunk_draws, part in chunks:
+                    stop = row + len(chunk_draws)
                     draws[row:stop] = chunk_draws
                     outcomes.rows(row, stop).write(part)
-                row = stop
+                    row = stop
+                blocks_of_tasks.append(blocks)
+        for blocks in blocks_of_tasks:  # in task order: by-year sums added in one order always
             for block in blocks:
                 outcomes.risk_reduction_by_year[...] += block
         provenance |= _timing(started)
@@ -572,6 +584,24 @@ def simulate(
     stats = Summary(regulation.approach_names, regulation.harm_names, moments, tallies)
     provenance |= _timing(started) | {"sketch_alpha": ALPHA, "sketch_x_min": X_MIN}
     return SummaryResults(params, regulation, stats, provenance)
+
+
+def _in_place(args: list[tuple], progress: bool, split: bool) -> list[list[np.ndarray]]:
+    """Run serial tasks that write a run's tables in place, the later half in a forked child
+    (``split``: the tables are in shared memory) while this process runs the first half.
+    Returns each task's by-year sums, in task order: the run is bit-identical to one process
+    running every task."""
+    if not split:
+        return [blocks for _, blocks in map_tasks(run_task, args, None, progress)]
+    half = len(args) // 2
+    warm_tables(args[0][0].params)  # built once, before the fork
+
+    def later() -> list[list[np.ndarray]]:
+        return [run_task(*a)[1] for a in args[half:]]
+
+    with in_background(later) as pending:
+        first = [blocks for _, blocks in map_tasks(run_task, args[:half], None, progress)]
+        return first + pending.result()
 
 
 def warm_tables(params: ParameterSet) -> None:
