@@ -327,14 +327,14 @@ instruments = ["tamper", "monitoring"]
 """
 
 
-def _withdrawal_outcomes(folder, standing="world", reach="worldwide"):
+def _withdrawal_outcomes(folder, standing="world", reach="worldwide", **values):
     settings = f'standing = "{standing}"\nupstream_withdrawal = "withdraws"\n'
     settings += f'upstream_reach = "{reach}"'
     structure = TINY_STRUCTURE.replace('jurisdiction_share = "h_jurisdiction"\n', CHANNELS)
     structure = structure.replace('standing = "world"', settings, 1)
     structure = structure.replace("[approaches.status_quo]", OPTIONS + "\n[approaches.status_quo]")
     structure += APPROACHES + WITHDRAWING + CLASSES
-    path = write_tiny(folder, structure, **VALUES, **WITHDRAWAL)
+    path = write_tiny(folder, structure, **(VALUES | WITHDRAWAL | values))
     params = model.load_params(path)
     values = {name: np.array([params[name].dist.ppf(np.array([0.5]))[0]]) for name in params}
     return evaluate(build_model(params), values)
@@ -380,26 +380,29 @@ def test_withdrawal_value_is_lost_once_per_approach(withdrawing):
     assert r["innovation"] == pytest.approx(lost * 1e6 * PV, rel=1e-12)
 
 
-def test_hubs_and_downstream_rules_are_untouched_by_upstream_withdrawal(withdrawing, outcomes):
-    """Hosting duties bind hubs, which are not modelled as withdrawing; downstream duties and
+def test_hubs_information_and_downstream_rules_are_untouched_by_upstream_withdrawal(
+    withdrawing, outcomes
+):
+    """Hosting duties bind hubs, which are not modelled as withdrawing; information duties are
+    not a reason to withdraw (so guidance they boost is untouched too); downstream duties and
     enforcement bind no upstream firm: no withdrawal, no value lost to it."""
-    for approach in ("hosting", "services", "guidance", "everyone"):
+    for approach in ("hosting", "information", "informed_guidance", "services", "guidance"):
         np.testing.assert_array_equal(
             _row(withdrawing, approach)["net"], _row(outcomes, approach)["net"]
         )
 
 
-def test_withdrawal_costs_the_same_money_under_either_standing(tmp_path, withdrawing):
+def test_withdrawal_costs_the_same_money_under_either_standing(tmp_path):
     """The value lost is the jurisdiction's users': 0.0075 of the world's value at world
-    standing is 0.025 of the jurisdiction's (0.3), the same money. Information duties have no
-    value loss of their own, so theirs is the withdrawal's alone."""
-    inside = _withdrawal_outcomes(tmp_path, standing="jurisdiction")
+    standing is 0.025 of the jurisdiction's (0.3), the same money. With no capability tax,
+    tamper resistance has no value loss of its own, so its value lost is the withdrawal's."""
+    (tmp_path / "world").mkdir()
+    (tmp_path / "inside").mkdir()
+    world = _withdrawal_outcomes(tmp_path / "world", tax=0.0)
+    inside = _withdrawal_outcomes(tmp_path / "inside", standing="jurisdiction", tax=0.0)
     expected = 0.3 * WITHDRAWAL_LOSS * 1e6 * PV
-    assert _row(withdrawing, "information")["innovation"] == pytest.approx(expected, rel=1e-12)
-    assert _row(inside, "information")["innovation"] == pytest.approx(expected, rel=1e-12)
-    # the information channel of domestic models (0.4 + 0.3) x 0.2 x efficacy 0.5, for 0.4 paying
-    rr = (0.4 + 0.3) * 0.2 * 0.5 * PAYING_STAYING * HARM_PV
-    assert _row(withdrawing, "information")["rr"] == pytest.approx(rr, rel=1e-12)
+    assert _row(world, "tamper")["innovation"] == pytest.approx(expected, rel=1e-12)
+    assert _row(inside, "tamper")["innovation"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_withdrawal_applies_whatever_the_upstream_reach(tmp_path, withdrawing):
@@ -412,11 +415,12 @@ def test_withdrawal_applies_whatever_the_upstream_reach(tmp_path, withdrawing):
         assert inside[key] == pytest.approx(worldwide[key], rel=1e-12)
 
 
-def test_information_boost_holds_for_the_developers_who_stay(withdrawing):
-    """Developers in the jurisdiction move to the models still served, which carry the
-    information duties: the boost to guidance is unchanged; the information channel is reached
-    only on the staying firms' models."""
+def test_information_duties_bind_every_firm_when_others_withdraw(withdrawing):
+    """No firm withdraws over information duties: the information channel of domestic models,
+    (0.4 + 0.3) x 0.2 x efficacy 0.5, is reached for all 0.5 paying (not 0.5 x 0.8), and the
+    boost to guidance holds."""
+    info = (0.4 + 0.3) * 0.2 * 0.5 * 0.5
+    assert _row(withdrawing, "information")["rr"] / HARM_PV == pytest.approx(info, rel=1e-12)
     informed = _row(withdrawing, "informed_guidance")["rr"] / HARM_PV
     boosted = 0.4 * 0.3 * 0.5 * 0.6
-    info = (0.4 + 0.3) * 0.2 * 0.5 * PAYING_STAYING
     assert informed == pytest.approx(1 - (1 - boosted) * (1 - info), rel=1e-12)

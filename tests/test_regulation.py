@@ -754,8 +754,10 @@ def _reference_net_benefit(regulation, v: dict[str, float]) -> dict[str, float]:
     }
 
     def withdrawing(inst):
-        """Do the firms this duty binds withdraw (all upstream developers; not hubs)?"""
-        return s.upstream_withdrawal == "withdraws" and inst.type in up_types - {"hosting_duties"}
+        """Do the firms this duty binds withdraw (upstream developers, not over information
+        duties; not hubs)?"""
+        staying = {"hosting_duties", "information_duties"}
+        return s.upstream_withdrawal == "withdraws" and inst.type in up_types - staying
 
     def upstream(inst, h):
         """(firms, firms still serving the jurisdiction, paying share, {(access, channel):

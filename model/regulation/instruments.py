@@ -353,7 +353,8 @@ class UpstreamDuty(InstrumentType):
     duty's own cells and value loss. Its costs count in the run's standing.
 
     Under ``[settings] upstream_withdrawal = "withdraws"`` a share w of the upstream developers
-    stops serving the jurisdiction instead (``withdraws``: hubs do not): only the others are
+    stops serving the jurisdiction instead (``withdraws``: not over information duties, and
+    hubs do not): only the others are
     supervised, comply and pay, so the share paying is (1 - w) x the credited compliance of
     those staying, and the duty's cells and value losses scale with it. The value the
     jurisdiction's users lose is the approach's, counted once (evaluate).
@@ -568,6 +569,10 @@ class InformationDuties(UpstreamDuty):
     downstream duties and guidance work better (``compliance_boost`` raises their efficacy)."""
 
     name = "information_duties"
+    # firms publish model cards and guidance unasked, and the withdrawals on record were over
+    # data protection, competition and review rules (params/evidence.toml): a duty to inform is
+    # not modelled as a reason to stop serving the jurisdiction
+    withdraws = False
     roles = ("efficacy", "compliance_boost", *UpstreamDuty.common_roles)
     per_harm = frozenset({"efficacy"})
     channels = ("information",)
