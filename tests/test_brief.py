@@ -220,6 +220,32 @@ def test_brief_headline_and_flip_rows(results):
     assert positions == sorted(positions) and len(near) > 1
 
 
+def test_structural_rows_set_each_alternative_beside_the_file_on_the_same_draws(results):
+    """A structural alternative's result is on the run's first draws, fewer than the headline's:
+    its row also gives the best approach's value under the file's own assumption on those
+    draws, which is what compares."""
+    from model.report.brief import structural_flips
+    from model.report.wording import money
+    from model.study.structural import structural_on_draws
+
+    params = results.params
+    first = results.draws[:256]
+    su = structural_on_draws(params, dict(zip(params.names, first.T, strict=True)))
+    v = su.variants
+    filed = v[v["is_file_choice"]].groupby("approach")["expected_net_benefit"].first()
+    labels = {k: results.labels.get(k, k) for k in results.approaches}
+    rows = structural_flips(su, labels.get, "USD 2024")
+    assert len(rows) > 5
+    nb = np.asarray(results.net_benefit)[:256]
+    for approach, value in filed.items():  # as filed: the run itself on those draws
+        j = list(results.approaches).index(approach)
+        assert value == pytest.approx(nb[:, j].mean(), rel=1e-9)
+    for row in rows:
+        best = next(k for k, label in labels.items() if row.result.startswith(f"{label}:"))
+        same = f"{money(filed[best], 'USD 2024')} under the parameter file's own assumption"
+        assert same in row.result, row
+
+
 def test_influence_diagram_follows_the_model(results):
     reg = results.regulation
     columns, edges = structure(reg)

@@ -543,22 +543,27 @@ def structural_flips(su, lab, cur: str) -> list[FlipRow]:
     chosen = set(map(tuple, v.loc[v["is_file_choice"], ["setting", "alternative"]].to_numpy()))
     decisions = su.decisions()
     as_filed = decisions.loc[[k in chosen for k in decisions.index], "best"].iloc[0]
+    filed = v[v["is_file_choice"] & (v["setting"] == v["setting"].iloc[0])]
+    filed = filed.set_index("approach")["expected_net_benefit"]  # the same draws, as filed
+
+    def result_of(best: str, value: float, prob: float) -> str:
+        """An alternative's best approach with its value beside the file's on the same draws
+        (these draws are fewer than the headline's: the pair is what compares)."""
+        return (
+            f"{lab(best)}: {money(value, cur)} (best in {share(prob)} of draws; "
+            f"{money(filed[best], cur)} under the parameter file's own assumption, same draws)"
+        )
+
     rows = []
     for (setting, alt), r in decisions.iterrows():
         if (setting, alt) not in chosen and setting not in JUDGED:
-            result = (
-                f"{lab(r['best'])}: {money(r['expected_net_benefit'], cur)} "
-                f"(best in {share(r['prob_best'])} of draws)"
-            )
+            result = result_of(r["best"], r["expected_net_benefit"], r["prob_best"])
             what, words = setting_label(setting, alt)
             name = f"structural assumption: {what}"
             rows.append(FlipRow(name, words, result, bool(r["changes_decision"])))
     avg = su.averaged.sort_values("expected_net_benefit", ascending=False)
     top = str(avg.index[0])
-    result = (
-        f"{lab(top)}: {money(avg.loc[top, 'expected_net_benefit'], cur)} "
-        f"(best in {share(avg.loc[top, 'prob_best'])} of draws)"
-    )
+    result = result_of(top, avg.loc[top, "expected_net_benefit"], avg.loc[top, "prob_best"])
     rows.append(
         FlipRow(
             "structural assumptions", "model average (declared weights)", result, top != as_filed
