@@ -205,7 +205,7 @@ def _analyse_and_write(
     if analysis is None and design:
         with in_background(design_rule, res, found=found) as pending:
             analysis = _analyse(res, args)
-            reevaluated = reevaluated or _reevaluate(res, args)
+            reevaluated = reevaluated or _reevaluate(res, args)  # while the child designs
             with _stage(_DESIGNING, args.quiet):
                 rule = pending.result()
     elif design:

@@ -32,8 +32,8 @@ class Reevaluations:
     central: CentralCase
 
     def detached(self) -> tuple:
-        """These re-evaluations without the run they were made on: small and picklable, to
-        save or to send from another process; :func:`attached` restores them."""
+        """These re-evaluations without the run they were made on: small and picklable, what
+        ``run --save`` keeps (:mod:`model.study.archive`); :func:`attached` restores them."""
         judged = {"m": self.judged.m, "evaluated": self.judged.evaluated}
         return (self.structural, judged, self.central)
 
