@@ -280,6 +280,7 @@ def _cmd_run(args) -> int:
             design=args.design,
             executor=executor,
             progress=not quiet,
+            draws=found.draws if found is not None and executor is None else None,
         )
     analysis, _, path = _analyse_and_write(res, out, args, started, found=found)
     total = time.perf_counter() - started

@@ -3,6 +3,7 @@ random numbers; the shared-work factorial equals a full evaluation."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 from types import MappingProxyType
 
@@ -186,3 +187,29 @@ def test_the_best_portfolio_joins_the_declared_approaches(small, searched):
     assert set(res.regulation.approaches[j].instruments) == set(
         searched.instruments_of(searched.best)
     )
+
+
+def test_a_run_reuses_the_searchs_draws_bit_for_bit(small, searched):
+    """The search samples the run's draws; a run given them reads them instead of sampling
+    again, and its every table equals a run that samples its own."""
+    params = with_best_portfolio(small, searched)
+    fresh = model.simulate(params, n=2048, rng=3, chunk_size=512)
+    reused = model.simulate(params, n=2048, rng=3, chunk_size=512, draws=searched.draws)
+    assert reused.draws is searched.draws
+    np.testing.assert_array_equal(reused.draws, fresh.draws)
+    for field in dataclasses.fields(fresh.outcomes):
+        a, b = getattr(reused.outcomes, field.name), getattr(fresh.outcomes, field.name)
+        np.testing.assert_array_equal(a, b, err_msg=field.name)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rng": 4}, "first row differs"),
+        ({"n": 1024}, "must have shape"),
+        ({"keep": "summary"}, "serial runs that keep draws"),
+    ],
+)
+def test_draws_from_another_run_are_refused(small, searched, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        model.simulate(small, **({"n": 2048, "rng": 3} | kwargs), draws=searched.draws)

@@ -35,7 +35,7 @@ from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import RegulationModel, build_model
 from model.regulation.factorial import portfolio_net_benefit
-from model.study.background import on_two_cores
+from model.study.background import on_two_cores, shared_empty
 from model.study.runtime import tune_allocator
 from model.study.simulate import check_memory
 
@@ -335,17 +335,18 @@ def search_portfolios(
     model = regulation.with_portfolios(confirmed)
     # the screening's own draws (its first m) and the rest: common random numbers
     full = sampler if sampler.n == n else Sampler(params, int(n), design, seed)
-    draws = full.chunk(0, int(n))
-    values = dict(zip(params.names, draws.T, strict=True))
+    # the run's draws, sampled by whichever core confirms their rows (a run reuses them:
+    # ``simulate(..., draws=found.draws)``)
+    draws = shared_empty((int(n), len(params.names)), order="F")
 
     def confirm(start: int, stop: int) -> np.ndarray:  # chunk by chunk: bounded temporaries
-        step = full.chunk_size
-        return np.concatenate(
-            [
-                portfolio_net_benefit(regulation, _rows(values, a, min(a + step, stop)), confirmed)
-                for a in range(start, stop, step)
-            ]
-        )
+        parts = []
+        for a in range(start, stop, full.chunk_size):
+            b = min(a + full.chunk_size, stop)
+            rows = full.chunk(a, b, out=draws[a:b])
+            values = dict(zip(params.names, rows.T, strict=True))
+            parts.append(portfolio_net_benefit(regulation, values, confirmed))
+        return np.concatenate(parts)
 
     half = -(-int(n) // (2 * full.chunk_size)) * full.chunk_size  # a chunk boundary
     nb = on_two_cores(confirm, (int(n), len(confirmed)), half)
@@ -372,11 +373,6 @@ def search_portfolios(
     return PortfolioSearch(
         table, screening, nb, model, draws, uncertain, tuple(params.names), screen, m, int(n), exact
     )
-
-
-def _rows(values: dict, start: int, stop: int) -> dict:
-    """Rows start..stop of every column of ``values``."""
-    return {k: v[start:stop] for k, v in values.items()}
 
 
 def with_best_portfolio(params: ParameterSet, found: PortfolioSearch) -> ParameterSet:

@@ -78,11 +78,13 @@ def run_chunk(
     stop: int,
     into: tuple[np.ndarray, Outcomes] | None = None,
     by_year: np.ndarray | None = None,
+    sampled: bool = False,
 ):
     """One task: draws rows start..stop and evaluates every approach on them.
 
     ``into`` (a run's draws and :meth:`Outcomes.empty` tables, serial runs only) receives
-    the chunk in place; the views are returned. ``by_year`` (k, H, T) receives the by-year
+    the chunk in place; the views are returned; ``sampled``: its draws are already made, so
+    they are read rather than drawn again. ``by_year`` (k, H, T) receives the by-year
     sums folded draw by draw (see :func:`model.regulation.evaluate`). A non-finite net benefit
     is a one-line error naming the parameter responsible (:func:`check_finite`).
     """
@@ -90,7 +92,9 @@ def run_chunk(
         draws = sampler.chunk(start, stop)
         out = None
     else:
-        draws = sampler.chunk(start, stop, out=into[0][start:stop])
+        draws = into[0][start:stop]
+        if not sampled:
+            sampler.chunk(start, stop, out=draws)
         out = into[1].rows(start, stop)
     values = dict(zip(sampler.params.names, draws.T, strict=True))
     outcomes = evaluate(regulation, values, out=out, by_year=by_year)
@@ -105,9 +109,11 @@ def run_task(
     stop: int,
     keep: str = "draws",
     into: tuple[np.ndarray, Outcomes] | None = None,
+    sampled: bool = False,
 ):
     """One task: the chunks of ``sampler.chunk_size`` rows in start..stop, one after another,
-    cut at every :data:`BLOCK` boundary too when draws are kept.
+    cut at every :data:`BLOCK` boundary too when draws are kept (``into``, ``sampled``: see
+    :func:`run_chunk`).
 
     ``start`` must be a block boundary (``keep="draws"``) or a chunk boundary. Returns
     (``keep="draws"``) a list of ``(draws, outcomes)`` per chunk (written in place when
@@ -126,7 +132,7 @@ def run_task(
         chunks = []
         for a, b in bounds:
             acc = blocks.setdefault(a // BLOCK, np.zeros((k, h, regulation.settings.horizon_years)))
-            chunks.append(run_chunk(sampler, regulation, a, b, into, acc))
+            chunks.append(run_chunk(sampler, regulation, a, b, into, acc, sampled))
         return chunks, list(blocks.values())
     moments: list[Moments] = []
     tallies: Tallies | None = None
@@ -470,6 +476,7 @@ def simulate(
     progress: bool = False,
     keep: str = "draws",
     task_size: int | None = None,
+    draws: np.ndarray | None = None,
 ) -> Results | SummaryResults:
     """Evaluate every approach on the same ``n`` draws (common random numbers).
 
@@ -505,6 +512,10 @@ def simulate(
         mode). Default: one block (chunk) serially, else
         ``n / (4 x workers)`` so that each task is coarse (the sampler and model are sent once
         per task).
+    draws : array (n, len(params.names)), optional
+        The draws these arguments make, already made (a portfolio search's,
+        :attr:`model.study.portfolios.PortfolioSearch.draws`): a serial run keeping draws
+        takes them as its draws table instead of sampling again. Their first row is checked.
 
     Returns
     -------
@@ -527,14 +538,19 @@ def simulate(
         warm_tables(params)
     in_place = keep == "draws" and executor is None
     split = in_place and len(tasks) > 1 and can_fork()  # the later tasks on a second CPU
+    sampled = draws is not None
+    if sampled:
+        _check_draws(draws, sampler, in_place)
     into = None  # a run's tables, allocated once; serial chunks are written in place
     if keep == "draws":
         empty = shared_empty if split else np.empty
         into = (
-            empty((sampler.n, len(params.names)), order="F"),
+            draws if sampled else empty((sampler.n, len(params.names)), order="F"),
             Outcomes.empty(regulation, n, empty=empty),
         )
-    args = [(sampler, regulation, a, b, keep, into if in_place else None) for a, b in tasks]
+    args = [
+        (sampler, regulation, a, b, keep, into if in_place else None, sampled) for a, b in tasks
+    ]
     if in_place:
         blocks_of_tasks = _in_place(args, progress, split)
     else:
@@ -602,6 +618,17 @@ def _in_place(args: list[tuple], progress: bool, split: bool) -> list[list[np.nd
     with in_background(later) as pending:
         first = [blocks for _, blocks in map_tasks(run_task, args[:half], None, progress)]
         return first + pending.result()
+
+
+def _check_draws(draws: np.ndarray, sampler: Sampler, in_place: bool) -> None:
+    """Raise ValueError unless ``draws`` can be a serial run's draws table for ``sampler``."""
+    if not in_place:
+        raise ValueError("draws are reused by serial runs that keep draws only")
+    shape = (sampler.n, len(sampler.params.names))
+    if np.shape(draws) != shape:
+        raise ValueError(f"draws must have shape {shape}; got {np.shape(draws)}")
+    if not np.array_equal(draws[:1], sampler.chunk(0, 1)):
+        raise ValueError("draws are not this run's: their first row differs from its design's")
 
 
 def warm_tables(params: ParameterSet) -> None:
