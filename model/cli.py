@@ -257,31 +257,26 @@ def _analyse(res, args):
 
 def _cmd_run(args) -> int:
     from model.report import build_content, default_stem
-    from model.study.simulate import simulate
 
     started = time.perf_counter()
     params = _load(args.params, args.scenario)
     args.out = args.out or Path("reports") / f"{default_stem(params)}.html"
     out = _check_out(args, params)
     quiet = args.quiet
-    found = None
+    found = screening = None
     if not args.skip_rule_design:  # recommend among the declared approaches and the best mix
-        from model.study.portfolios import search_portfolios, with_best_portfolio
+        from model.study.portfolios import screen_portfolios
 
-        with _stage("searching every portfolio of the instruments", quiet):
-            found = search_portfolios(params, n=args.n, rng=args.seed, design=args.design)
-        params = with_best_portfolio(params, found)
-    executor_cm = _executor(args)
-    with executor_cm as executor, _stage(f"simulating {args.n:,} draws", quiet):
-        res = simulate(
-            params,
-            n=args.n,
-            rng=args.seed,
-            design=args.design,
-            executor=executor,
-            progress=not quiet,
-            draws=found.draws if found is not None and executor is None else None,
-        )
+        with _stage("screening every portfolio of the instruments", quiet):
+            screening = screen_portfolios(params, n=args.n, rng=args.seed, design=args.design)
+    res = _simulate(params, args, screening)
+    if screening is not None:
+        from model.study.portfolios import confirm_portfolios
+
+        with _stage("confirming the leading portfolios on all draws", quiet):
+            found = confirm_portfolios(screening, run=res)
+        if found.leading() != screening.leading():  # the screen's leader was not the best
+            res = _simulate(params, args, found, draws=res.draws)
     analysis, _, path = _analyse_and_write(res, out, args, started, found=found)
     total = time.perf_counter() - started
     if args.json:
@@ -298,6 +293,28 @@ def _cmd_run(args) -> int:
             print(line)
         print(f"report: {path}  ({total:.1f} s)")
     return 0
+
+
+def _simulate(params, args, best=None, draws=None):
+    """The run: the declared approaches and ``best``'s leading portfolio (a screening or a
+    search, :func:`model.study.portfolios.with_best_portfolio`) on ``args.n`` draws
+    (``draws``: already made, reused by a serial run)."""
+    from model.study.simulate import simulate
+
+    if best is not None:
+        from model.study.portfolios import with_best_portfolio
+
+        params = with_best_portfolio(params, best)
+    with _executor(args) as executor, _stage(f"simulating {args.n:,} draws", args.quiet):
+        return simulate(
+            params,
+            n=args.n,
+            rng=args.seed,
+            design=args.design,
+            executor=executor,
+            progress=not args.quiet,
+            draws=draws if executor is None else None,
+        )
 
 
 def _executor(args):

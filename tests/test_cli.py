@@ -76,6 +76,39 @@ def test_run_writes_report_and_prints_json(run_json):
     assert proc.stderr == ""  # --quiet: no progress
 
 
+def test_run_confirms_the_best_when_the_screens_leader_is_not_it(tmp_path, capsys, monkeypatch):
+    """The run evaluates the screen's leader in full beside the declared approaches; when the
+    confirmation on all draws finds another best, the run is made again with it: the same
+    result as a run whose screen led to the best."""
+    from model.study.portfolios import Screening
+
+    def report(name: str) -> dict:
+        code, out, err = run(
+            capsys,
+            "run",
+            BASE,
+            "--n",
+            "512",
+            "--seed",
+            "3",
+            "--quiet",
+            "--sobol-n",
+            "0",
+            "--json",
+            "--out",
+            tmp_path / f"{name}.html",
+        )
+        assert code == 0, err
+        return json.loads(out)
+
+    direct = report("direct")
+    assert direct["best"] == "best_portfolio"  # a portfolio no declared approach has
+    monkeypatch.setattr(Screening, "leading", lambda self: ((), "status_quo"))
+    rerun = report("rerun")
+    assert rerun["best"] == direct["best"]
+    assert rerun["approaches"] == direct["approaches"]
+
+
 def test_run_default_out_uses_params_and_scenarios(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run(

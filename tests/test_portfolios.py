@@ -13,7 +13,13 @@ import pytest
 import model
 from model.regulation import build_model, evaluate
 from model.regulation.factorial import portfolio_net_benefit
-from model.study.portfolios import BEST, search_portfolios, with_best_portfolio
+from model.study.portfolios import (
+    BEST,
+    confirm_portfolios,
+    screen_portfolios,
+    search_portfolios,
+    with_best_portfolio,
+)
 
 #: A smaller instrument set whose full factorial a full evaluation can check: three downstream
 #: obligations (alternatives), monitoring and information duties (which boost liability and the
@@ -213,3 +219,19 @@ def test_a_run_reuses_the_searchs_draws_bit_for_bit(small, searched):
 def test_draws_from_another_run_are_refused(small, searched, kwargs, message):
     with pytest.raises(ValueError, match=message):
         model.simulate(small, **({"n": 2048, "rng": 3} | kwargs), draws=searched.draws)
+
+
+def test_confirming_on_a_run_equals_confirming_alone(small):
+    """The portfolios a run evaluated in full (the declared approaches and the screen's leader)
+    take the run's net benefit; the others are evaluated on its draws: the same table as a
+    search that makes its own draws, to rounding."""
+    screening = screen_portfolios(small, n=2048, rng=3, screen_n=512)
+    alone = confirm_portfolios(screening)
+    res = model.simulate(with_best_portfolio(small, screening), n=2048, rng=3)
+    on_run = confirm_portfolios(screening, run=res)
+    assert on_run.draws is res.draws
+    np.testing.assert_array_equal(on_run.draws, alone.draws)
+    assert list(on_run.table.index) == list(alone.table.index)
+    np.testing.assert_allclose(on_run.net_benefit, alone.net_benefit, rtol=1e-9, atol=1e-3)
+    with pytest.raises(ValueError, match="same n, seed and design"):
+        confirm_portfolios(screening, run=model.simulate(small, n=2048, rng=4))

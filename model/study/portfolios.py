@@ -44,7 +44,10 @@ __all__ = [
     "OPTION_OF_TYPE",
     "PortfolioSearch",
     "Screen",
+    "Screening",
+    "confirm_portfolios",
     "mix_of",
+    "screen_portfolios",
     "search_portfolios",
     "with_best_portfolio",
 ]
@@ -187,6 +190,11 @@ class PortfolioSearch:
         """Key of the portfolio with the highest expected net benefit on all draws."""
         return str(self.table.index[0])
 
+    def leading(self) -> tuple[tuple[str, ...], str]:
+        """The best portfolio's instruments and the declared approach that has exactly them
+        ("" if none)."""
+        return self.instruments_of(self.best), str(self.table["declared"].iloc[0])
+
     @property
     def runner_up(self) -> str:
         return str(self.table.index[1]) if len(self.table) > 1 else ""
@@ -279,6 +287,150 @@ class PortfolioSearch:
         return self.regulation.approach_names.index(key)
 
 
+@dataclass(frozen=True)
+class Screening:
+    """What the screen found (:func:`screen_portfolios`): every admissible portfolio on the
+    screening draws and which of them go on to be confirmed on all the run's draws."""
+
+    params: ParameterSet
+    regulation: RegulationModel
+    combos: tuple[tuple[str, ...], ...]
+    #: Every portfolio: ``mean``, ``gap`` (leader minus it, paired), ``gap_se``, ``kept``,
+    #: ``mix`` and ``duty``.
+    table: pd.DataFrame
+    screen: Screen
+    #: The confirmation's draws: all ``n`` of the run's design and seed.
+    sampler: Sampler
+    n_screen: int
+    exact: bool
+
+    def leading(self) -> tuple[tuple[str, ...], str]:
+        """The screen leader's instruments and the declared approach that has exactly them
+        ("" if none)."""
+        combo = self.combos[int(self.table["mean"].to_numpy().argmax())]
+        return combo, _declared(self.regulation).get(frozenset(combo), "")
+
+
+def screen_portfolios(
+    params: ParameterSet,
+    *,
+    n: int,
+    rng: int | None = 0,
+    design: str = "sobol",
+    screen_n: int = 4096,
+    keep_top: int = 8,
+    z: float = 3.0,
+) -> Screening:
+    """Screen every admissible portfolio on the first ``screen_n`` of a run's ``n`` draws and
+    choose which to confirm on all of them (arguments as for :func:`search_portfolios`)."""
+    tune_allocator()  # as simulate does: large temporaries stay on the heap
+    regulation = build_model(params)
+    check_memory(regulation, len(params.names), int(n))  # the confirmation holds every draw
+    combos = tuple(regulation.portfolio_combinations())
+    keys = tuple("+".join(c) or "status_quo" for c in combos)
+    exact = screen_n >= n
+    m = int(min(screen_n, n))
+    seed = seed_entropy(rng)
+    sampler = Sampler(params, int(n) if design != "lhs" or exact else m, design, seed)
+    mean, gap, gap_se, kept_draws = _screen(sampler, regulation, combos, m)
+    order = np.argsort(-mean, kind="stable")
+    declared = _declared(regulation)
+    kept = (gap <= z * gap_se) | np.isin(np.arange(len(combos)), order[:keep_top])
+    kept |= np.array([frozenset(c) in declared for c in combos])
+    kept[int(mean.argmax())] = True
+    types = {k: i.type for k, i in regulation.instruments.items()}
+    mixes = np.array([mix_of([types[i] for i in c]) for c in combos])
+    duties = np.array([_duty(types, c) for c in combos])
+    for groups in (mixes, duties):  # the best screened portfolio of every mix and duty
+        for g in np.unique(groups):
+            kept[np.flatnonzero(groups == g)[np.argmax(mean[groups == g])]] = True
+    table = pd.DataFrame(
+        {"mean": mean, "gap": gap, "gap_se": gap_se, "kept": kept, "mix": mixes, "duty": duties},
+        index=pd.Index(keys, name="portfolio"),
+    )
+    # the screening's own draws (its first m) and the rest: common random numbers
+    full = sampler if sampler.n == n else Sampler(params, int(n), design, seed)
+    return Screening(
+        params, regulation, combos, table, Screen(kept_draws, keys, combos), full, m, exact
+    )
+
+
+def confirm_portfolios(screening: Screening, run=None) -> PortfolioSearch:
+    """Confirm the portfolios the screen kept on all the run's draws (common random numbers).
+
+    ``run``: the run (:class:`model.study.simulate.Results`) of the screened parameters on
+    the same draws (n, seed and design), made already: the portfolios it evaluated (the
+    declared approaches and, with :func:`with_best_portfolio`, the screen's leader) take its
+    net benefit, and the others are evaluated on its draws. Without it, the draws are made
+    here (into shared memory, each core sampling the rows it confirms: a run can take them,
+    ``simulate(..., draws=found.draws)``)."""
+    params, regulation, full = screening.params, screening.regulation, screening.sampler
+    n = full.n
+    kept = screening.table["kept"].to_numpy()
+    confirmed = [c for c, k in zip(screening.combos, kept, strict=True) if k]
+    model = regulation.with_portfolios(confirmed)
+    nb = np.empty((n, len(confirmed)))
+    known = {}
+    if run is None:
+        draws = shared_empty((n, len(params.names)), order="F")
+    else:
+        _check_run(run, full)
+        draws = run.draws
+        columns = {frozenset(a.instruments): j for j, a in enumerate(run.regulation.approaches)}
+        known = {
+            i: columns[frozenset(c)] for i, c in enumerate(confirmed) if frozenset(c) in columns
+        }
+        nb[:, list(known)] = run.net_benefit[:, list(known.values())]
+    rest = [i for i in range(len(confirmed)) if i not in known]
+    portfolios = [confirmed[i] for i in rest]
+
+    def confirm(start: int, stop: int) -> np.ndarray:  # chunk by chunk: bounded temporaries
+        parts = []
+        for a in range(start, stop, full.chunk_size):
+            b = min(a + full.chunk_size, stop)
+            rows = draws[a:b] if run is not None else full.chunk(a, b, out=draws[a:b])
+            values = dict(zip(params.names, rows.T, strict=True))
+            parts.append(portfolio_net_benefit(regulation, values, portfolios))
+        return np.concatenate(parts)
+
+    if portfolios:
+        half = -(-n // (2 * full.chunk_size)) * full.chunk_size  # a chunk boundary
+        nb[:, rest] = on_two_cores(confirm, (n, len(portfolios)), half)
+    labels = {k: i.label for k, i in regulation.instruments.items()}
+    declared = _declared(regulation)
+    screened = screening.table.loc[list(model.approach_names)]
+    table = pd.DataFrame(
+        {
+            "mean": nb.mean(axis=0),
+            "median": np.median(nb, axis=0),
+            "p05": np.quantile(nb, 0.05, axis=0),
+            "p95": np.quantile(nb, 0.95, axis=0),
+            "mcse": nb.std(axis=0, ddof=1) / np.sqrt(len(nb)),
+            "prob_best": prob_best(nb),
+            "instruments": [" + ".join(labels[i] for i in c) or "(none)" for c in confirmed],
+            "size": [len(c) for c in confirmed],
+            "screen_mean": screened["mean"].to_numpy(),
+            "declared": [declared.get(frozenset(c), "") for c in confirmed],
+            "mix": screened["mix"].to_numpy(),
+            "duty": screened["duty"].to_numpy(),
+        },
+        index=pd.Index(model.approach_names, name="portfolio"),
+    ).sort_values("mean", ascending=False, kind="stable")
+    return PortfolioSearch(
+        table,
+        screening.table[["mean", "gap", "gap_se", "kept"]],
+        nb,
+        model,
+        draws,
+        tuple(params.uncertain_names),
+        tuple(params.names),
+        screening.screen,
+        screening.n_screen,
+        n,
+        screening.exact,
+    )
+
+
 def search_portfolios(
     params: ParameterSet,
     *,
@@ -289,7 +441,9 @@ def search_portfolios(
     keep_top: int = 8,
     z: float = 3.0,
 ) -> PortfolioSearch:
-    """Find the portfolio of instruments with the highest expected net benefit.
+    """Find the portfolio of instruments with the highest expected net benefit: screen every
+    admissible portfolio (:func:`screen_portfolios`), then confirm the leaders on all draws
+    (:func:`confirm_portfolios`).
 
     Parameters
     ----------
@@ -305,86 +459,46 @@ def search_portfolios(
     z : float
         A portfolio is kept when its paired gap to the leader is below ``z`` standard errors.
     """
-    tune_allocator()  # as simulate does: large temporaries stay on the heap
-    regulation = build_model(params)
-    check_memory(regulation, len(params.names), int(n))  # the confirmation holds every draw
-    combos = regulation.portfolio_combinations()
-    keys = tuple("+".join(c) or "status_quo" for c in combos)
-    exact = screen_n >= n
-    m = int(min(screen_n, n))
-    seed = seed_entropy(rng)
-    sampler = Sampler(params, int(n) if design != "lhs" or exact else m, design, seed)
-    mean, gap, gap_se, kept_draws = _screen(sampler, regulation, combos, m)
-    lead = int(mean.argmax())
-    order = np.argsort(-mean, kind="stable")
-    declared = {frozenset(a.instruments): a.key for a in regulation.approaches}
-    kept = (gap <= z * gap_se) | np.isin(np.arange(len(combos)), order[:keep_top])
-    kept |= np.array([frozenset(c) in declared for c in combos])
-    kept[lead] = True
-    types = {k: i.type for k, i in regulation.instruments.items()}
-    mixes = np.array([mix_of([types[i] for i in c]) for c in combos])
-    duties = np.array([_duty(types, c) for c in combos])
-    for groups in (mixes, duties):  # the best screened portfolio of every mix and duty
-        for g in np.unique(groups):
-            kept[np.flatnonzero(groups == g)[np.argmax(mean[groups == g])]] = True
-    screening = pd.DataFrame(
-        {"mean": mean, "gap": gap, "gap_se": gap_se, "kept": kept},
-        index=pd.Index(keys, name="portfolio"),
+    screening = screen_portfolios(
+        params, n=n, rng=rng, design=design, screen_n=screen_n, keep_top=keep_top, z=z
     )
-    confirmed = [c for c, k in zip(combos, kept, strict=True) if k]
-    model = regulation.with_portfolios(confirmed)
-    # the screening's own draws (its first m) and the rest: common random numbers
-    full = sampler if sampler.n == n else Sampler(params, int(n), design, seed)
-    # the run's draws, sampled by whichever core confirms their rows (a run reuses them:
-    # ``simulate(..., draws=found.draws)``)
-    draws = shared_empty((int(n), len(params.names)), order="F")
+    return confirm_portfolios(screening)
 
-    def confirm(start: int, stop: int) -> np.ndarray:  # chunk by chunk: bounded temporaries
-        parts = []
-        for a in range(start, stop, full.chunk_size):
-            b = min(a + full.chunk_size, stop)
-            rows = full.chunk(a, b, out=draws[a:b])
-            values = dict(zip(params.names, rows.T, strict=True))
-            parts.append(portfolio_net_benefit(regulation, values, confirmed))
-        return np.concatenate(parts)
 
-    half = -(-int(n) // (2 * full.chunk_size)) * full.chunk_size  # a chunk boundary
-    nb = on_two_cores(confirm, (int(n), len(confirmed)), half)
-    labels = {k: i.label for k, i in regulation.instruments.items()}
-    table = pd.DataFrame(
-        {
-            "mean": nb.mean(axis=0),
-            "median": np.median(nb, axis=0),
-            "p05": np.quantile(nb, 0.05, axis=0),
-            "p95": np.quantile(nb, 0.95, axis=0),
-            "mcse": nb.std(axis=0, ddof=1) / np.sqrt(len(nb)),
-            "prob_best": prob_best(nb),
-            "instruments": [" + ".join(labels[i] for i in c) or "(none)" for c in confirmed],
-            "size": [len(c) for c in confirmed],
-            "screen_mean": screening.loc[list(model.approach_names), "mean"].to_numpy(),
-            "declared": [declared.get(frozenset(c), "") for c in confirmed],
-            "mix": [x for x, k in zip(mixes, kept, strict=True) if k],
-            "duty": [x for x, k in zip(duties, kept, strict=True) if k],
-        },
-        index=pd.Index(model.approach_names, name="portfolio"),
-    ).sort_values("mean", ascending=False, kind="stable")
-    screen = Screen(kept_draws, keys, tuple(combos))
-    uncertain = tuple(params.uncertain_names)
-    return PortfolioSearch(
-        table, screening, nb, model, draws, uncertain, tuple(params.names), screen, m, int(n), exact
+def _declared(regulation: RegulationModel) -> dict[frozenset, str]:
+    """The declared approaches by their instruments."""
+    return {frozenset(a.instruments): a.key for a in regulation.approaches}
+
+
+def _check_run(run, sampler: Sampler) -> None:
+    """Raise ValueError unless ``run`` was made on the sampler's draws."""
+    made = run.provenance
+    same = (
+        run.n == sampler.n
+        and made.get("seed") == sampler.seed
+        and made.get("design") == sampler.design
+        and tuple(run.params.names) == tuple(sampler.params.names)
     )
+    if not same:
+        raise ValueError(
+            "the run was not made on the screened draws: give confirm_portfolios a run of the "
+            "same parameters with the same n, seed and design"
+        )
 
 
-def with_best_portfolio(params: ParameterSet, found: PortfolioSearch) -> ParameterSet:
-    """``params`` with the best portfolio found declared as an approach (key ``BEST``) when no
-    declared approach has exactly its instruments, so that a run recommends among the declared
-    approaches and the best mix found, with every analysis applied to it."""
-    best = found.table.iloc[0]
-    if best["declared"]:
+def with_best_portfolio(params: ParameterSet, found: PortfolioSearch | Screening) -> ParameterSet:
+    """``params`` with the best portfolio found (confirmed, or the screen's leader) declared as
+    an approach (key ``BEST``) when no declared approach has exactly its instruments, so that a
+    run recommends among the declared approaches and the best mix found, with every analysis
+    applied to it."""
+    combo, declared = found.leading()
+    if declared:
         return params
-    instruments = list(found.instruments_of(found.best))
+    instruments = list(combo)
     approaches = dict(params.structure["approaches"])
-    mix = " + ".join(SHORT[o] for o in best["mix"].split("+")) if best["mix"] else "none"
+    kinds = params.structure["instruments"]
+    best_mix = mix_of([kinds[i]["type"] for i in instruments])
+    mix = " + ".join(SHORT[o] for o in best_mix.split("+")) if best_mix else "none"
     approaches[BEST] = {
         "label": f"Best mix found ({mix}; {len(instruments)} instruments)",
         "instruments": instruments,
