@@ -146,23 +146,53 @@ def two_way(func, problem, a: str, b: str, grid=11, *, option_names=None) -> pd.
 #: below 1e-14, as fine as a one-root-at-a-time Brent search).
 BISECTIONS = 44
 
+#: Bisection steps taken per call of the model: a call evaluates every midpoint the next
+#: ``LEVELS`` steps could visit (2**LEVELS - 1 a bracket), since a call's cost is mostly fixed
+#: (a few ms for one row or a hundred).
+LEVELS = 4
+
+
+def _midpoints(lo: np.ndarray, hi: np.ndarray, levels: int) -> np.ndarray:
+    """The midpoints ``levels`` bisection steps of [lo, hi] could visit, as a heap (b, nodes):
+    node i halves its interval, node 2i + 1 the lower half, 2i + 2 the upper one; each is
+    computed as the bisection computes it, 0.5 * (lo + hi) of its own interval."""
+    nodes = 2**levels - 1
+    lows, highs, mids = (np.empty((lo.size, nodes)) for _ in range(3))
+    lows[:, 0], highs[:, 0] = lo, hi
+    for i in range(nodes):
+        mids[:, i] = 0.5 * (lows[:, i] + highs[:, i])
+        if 2 * i + 2 < nodes:
+            lows[:, 2 * i + 1], highs[:, 2 * i + 1] = lows[:, i], mids[:, i]
+            lows[:, 2 * i + 2], highs[:, 2 * i + 2] = mids[:, i], highs[:, i]
+    return mids
+
 
 def _bisect(brackets, q, h_all, rows, func, lead) -> np.ndarray:
-    """The switching quantile inside every bracket (c, i) at once: each step evaluates the
-    midpoints of all brackets in one call of the model, not one call per bracket and step."""
+    """The switching quantile inside every bracket (c, i) at once: each call of the model
+    evaluates, for all brackets, the midpoints of the next ``LEVELS`` steps (see
+    :func:`_midpoints`), and the steps then walk them exactly as one call per step would."""
     if not brackets:
         return np.empty(0)
     lo = np.array([q[i] for _, i in brackets])
     hi = np.array([q[i + 1] for _, i in brackets])
     sign_lo = np.sign([h_all[c, i] for c, i in brackets])
-    for _ in range(BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        x = np.concatenate([rows(c, m) for (c, _), m in zip(brackets, mid, strict=True)])
-        s = np.sign(lead(call_model(func, x)))
-        left = s == sign_lo  # the lead keeps its sign up to the midpoint: the root is above
-        lo, hi = np.where(left, mid, lo), np.where(left, hi, mid)
-        exact = s == 0
-        lo[exact] = hi[exact] = mid[exact]
+    exact = np.zeros(lo.size, dtype=bool)  # a midpoint with a zero lead: the root itself
+    at = np.arange(lo.size)
+    for first in range(0, BISECTIONS, LEVELS):
+        levels = min(LEVELS, BISECTIONS - first)
+        mids = _midpoints(lo, hi, levels)
+        x = np.concatenate([rows(c, m) for (c, _), m in zip(brackets, mids, strict=True)])
+        signs = np.sign(lead(call_model(func, x))).reshape(mids.shape)
+        node = np.zeros(lo.size, dtype=np.intp)
+        for _ in range(levels):
+            mid, s = mids[at, node], signs[at, node]
+            left = s == sign_lo  # the lead keeps its sign up to the midpoint: the root is above
+            lo = np.where(exact, lo, np.where(left, mid, lo))
+            hi = np.where(exact, hi, np.where(left, hi, mid))
+            now = ~exact & (s == 0)
+            lo[now] = hi[now] = mid[now]
+            exact |= now
+            node = 2 * node + np.where(left, 2, 1)
     return 0.5 * (lo + hi)
 
 
