@@ -146,10 +146,17 @@ def two_way(func, problem, a: str, b: str, grid=11, *, option_names=None) -> pd.
 #: below 1e-14, as fine as a one-root-at-a-time Brent search).
 BISECTIONS = 44
 
-#: Bisection steps taken per call of the model: a call evaluates every midpoint the next
-#: ``LEVELS`` steps could visit (2**LEVELS - 1 a bracket), since a call's cost is mostly fixed
-#: (a few ms for one row or a hundred).
-LEVELS = 4
+#: Rows whose evaluation costs about what a call of the model costs before its first row
+#: (at the baseline ~6 ms a call and ~15 us a row): the exchange rate between the calls
+#: and the rows of :func:`_levels`.
+CALL_ROWS = 400
+
+
+def _levels(brackets: int) -> int:
+    """Bisection steps a call of the model takes for ``brackets`` brackets: the number (up to
+    8) that costs the fewest calls and rows, a call evaluating every midpoint its steps could
+    visit (2**steps - 1 a bracket). One bracket: 7 steps, 127 rows a call, 7 calls."""
+    return min(range(1, 9), key=lambda s: -(-BISECTIONS // s) * (CALL_ROWS + brackets * (2**s - 1)))
 
 
 def _midpoints(lo: np.ndarray, hi: np.ndarray, levels: int) -> np.ndarray:
@@ -169,7 +176,7 @@ def _midpoints(lo: np.ndarray, hi: np.ndarray, levels: int) -> np.ndarray:
 
 def _bisect(brackets, q, h_all, rows, func, lead) -> np.ndarray:
     """The switching quantile inside every bracket (c, i) at once: each call of the model
-    evaluates, for all brackets, the midpoints of the next ``LEVELS`` steps (see
+    evaluates, for all brackets, the midpoints of the next :func:`_levels` steps (see
     :func:`_midpoints`), and the steps then walk them exactly as one call per step would."""
     if not brackets:
         return np.empty(0)
@@ -178,8 +185,9 @@ def _bisect(brackets, q, h_all, rows, func, lead) -> np.ndarray:
     sign_lo = np.sign([h_all[c, i] for c, i in brackets])
     exact = np.zeros(lo.size, dtype=bool)  # a midpoint with a zero lead: the root itself
     at = np.arange(lo.size)
-    for first in range(0, BISECTIONS, LEVELS):
-        levels = min(LEVELS, BISECTIONS - first)
+    step = _levels(len(brackets))
+    for first in range(0, BISECTIONS, step):
+        levels = min(step, BISECTIONS - first)
         mids = _midpoints(lo, hi, levels)
         x = np.concatenate([rows(c, m) for (c, _), m in zip(brackets, mids, strict=True)])
         signs = np.sign(lead(call_model(func, x))).reshape(mids.shape)
