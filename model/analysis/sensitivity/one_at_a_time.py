@@ -223,10 +223,6 @@ def switching_values(
     pn = problem_names(problem)
     cols = _select(pn, names)
     base = _base_row(problem, pn)
-    y0 = call_model(func, base[None, :])[0]
-    if y0.size < 2:
-        raise AnalysisInputError("switching values need func to return k >= 2 outputs")
-    star = int(np.argmax(y0))
     label = (lambda i: list(option_names)[i]) if option_names is not None else (lambda i: i)
     q = np.linspace(q_range[0], q_range[1], n_grid)
 
@@ -240,8 +236,12 @@ def switching_values(
         other = np.delete(y, star, axis=1).max(axis=1)
         return y[:, star] - other
 
-    xs = np.concatenate([rows_for(j, q)[0] for j in cols])
-    y_all = call_model(func, xs).reshape(len(cols), n_grid, -1)
+    # the base case and the grids in one call of the model (its rows are independent)
+    y = call_model(func, np.concatenate([base[None, :], *(rows_for(j, q)[0] for j in cols)]))
+    if y.shape[1] < 2:
+        raise AnalysisInputError("switching values need func to return k >= 2 outputs")
+    star = int(np.argmax(y[0]))
+    y_all = y[1:].reshape(len(cols), n_grid, -1)
     h_all = np.stack([lead(y_all[c]) for c in range(len(cols))])
     brackets = [
         (c, i)
