@@ -225,28 +225,19 @@ class _PSplineFit:
         xtwy = x.T @ ysum  # (q, m)
         within = y2sum - ysum**2 / w[:, None]  # (B, m)
         ss_within = within.sum(axis=0)
-        best = None
-        for cf, edf in zip(bins.factors, bins.edf, strict=True):
-            coef = _cho_solve(cf, xtwy)
-            fit = x @ coef
-            rss = ss_within + (w[:, None] * (ybar - fit) ** 2).sum(axis=0)
-            gcv = n * rss / (n - edf) ** 2
-            if best is None:
-                factors = [cf] * gcv.size
-                best = [gcv.copy(), coef.copy(), np.full(gcv.shape, edf), rss.copy(), factors]
-            else:
-                better = gcv < best[0]
-                if np.any(better):
-                    best[0][better] = gcv[better]
-                    best[1][:, better] = coef[:, better]
-                    best[2][better] = edf
-                    best[3][better] = rss[better]
-                    for j in np.flatnonzero(better):
-                        best[4][j] = cf
-        self.coef = best[1]
-        self.edf = best[2]
-        self.sigma2 = best[3] / np.maximum(n - best[2], 1.0)
-        self.factors = best[4]
+        coef = np.empty((len(bins.factors), ysum.shape[1], x.shape[1]))  # (lambdas, m, q)
+        for i, cf in enumerate(bins.factors):
+            coef[i] = _cho_solve(cf, xtwy).T
+        coef = coef.transpose(0, 2, 1)  # each lambda's (q, m) column-major, as potrs returns it
+        rss = ss_within + (w[:, None] * (ybar - x @ coef) ** 2).sum(axis=1)  # (lambdas, m)
+        edf = np.array(bins.edf)
+        gcv = n * rss / (n - edf[:, None]) ** 2
+        best = np.argmin(gcv, axis=0)  # the first (smallest) lambda wins a tie
+        at = np.arange(ysum.shape[1])
+        self.coef = coef[best, :, at].T
+        self.edf = edf[best]
+        self.sigma2 = rss[best, at] / np.maximum(n - self.edf, 1.0)
+        self.factors = [bins.factors[i] for i in best]
 
 
 def _evppi_from_fitted(g: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
