@@ -11,6 +11,7 @@ from reference_cases import reference_case
 from scipy import stats
 
 from model import sensitivity as sa
+from model.analysis.sensitivity.one_at_a_time import BISECTIONS
 
 PI = np.pi
 
@@ -289,6 +290,39 @@ def test_spider_two_way_and_switching_values():
     np.testing.assert_allclose(sw.loc["b", "switching_value"], 0.9, atol=1e-9)
     with pytest.raises(ValueError, match="unknown parameter 'zz'"):
         sa.switching_values(f, ps, names=["zz"])
+
+
+def test_switching_values_walk_the_bisection_exactly():
+    """Several bisection steps a call of the model give the quantiles one step a call gives,
+    bit for bit, including roots a midpoint hits exactly (in the first step and after it)."""
+    q = np.linspace(0.005, 0.995, 41)
+    lo, hi = q[30], q[31]
+    r_a = 0.5 * (lo + hi)  # the first midpoint
+    for up in (False, True, False, True, False):  # a midpoint six steps down: a later call
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if up else (lo, mid)
+    roots = {"a": r_a, "b": 0.5 * (lo + hi), "c": 0.8123456789}
+
+    def f(x):  # option 1 leads (1) below each root, ties (0) at it, trails (-1) above it
+        steps = [np.sign(r - x[:, j]) for j, r in enumerate(roots.values())]
+        return np.column_stack([np.zeros(len(x)), np.min(steps, axis=0)])
+
+    def bisection(r):  # one step at a time, as a call per step would
+        i = int(np.searchsorted(q, r)) - 1
+        lo, hi = q[i], q[i + 1]
+        for _ in range(BISECTIONS):
+            mid = 0.5 * (lo + hi)
+            s = np.sign(r - mid)
+            lo, hi = (mid, hi) if s > 0 else (lo, mid)
+            if s == 0:
+                lo = hi = mid
+        return 0.5 * (lo + hi)
+
+    problem = {"names": list(roots), "bounds": [[0.0, 1.0]] * 3}
+    sw = sa.switching_values(f, problem).set_index("parameter")
+    assert sw.loc["a", "quantile"] == r_a and sw.loc["b", "quantile"] == roots["b"]
+    assert sw.loc["c", "quantile"] == bisection(roots["c"])
+    assert [sw.loc[k, "quantile"] for k in roots] == [bisection(r) for r in roots.values()]
 
 
 def test_convergence_warning():

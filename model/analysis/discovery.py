@@ -441,7 +441,7 @@ def _peel(x: np.ndarray, y: np.ndarray, alpha: float, mass_min: float):
             inbox[order[j, kept[j] :]] = False
             lim[j, 1] = v_hi[j]
         m, ysum = int(m_new[k]), int(y_new[k])
-        order = order[inbox[order]].reshape(p, m)  # compact: only in-box draws stay
+        order = order[np.take(inbox, order)].reshape(p, m)  # compact: in-box draws stay
         traj_lim.append(lim.copy())
         traj.append((ysum, m, int(((lim != init).any(axis=1)).sum())))
     return traj, np.array(traj_lim), init, xs_full, t_coi

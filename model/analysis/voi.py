@@ -36,8 +36,8 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy.interpolate import BSpline
-from scipy.linalg import cho_factor, cho_solve, solve, solve_triangular
-from scipy.linalg.lapack import dpotrf, dpotri, dpotrs
+from scipy.linalg import cho_factor, cho_solve, solve
+from scipy.linalg.lapack import dpotrf, dpotri, dpotrs, dtrtrs
 from threadpoolctl import threadpool_limits
 
 from model.analysis.decision import AnalysisInputError, as_matrix, evpi
@@ -111,8 +111,9 @@ def _groups(groups, columns) -> list[tuple[str, list[str]]]:
     return out
 
 
-def _uniform_scores(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort order of x and the probability-integral transform u in (0,1) (mid-ranks), sorted.
+def _uniform_scores(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Sort order of x, the probability-integral transform u in (0,1) (mid-ranks), sorted,
+    and whether x has ties (without them u is (i + 0.5) / n, whatever x is).
 
     Ties get their mid-rank; numpy's unstable sort (5x faster than the stable one) is
     deterministic, so the draws on either side of a bin edge inside a run of ties are too."""
@@ -120,14 +121,15 @@ def _uniform_scores(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(x)
     xs = x[order]
     r = np.arange(n, dtype=float)
-    if np.any(xs[1:] == xs[:-1]):  # ties: average rank within each run of equal values
+    tied = bool(np.any(xs[1:] == xs[:-1]))
+    if tied:  # average rank within each run of equal values
         start = np.r_[True, xs[1:] != xs[:-1]]
         run = np.cumsum(start) - 1
         first = np.flatnonzero(start)
         last = np.r_[first[1:], n] - 1
         r = ((first + last) / 2.0)[run]
     u_sorted = (r + 0.5) / n
-    return order, u_sorted
+    return order, u_sorted, tied
 
 
 # ----------------------------------------------------------------------------- P-splines
@@ -157,52 +159,85 @@ def _cho_solve(c: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
+def _upper_solve(c: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``scipy.linalg.solve_triangular(c, b)`` for an upper factor of :func:`_cho_factor`
+    (LAPACK trtrs), likewise unchecked."""
+    x, info = dtrtrs(c, b, lower=False)
+    if info:
+        raise np.linalg.LinAlgError(f"singular factor: trtrs info {info}")
+    return x
+
+
 def _penalty(q: int, order: int = 2) -> np.ndarray:
     d = np.diff(np.eye(q), n=order, axis=0)
     return d.T @ d
 
 
+#: Smoothing parameters the 1-d P-spline's GCV chooses from (times the scale of X'WX).
+LAMBDAS = np.logspace(-6, 4, 21)
+
+
+class _SplineBins:
+    """What the 1-d P-spline needs that depends on the sorted uniform scores u alone: the
+    bins, the B-spline basis at the bin means, and the factor and effective degrees of
+    freedom of the penalised normal equations for each of :data:`LAMBDAS`. The scores of
+    an untied input are (i + 0.5) / n, so every untied input of a call shares one.
+
+    It is fitted on ``n_bins`` quantile bins and evaluated at 10x finer bins (the fitted
+    curve is a cubic in ``n_seg`` segments: bin means of 1/(10 n_bins) of the draws lose
+    nothing).
+    """
+
+    def __init__(self, u: np.ndarray, n_bins: int, n_seg: int):
+        n = u.size
+        n_fine = min(10 * n_bins, n)
+        self.fine = (np.arange(n_fine) * n) // n_fine
+        self.f_count = np.diff(np.r_[self.fine, n]).astype(float)
+        self.f_u = np.add.reduceat(u, self.fine) / self.f_count
+        n_coarse = min(n_bins, n_fine)
+        self.coarse = (np.arange(n_coarse) * n_fine) // n_coarse
+        self.counts = np.add.reduceat(self.f_count, self.coarse)
+        ubar = np.add.reduceat(self.f_u * self.f_count, self.coarse) / self.counts
+        self.knots, xb = _bspline_basis(ubar, n_seg)
+        self.basis = x = xb.toarray()
+        xtwx = x.T @ (x * self.counts[:, None])
+        penalty = _penalty(x.shape[1])
+        scale = np.trace(xtwx) / np.trace(penalty)
+        self.factors, self.edf = [], []
+        for lam in LAMBDAS:
+            a = xtwx + lam * scale * penalty + 1e-10 * scale * np.eye(xtwx.shape[0])
+            cf = _cho_factor(a)
+            self.factors.append(cf)
+            self.edf.append(np.trace(_cho_solve(cf, xtwx)))
+
+
 class _PSplineFit:
-    """Weighted P-spline fit of bin means with GCV over a log-spaced lambda grid.
+    """Weighted P-spline fit of bin means with GCV over :data:`LAMBDAS` (per column of y).
 
     GCV is computed for the equivalent raw-data problem: RSS = within-bin SS + sum_b
     n_b (ybar_b - g_b)^2 and tr(H) from the binned normal equations.
     """
 
-    def __init__(self, basis_rows, counts, ysum, y2sum, n, penalty, lambdas):
-        x = basis_rows  # (B, q) dense
-        w = counts
-        xtwx = x.T @ (x * w[:, None])
+    def __init__(self, bins: _SplineBins, ysum, y2sum, n):
+        x = bins.basis  # (B, q) dense
+        w = bins.counts
         ybar = ysum / w[:, None]
         xtwy = x.T @ ysum  # (q, m)
         within = y2sum - ysum**2 / w[:, None]  # (B, m)
         ss_within = within.sum(axis=0)
-        best = None
-        scale = np.trace(xtwx) / np.trace(penalty)
-        for lam in lambdas:
-            a = xtwx + lam * scale * penalty + 1e-10 * scale * np.eye(xtwx.shape[0])
-            cf = _cho_factor(a)
-            coef = _cho_solve(cf, xtwy)
-            edf = np.trace(_cho_solve(cf, xtwx))
-            fit = x @ coef
-            rss = ss_within + (w[:, None] * (ybar - fit) ** 2).sum(axis=0)
-            gcv = n * rss / (n - edf) ** 2
-            if best is None:
-                factors = [cf] * gcv.size
-                best = [gcv.copy(), coef.copy(), np.full(gcv.shape, edf), rss.copy(), factors]
-            else:
-                better = gcv < best[0]
-                if np.any(better):
-                    best[0][better] = gcv[better]
-                    best[1][:, better] = coef[:, better]
-                    best[2][better] = edf
-                    best[3][better] = rss[better]
-                    for j in np.flatnonzero(better):
-                        best[4][j] = cf
-        self.coef = best[1]
-        self.edf = best[2]
-        self.sigma2 = best[3] / np.maximum(n - best[2], 1.0)
-        self.factors = best[4]
+        coef = np.empty((len(bins.factors), ysum.shape[1], x.shape[1]))  # (lambdas, m, q)
+        for i, cf in enumerate(bins.factors):
+            coef[i] = _cho_solve(cf, xtwy).T
+        coef = coef.transpose(0, 2, 1)  # each lambda's (q, m) column-major, as potrs returns it
+        rss = ss_within + (w[:, None] * (ybar - x @ coef) ** 2).sum(axis=1)  # (lambdas, m)
+        edf = np.array(bins.edf)
+        gcv = n * rss / (n - edf[:, None]) ** 2
+        best = np.argmin(gcv, axis=0)  # the first (smallest) lambda wins a tie
+        at = np.arange(ysum.shape[1])
+        self.coef = coef[best, :, at].T
+        self.edf = edf[best]
+        self.sigma2 = rss[best, at] / np.maximum(n - self.edf, 1.0)
+        self.factors = [bins.factors[i] for i in best]
 
 
 def _evppi_from_fitted(g: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
@@ -231,54 +266,38 @@ def _outer_se(g: np.ndarray, w: np.ndarray | None = None) -> float:
     return float(np.sqrt((w * (h - mean) ** 2).sum() / w.sum() / w.sum()))
 
 
-def _evppi_spline_1d(inb_t, x, *, n_bins, n_seg, n_sim, rng):
-    """P-spline of each option's incremental NB (rows of inb_t, (m, n)) on the mid-rank scores
-    of x; fitted on ``n_bins`` quantile bins and evaluated at 10x finer bins (the fitted
-    curve is a cubic in 20 segments: bin means of 1/(10 n_bins) of the draws lose nothing).
-    """
+def _evppi_spline_1d(inb_t, order, bins: _SplineBins, *, n_sim, rng):
+    """P-spline of each option's incremental NB (rows of inb_t, (m, n)) on the mid-rank
+    scores of an input (``order`` sorts it; ``bins`` from its sorted scores)."""
     m, n = inb_t.shape
-    order, u = _uniform_scores(x)
     ys = np.take(inb_t, order, axis=1)
-    fine = (np.arange(min(10 * n_bins, n)) * n) // min(10 * n_bins, n)
-    f_count = np.diff(np.r_[fine, n]).astype(float)
-    f_sum = np.add.reduceat(ys, fine, axis=1)
-    f_sq = np.add.reduceat(ys * ys, fine, axis=1)
-    f_u = np.add.reduceat(u, fine) / f_count
-    coarse = (np.arange(min(n_bins, fine.size)) * fine.size) // min(n_bins, fine.size)
-    counts = np.add.reduceat(f_count, coarse)
-    ubar = np.add.reduceat(f_u * f_count, coarse) / counts
-    t, xb = _bspline_basis(ubar, n_seg)
-    xb = xb.toarray()
-    q = xb.shape[1]
-    fit = _PSplineFit(
-        xb,
-        counts,
-        np.add.reduceat(f_sum, coarse, axis=1).T,
-        np.add.reduceat(f_sq, coarse, axis=1).T,
-        n,
-        _penalty(q),
-        np.logspace(-6, 4, 21),
-    )
-    g = BSpline(t, fit.coef, 3, extrapolate=True)(f_u).T  # (m, fine bins)
-    value = float(_evppi_from_fitted(g[None], f_count)[0])
-    se = _outer_se(g, f_count)
+    f_sum = np.add.reduceat(ys, bins.fine, axis=1)
+    f_sq = np.add.reduceat(ys * ys, bins.fine, axis=1)
+    ysum = np.add.reduceat(f_sum, bins.coarse, axis=1).T
+    y2sum = np.add.reduceat(f_sq, bins.coarse, axis=1).T
+    fit = _PSplineFit(bins, ysum, y2sum, n)
+    g = BSpline(bins.knots, fit.coef, 3, extrapolate=True)(bins.f_u).T  # (m, fine bins)
+    value = float(_evppi_from_fitted(g[None], bins.f_count)[0])
+    se = _outer_se(g, bins.f_count)
     if n_sim:
         # Strong et al. (2014): sample the regression's posterior, evaluate at bin means.
         # With A = R'R (the penalised normal equations), c + sigma R^-1 z ~ N(c, sigma^2 A^-1).
-        sims = np.empty((n_sim, m, counts.size))
-        z = rng.standard_normal((m, q, n_sim))
+        z = rng.standard_normal((m, bins.basis.shape[1], n_sim))
+        coef = np.empty_like(z)
         for j in range(m):
-            dev = solve_triangular(fit.factors[j], z[j], lower=False) * np.sqrt(fit.sigma2[j])
-            sims[:, j, :] = (fit.coef[:, [j]] + dev).T @ xb.T
-        se = float(np.hypot(se, np.std(_evppi_from_fitted(sims, counts), ddof=1)))
+            dev = _upper_solve(fit.factors[j], z[j]) * np.sqrt(fit.sigma2[j])
+            coef[j] = fit.coef[:, [j]] + dev
+        sims = np.matmul(coef.transpose(0, 2, 1), bins.basis.T)  # (m, n_sim, B)
+        spread = np.std(_evppi_from_fitted(sims.transpose(1, 0, 2), bins.counts), ddof=1)
+        se = float(np.hypot(se, spread))
     return value, se, float(np.sum(fit.edf) / m)
 
 
 def _evppi_spline_2d(inb, x1, x2, *, n_bins2, n_seg2, rng):
     """Tensor-product P-spline on the uniform scores of two parameters (binned grid)."""
     n, m = inb.shape
-    o1, u1s = _uniform_scores(x1)
-    o2, u2s = _uniform_scores(x2)
+    o1, u1s, _ = _uniform_scores(x1)
+    o2, u2s, _ = _uniform_scores(x2)
     u1 = np.empty(n)
     u1[o1] = u1s
     u2 = np.empty(n)
@@ -580,24 +599,29 @@ def evppi(
     x = as_matrix(nb)
     n = x.shape[0]
     df = _inputs_frame(inputs, n)
+    column = {c: i for i, c in enumerate(map(str, df.columns))}
+    values = df.to_numpy(dtype=float)  # one array: pandas' indexing costs ~1 ms an input
     rng = np.random.default_rng(rng)
     total = evpi(x)
     inb_t = np.ascontiguousarray((x[:, 1:] - x[:, [0]]).T)  # (m, n): fast column gathers
+    untied = None  # the P-spline bins every untied input shares, built on first use
     rows = []
     short = {}
     imprecise = []
     limiter = threadpool_limits(1)  # many small solves: BLAS threads only spin
     try:
-        for label, members in _groups(groups, df.columns):
-            cols = df[members].to_numpy(dtype=float)
+        for label, members in _groups(groups, column):
+            # column-major, as pandas gave it: the GP's sums over draws follow the layout
+            cols = np.asfortranarray(values[:, [column[c] for c in members]])
             meth = method or ("gam" if len(members) <= 2 else "gp")
             se = edf = np.nan
             if meth in ("strong_oakley", "sadatsafavi") and len(members) != 1:
                 raise AnalysisInputError(f"method '{meth}' is for single parameters, got {members}")
             if meth == "gam" and len(members) == 1:
-                val, se, edf = _evppi_spline_1d(
-                    inb_t, cols[:, 0], n_bins=n_bins, n_seg=n_seg, n_sim=n_sim, rng=rng
-                )
+                order, u, tied = _uniform_scores(cols[:, 0])
+                bins = untied if untied is not None and not tied else _SplineBins(u, n_bins, n_seg)
+                untied = untied if tied else bins
+                val, se, edf = _evppi_spline_1d(inb_t, order, bins, n_sim=n_sim, rng=rng)
             elif meth == "gam" and len(members) == 2:
                 val, se, edf = _evppi_spline_2d(
                     inb_t.T, cols[:, 0], cols[:, 1], n_bins2=40, n_seg2=8, rng=rng

@@ -272,12 +272,13 @@ def _analyse(
         notes += [f"headline decision: {w.message}" for w in rec if w.category is voi.EVPPIWarning]
         notes += [str(w.message) for w in rec if w.category is sensitivity.SensitivityWarning]
         keep = np.sort(gen.permutation(m)[:RANKING_DRAWS])
-        box = discovery.discover(nb[keep], names, df.iloc[keep], int(lead[1]), int(lead[0])).chosen
+        sample = df.iloc[keep]
+        box = discovery.discover(nb[keep], names, sample, int(lead[1]), int(lead[0])).chosen
         drivers = decision_drivers(
             tornado=tornado,
             switching=switching,
             evppi=evppi,
-            prim=prim_restrictions(box, df.iloc[keep]),
+            prim=prim_restrictions(box, sample),
             delta=ranking,
         )
 

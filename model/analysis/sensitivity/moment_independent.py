@@ -189,6 +189,18 @@ def _deltas_sorted(ys, bounds, fy, grid) -> np.ndarray:
     return out
 
 
+def _stable_order(rows: np.ndarray) -> np.ndarray:
+    """``np.argsort(rows, axis=1, kind="stable")``, 3x faster: a row without ties has one
+    sort order, which numpy's default (vectorised) sort finds; only rows with ties are
+    sorted again stably."""
+    rows = np.ascontiguousarray(rows)
+    order = np.argsort(rows, axis=1)
+    ranked = np.take_along_axis(rows, order, axis=1)
+    tied = np.flatnonzero((ranked[:, 1:] == ranked[:, :-1]).any(axis=1))
+    order[tied] = np.argsort(rows[tied], axis=1, kind="stable")
+    return order
+
+
 def _full_kde(yv, grid):
     step = (grid[-1] - grid[0]) / (grid.size - 1)
     return _kde_grid(yv, np.array([0]), np.array([yv.size]), grid[0], step, grid.size)[0]
@@ -245,7 +257,7 @@ def delta(x, y, names=None, *, n_boot: int = 0, conf: float = 0.95, rng=None) ->
     exp = 2.0 / (7.0 + np.tanh((1500.0 - n) / 500.0))
     bounds = _class_bounds(n, int(np.round(min(int(np.ceil(n**exp)), 48))))
     grid = np.linspace(yv.min(), yv.max(), 100)
-    order = np.argsort(xm.T, axis=1, kind="stable")  # (d, n): ordinal ranks, as rankdata
+    order = _stable_order(xm.T)  # (d, n): ordinal ranks, as rankdata
     z = ndtri(0.5 + conf / 2)
     res = np.full((d, 4), np.nan)
     with threadpool_limits(1):  # many small products: BLAS threads only spin
