@@ -134,6 +134,6 @@ def test_each_alternative_equals_evaluating_it_alone_bit_for_bit():
         for alternative in alternatives:
             settings = replace(regulation.settings, **{name: alternative})
             nb = evaluate(replace(regulation, settings=settings), values).net_benefit
-            label = str(alternative)
-            rows = su.variants.query("setting == @name and alternative == @label")
+            v = su.variants
+            rows = v[(v["setting"] == name) & (v["alternative"] == str(alternative))]
             assert np.array_equal(rows["expected_net_benefit"].to_numpy(), nb.mean(axis=0))

@@ -29,9 +29,9 @@ from model.regulation import Outcomes
 from model.study.analyse import Analysis
 from model.study.central import CentralCase
 from model.study.design import RuleDesign, ThresholdDesign
+from model.study.digests import sha256
 from model.study.judgements import SUBSAMPLE, Components
 from model.study.reevaluations import STRUCTURAL_DRAWS, Reevaluations, attached
-from model.study.storage import sha256
 from model.study.structural import StructuralUncertainty
 
 __all__ = [

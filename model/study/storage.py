@@ -46,11 +46,12 @@ from model.inputs.distributions import from_spec
 from model.inputs.parameters import Correlation, Parameter, ParameterSet, freeze
 from model.regulation import PAYERS, Outcomes, build_model
 from model.regulation.evaluate import CLASS_TABLES
+from model.study.digests import sha256
 from model.study.outputs import remove_tree, temp_prefix
 from model.study.simulate import Results, SummaryResults
 from model.study.summaries import Moments, QuantileSketch, Summary, Tallies
 
-__all__ = ["FORMAT", "VERSION", "is_results_dir", "load_results", "save_results", "sha256"]
+__all__ = ["FORMAT", "VERSION", "is_results_dir", "load_results", "save_results"]
 
 FORMAT = "headwater-results"
 VERSION = 1
@@ -145,20 +146,16 @@ def _file_texts(p: ParameterSet) -> dict[str, str | None]:
     return out
 
 
-def sha256(path: Path) -> str:
-    """The SHA-256 of a file, read in 1 MiB blocks (hex)."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 # --------------------------------------------------------------------------- tables
 def _names(values: tuple[str, ...], n_repeat: int, n_tile: int) -> pa.DictionaryArray:
     """Dictionary-encoded names: each value repeated ``n_repeat`` times, all tiled ``n_tile``."""
     codes = np.tile(np.repeat(np.arange(len(values), dtype=np.int16), n_repeat), n_tile)
     return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(list(values)))
+
+
+#: Rows of a row group: every row of a run's table in one (Parquet's own limit, 64 Mi rows, splits
+#: larger ones).
+_ROWS = 1 << 62
 
 
 def _draw_column(n: int, per_draw: int) -> pa.Array:
@@ -320,7 +317,8 @@ def save_results(
         if isinstance(results, Results):
             kind = "draws"
             for name, table in _outcome_tables(results).items():
-                pq.write_table(table, tmp / f"{name}.parquet")
+                # one row group: read back as one chunk a column, with no copy (_read)
+                pq.write_table(table, tmp / f"{name}.parquet", row_group_size=_ROWS)
         elif isinstance(results, SummaryResults):
             kind = "summary"
             pq.write_table(_frame_table(results.summary()), tmp / "summary.parquet")
@@ -458,9 +456,11 @@ def _manifest(d: Path) -> dict:
 
 
 def _read(d: Path, name: str, columns: list[str]) -> pa.Table:
+    """The columns of a table, one chunk each when the file holds one row group (as
+    :func:`save_results` writes them), so that :func:`_array` copies nothing."""
     path = d / f"{name}.parquet"
-    try:
-        return pq.read_table(path, columns=columns, memory_map=True)  # 2-4x faster here
+    try:  # memory-mapped: 2-4x faster here; ParquetFile keeps a row group one chunk
+        return pq.ParquetFile(path, memory_map=True).read(columns=columns)
     except (OSError, pa.ArrowException) as e:
         raise _fail(path, f"unreadable Parquet file ({type(e).__name__})") from None
 
