@@ -23,26 +23,35 @@ STRIDE = 16
 TAIL = 0.125
 
 
-def _side(c: np.ndarray, ranks: np.ndarray, low: bool) -> np.ndarray | None:
-    """The order statistics of ``c`` at ``ranks`` (all in one half: the lower if ``low``),
-    from the draws beyond a cut; None when numpy must choose (zeros of both signs)."""
+def _margin(reach: int, size: int) -> int:
+    """The sample's order statistic to cut at for the ``reach`` draws nearest an end: ~4 sd
+    beyond where they should end, within the ``size`` of the sample."""
+    k = reach // STRIDE
+    return min(size - 1, k + 4 * int(np.sqrt(k)) + 8)
+
+
+def _select(c: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
+    """The order statistics of ``c`` at ``lower`` and ``upper`` (sorted ranks in its lower and
+    upper half), from the draws beyond the cuts (in one pass); None when numpy must choose
+    (zeros of both signs)."""
     n = c.size
     sample = c[::STRIDE]
-    reach = int(ranks[-1]) + 1 if low else n - int(ranks[0])  # order statistics from the end
-    k = reach // STRIDE
-    k = min(sample.size - 1, k + 4 * int(np.sqrt(k)) + 8)  # a margin of ~4 sd
-    if low:
-        cut = np.partition(sample, k)[k]
-        kept = c[c <= cut]
-        offset = 0
-    else:
-        cut = np.partition(sample, sample.size - 1 - k)[sample.size - 1 - k]
-        kept = c[c >= cut]
-        offset = n - kept.size
-    if kept.size < reach:
-        kept, offset = c, 0
-    at = ranks - offset
-    got = np.partition(kept, at)[at]
+    reach_low = int(lower[-1]) + 1 if lower.size else 0
+    reach_high = n - int(upper[0]) if upper.size else 0
+    at = [_margin(reach_low, sample.size)] if lower.size else []
+    at += [sample.size - 1 - _margin(reach_high, sample.size)] if upper.size else []
+    cuts = np.partition(sample, at)[at]
+    keep, enough = None, True
+    if lower.size:
+        keep = c <= cuts[0]
+        enough = np.count_nonzero(keep) >= reach_low
+    if upper.size:
+        high = c >= cuts[-1]
+        enough = enough and np.count_nonzero(high) >= reach_high
+        keep = high if keep is None else np.logical_or(keep, high, out=keep)
+    kept = c[keep] if enough else c  # the cuts apart or equal: the kept draws are in order
+    ranks = np.concatenate([lower, upper - (n - kept.size)])
+    got = np.partition(kept, ranks)[ranks]
     if (got == 0).any():
         zeros = np.signbit(kept[kept == 0])
         if zeros.any() and not zeros.all():
@@ -64,12 +73,11 @@ def _pairs(table: np.ndarray, ranks: list[np.ndarray]):
         if np.isnan(c).any():
             numpy_own[i] = True
             continue
-        parts = [_side(c, lower, True) if lower.size else lower]
-        parts.append(_side(c, upper, False) if upper.size else upper)
-        if any(p is None for p in parts):
+        got = _select(c, lower, upper)
+        if got is None:
             numpy_own[i] = True
             continue
-        stats[i] = np.concatenate(parts)
+        stats[i] = got
     where = {int(r): j for j, r in enumerate(flat)}
     pairs = [stats[:, [where[int(a)], where[int(b)]]] for a, b in ranks]
     return cols, pairs, numpy_own
