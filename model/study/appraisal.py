@@ -84,12 +84,13 @@ def appraisal(results, optimism: OptimismBias | None = None) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         bcr = np.where(costs.mean(axis=0) > 0, benefits.mean(axis=0) / costs.mean(axis=0), np.nan)
         per_entity = np.where(entities > 0, eandcb / entities, np.nan)
+    npsv_low, npsv_high = quantile(nb, INTERVAL)
     table = {
         "npsv_mean": nb.mean(axis=0),
         "npsv_mcse": nb.std(axis=0, ddof=1) / np.sqrt(results.n),
         "npsv_central": np.median(nb, axis=0),
-        "npsv_low": quantile(nb, INTERVAL[0]),
-        "npsv_high": quantile(nb, INTERVAL[1]),
+        "npsv_low": npsv_low,
+        "npsv_high": npsv_high,
         **_with_interval("pv_benefits", benefits),
         **_with_interval("pv_costs", costs),
         "bcr": bcr,
