@@ -13,12 +13,20 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from concurrent.futures import Future
 from pathlib import Path
 
 __all__ = ["prefetch", "sha256"]
 
-_started: dict[Path, tuple[tuple, Future]] = {}
+
+class _Digest:
+    """A digest under way in the background thread: ``hex`` once ``done`` (None if unreadable)."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.hex: str | None = None
+
+
+_started: dict[Path, tuple[tuple, _Digest]] = {}
 _lock = threading.Lock()
 
 
@@ -44,20 +52,23 @@ def sha256(path: str | os.PathLike) -> str:
         started = _started.get(path.absolute())
     if started is not None:
         stamp, digest = started
+        digest.done.wait()
         try:
-            if digest.exception() is None and _stamp(path) == stamp:
-                return digest.result()
+            if digest.hex is not None and _stamp(path) == stamp:
+                return digest.hex
         except OSError:
             pass  # gone since: hashing it now raises as the caller expects
     return _hash(path)
 
 
-def _work(jobs: list[tuple[Path, Future]]) -> None:
+def _work(jobs: list[tuple[Path, _Digest]]) -> None:
     for path, digest in jobs:
         try:
-            digest.set_result(_hash(path))
-        except OSError as e:
-            digest.set_exception(e)
+            digest.hex = _hash(path)
+        except OSError:
+            pass  # hashed again, and the error raised, where it is asked for
+        finally:
+            digest.done.set()
 
 
 def prefetch(directory: str | os.PathLike) -> None:
@@ -67,7 +78,7 @@ def prefetch(directory: str | os.PathLike) -> None:
     try:
         folders = [top, *sorted(p for p in top.iterdir() if p.is_dir())]
         files = [f for d in folders for f in sorted(d.iterdir()) if f.is_file()]
-        jobs = [(f, _stamp(f), Future()) for f in files]
+        jobs = [(f, _stamp(f), _Digest()) for f in files]
     except OSError:
         return  # the command reports a missing or unreadable directory itself
     with _lock:
