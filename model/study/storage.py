@@ -20,7 +20,8 @@ size and SHA-256 of every other file) and, for ``Results`` (all draws kept):
 
 or, for ``SummaryResults``, ``summary.parquet`` and ``components.parquet`` (the tables) and
 ``summary_state.npz`` (the mergeable accumulators, to reload them exactly). Tables are long
-("tidy"), with dictionary-encoded names, and read as they are by pandas, polars and DuckDB.
+("tidy"), with dictionary-encoded names, one row group each (so a column reads back as one
+chunk, not copied again), and read as they are by pandas, polars and DuckDB.
 
 The directory is written under a temporary name beside the target and renamed into place, so a
 reader never sees a half-written directory.
