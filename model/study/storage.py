@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -471,6 +472,50 @@ def _array(table: pa.Table, column: str, shape: tuple[int, ...]) -> np.ndarray:
     return table.column(column).to_numpy().reshape(shape)
 
 
+#: The tables of a results directory with all draws, and the columns read from each (None: all;
+#: the draws table's parameter columns are picked once the parameter set is rebuilt).
+_TABLES = {
+    "draws": None,
+    "outcomes_by_approach": [
+        "net_benefit",
+        "innovation_cost",
+        "transfers",
+        "entities",
+        "compliance",
+    ],
+    "outcomes_by_harm": ["risk_reduction", "residual_harm", "exceeds_acceptable"],
+    "burden": ["burden"],
+    "status_quo_harm": ["status_quo_harm"],
+    "outcomes_by_class": list(CLASS_TABLES),
+    "class_value": ["class_value"],
+    "risk_reduction_by_year": ["risk_reduction"],
+}
+
+
+class _Reading:
+    """A directory's tables read in a background thread (pyarrow decodes without the GIL) while
+    this one rebuilds the parameter set; :meth:`table` waits for one and raises its error."""
+
+    def __init__(self, d: Path) -> None:
+        self._tables: dict[str, pa.Table | ParamFileError] = {}
+        self._thread = threading.Thread(target=self._read_all, args=(d,), daemon=True)
+        self._thread.start()
+
+    def _read_all(self, d: Path) -> None:
+        for name, columns in _TABLES.items():
+            try:
+                self._tables[name] = _read(d, name, columns)
+            except ParamFileError as e:
+                self._tables[name] = e
+
+    def table(self, name: str) -> pa.Table:
+        self._thread.join()
+        got = self._tables[name]
+        if isinstance(got, ParamFileError):
+            raise got
+        return got
+
+
 def load_results(directory: str | os.PathLike) -> Results | SummaryResults:
     """Load what :func:`save_results` wrote, exactly (arrays equal bit for bit).
 
@@ -484,6 +529,7 @@ def load_results(directory: str | os.PathLike) -> Results | SummaryResults:
     """
     d = Path(directory)
     m = _manifest(d)
+    reading = _Reading(d) if m["kind"] == "draws" else None
     try:
         params = _params_from_json(m["parameter_set"])
         regulation = build_model(params)
@@ -511,19 +557,11 @@ def load_results(directory: str | os.PathLike) -> Results | SummaryResults:
 
     k, h, p = len(approaches), len(harms), len(PAYERS)
     names = list(params.names)
-    t_draws = _read(d, "draws", names)
-    t_app = _read(
-        d,
-        "outcomes_by_approach",
-        ["net_benefit", "innovation_cost", "transfers", "entities", "compliance"],
-    )
-    t_harm = _read(d, "outcomes_by_harm", ["risk_reduction", "residual_harm", "exceeds_acceptable"])
-    t_burden = _read(d, "burden", ["burden"])
-    t_sq = _read(d, "status_quo_harm", ["status_quo_harm"])
-    t_class = _read(d, "outcomes_by_class", list(CLASS_TABLES))
-    t_value = _read(d, "class_value", ["class_value"])
+    t_draws, t_app, t_harm, t_burden, t_sq, t_class, t_value, t_year = map(reading.table, _TABLES)
+    missing = sorted(set(names) - set(t_draws.column_names))
+    if missing:
+        raise _fail(d / "draws.parquet", f"unreadable Parquet file (no column {missing[0]!r})")
     c = len(regulation.class_names)
-    t_year = _read(d, "risk_reduction_by_year", ["risk_reduction"])
     rows = [(t_draws, n), (t_app, n * k), (t_harm, n * k * h), (t_burden, n * k * p), (t_sq, n * h)]
     rows += [(t_class, n * k * c), (t_value, n * c)]
     for table, expected in rows:
