@@ -210,19 +210,23 @@ def _decision_table(results, analysis) -> pd.DataFrame:
     ).rename_axis("approach")
 
 
-def _means_and_intervals(table: np.ndarray, cur: str) -> np.ndarray:
-    """(mean, 90% interval) in words of each column of an (n, ...) table of draws, shaped
-    ``table.shape[1:]``: each column's mean as ``x.mean()`` gives it (a contiguous row sums in
-    the same order) and its percentiles as ``np.quantile``, all columns at once."""
-    columns = np.ascontiguousarray(table.reshape(table.shape[0], -1).T)
-    means = columns.mean(axis=1)
-    lo, hi = quantile(columns.T, INTERVAL)  # a view: not copied again
-    out = np.empty(means.size, dtype=object)
-    out[:] = [
-        (money(float(m), cur), money_interval(a, b, cur))
-        for m, a, b in zip(means, lo, hi, strict=True)
-    ]
-    return out.reshape(table.shape[1:])
+def _means_and_intervals(table: np.ndarray, cur: str) -> list[list[tuple[str, str]]]:
+    """(mean, 90% interval) in words of each column of an (n, k, ...) table of draws, per
+    approach (axis 1) and column within it: each column's mean as ``x.mean()`` gives it (a
+    contiguous row sums in the same order) and its percentiles as ``np.quantile``, one
+    approach's columns at a time (memory grows by one approach's draws)."""
+    out = []
+    for j in range(table.shape[1]):
+        block = table[:, j]
+        columns = np.ascontiguousarray(block.reshape(block.shape[0], -1).T)
+        lo, hi = quantile(columns.T, INTERVAL)  # a view: not copied again
+        out.append(
+            [
+                (money(float(m), cur), money_interval(a, b, cur))
+                for m, a, b in zip(columns.mean(axis=1), lo, hi, strict=True)
+            ]
+        )
+    return out
 
 
 def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
@@ -251,13 +255,13 @@ def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
         row = {
             "key": key,
             "label": results.labels.get(key, key),
-            "nb": words["nb"][j],
-            "effect": words["effect"][j],
-            "by_harm": [(h, *words["by_harm"][j, i]) for i, h in enumerate(harms)],
-            "burden": [(p, *words["burden"][j, i]) for i, p in enumerate(PAYERS)],
-            "innovation": words["innovation"][j],
-            "cost": words["cost"][j],
-            "transfers": words["transfers"][j],
+            "nb": words["nb"][j][0],
+            "effect": words["effect"][j][0],
+            "by_harm": [(h, *words["by_harm"][j][i]) for i, h in enumerate(harms)],
+            "burden": [(p, *words["burden"][j][i]) for i, p in enumerate(PAYERS)],
+            "innovation": words["innovation"][j][0],
+            "cost": words["cost"][j][0],
+            "transfers": words["transfers"][j][0],
             "prob_best": share(t["prob_best"]),
             "expected_loss": money(t["expected_loss"], cur),
             "prob_negative": (
@@ -265,7 +269,7 @@ def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
             ),
             "cvar": money(t["cvar05"], cur),
             "residual": [
-                (h, *words["residual"][j, i], share(exceeds[j, i])) for i, h in enumerate(harms)
+                (h, *words["residual"][j][i], share(exceeds[j, i])) for i, h in enumerate(harms)
             ],
             "entities": (
                 count(float(entities[j].mean())),

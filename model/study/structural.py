@@ -120,8 +120,9 @@ def _weights(params: ParameterSet, chosen: Mapping[str, object], given) -> dict:
 
 
 class _Variants:
-    """Each alternative's net benefit on the same draws, chunk by chunk: a chunk's world is
-    built once and shared by the alternatives that change none of :data:`WORLD_SETTINGS`."""
+    """Each alternative's net benefit on the same draws, chunk by chunk. When the draws fit in
+    one chunk (the report's 2,048 do), their world is built once and shared by the alternatives
+    that change none of :data:`WORLD_SETTINGS`; more draws keep memory bounded by the chunk."""
 
     def __init__(self, base: RegulationModel, columns: Mapping[str, np.ndarray], n: int):
         self.base = base
@@ -129,19 +130,21 @@ class _Variants:
             {name: col[start : start + CHUNK] for name, col in columns.items()}
             for start in range(0, n, CHUNK)
         ]
-        self.worlds: list[World | None] = [None] * len(self.chunks)
+        self.world: World | None = None  # the one chunk's, once built
 
     def net_benefit(self, settings: Mapping[str, object]) -> np.ndarray:
         """(n, k) net benefit of every approach with ``settings`` changed from the base's."""
         variant = replace(self.base, settings=replace(self.base.settings, **settings))
-        shared = all(settings[name] == getattr(self.base.settings, name) for name in WORLD_SETTINGS)
+        shared = len(self.chunks) == 1 and all(
+            settings[name] == getattr(self.base.settings, name) for name in WORLD_SETTINGS
+        )
         parts = []
-        for i, chunk in enumerate(self.chunks):
+        for chunk in self.chunks:
             world = None
             if shared:
-                if self.worlds[i] is None:
-                    self.worlds[i] = build_world(self.base, chunk)
-                world = replace(self.worlds[i], settings=variant.settings, cache={})
+                if self.world is None:
+                    self.world = build_world(self.base, chunk)
+                world = replace(self.world, settings=variant.settings, cache={})
             parts.append(evaluate(variant, chunk, world).net_benefit)
         return np.concatenate(parts)
 
