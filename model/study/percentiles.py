@@ -49,7 +49,7 @@ def _select(c: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray |
         high = c >= cuts[-1]
         enough = enough and np.count_nonzero(high) >= reach_high
         keep = high if keep is None else np.logical_or(keep, high, out=keep)
-    kept = c[keep] if enough else c  # the cuts apart or equal: the kept draws are in order
+    kept = c[keep] if enough else c  # cuts crossed (few draws): every draw is kept
     ranks = np.concatenate([lower, upper - (n - kept.size)])
     got = np.partition(kept, ranks)[ranks]
     if (got == 0).any():
@@ -60,8 +60,8 @@ def _select(c: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray |
 
 
 def _pairs(table: np.ndarray, ranks: list[np.ndarray]):
-    """Per column of an (n, ...) table: the order statistics at each array of ``ranks``, as an
-    (m, 2) array each (m columns), or None for a column numpy must compute itself."""
+    """The columns of an (n, ...) table as rows (m, n), the order statistics of each at each
+    pair of ``ranks`` as an (m, 2) array each, and which columns numpy must do itself."""
     x = np.asarray(table)
     n = x.shape[0]
     cols = np.ascontiguousarray(x.reshape(n, -1).T)
