@@ -349,13 +349,16 @@ def _jsonable(x):
 
 
 def _cmd_report(args) -> int:
-    from model.report import default_stem
-    from model.study.archive import load_analysis, load_reevaluations
-    from model.study.storage import load_results
+    from model.study.digests import prefetch
 
     started = time.perf_counter()
     if not args.source.is_dir():
         raise UsageError(f"--from {args.source}: not a directory (give one written by run --save)")
+    prefetch(args.source)  # the files' SHA-256 checks, in a thread while the report imports
+    from model.report import default_stem
+    from model.study.archive import load_analysis, load_reevaluations
+    from model.study.storage import load_results
+
     _check_out(args)  # a given --out before loading; the default one once the name is known
     res = load_results(args.source)
     if not hasattr(res, "net_benefit"):

@@ -251,3 +251,23 @@ def test_reevaluations_round_trip_beside_saved_results(baseline_results_small, t
             )
     (d / "manifest.json").write_text((d / "manifest.json").read_text() + " ")
     assert "saved again" in archive.load_reevaluations(d, res)  # stale: re-evaluate
+
+
+def test_background_digests_are_used_only_for_unchanged_files(tmp_path):
+    """``prefetch`` hashes a saved run's files in a thread; a file changed since is hashed
+    again, so a modification is never hidden by an earlier digest."""
+    import hashlib
+    import os
+
+    from model.study.digests import prefetch, sha256
+
+    (tmp_path / "sub").mkdir()
+    files = [tmp_path / "a.bin", tmp_path / "sub" / "b.bin"]
+    for i, f in enumerate(files):
+        f.write_bytes(bytes([i]) * 3_000_000)
+    prefetch(tmp_path)
+    for f in files:
+        assert sha256(f) == hashlib.sha256(f.read_bytes()).hexdigest()
+    files[0].write_bytes(b"changed")
+    os.utime(files[0], ns=(1, 1))  # a different modification time whatever the clock
+    assert sha256(files[0]) == hashlib.sha256(b"changed").hexdigest()

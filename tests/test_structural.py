@@ -12,7 +12,7 @@ import pytest
 import model
 from model.errors import ParamFileError
 from model.regulation import STRUCTURAL, build_model, evaluate
-from model.study.structural import structural_uncertainty
+from model.study.structural import structural_on_draws, structural_uncertainty
 
 BASELINE = Path(__file__).resolve().parents[1] / "params" / "baseline.toml"
 SCENARIOS = BASELINE.parent / "scenarios"
@@ -117,3 +117,23 @@ def test_average_mixes_the_variants_by_their_weights(params):
 def test_a_weight_for_an_undeclared_alternative_is_a_one_line_error(params):
     with pytest.raises(ParamFileError, match=r"structural_weights\.deterred.*'leave = 1'"):
         structural_uncertainty(params, 16, rng=1, weights={"deterred": {"leave": 1}})
+
+
+def test_each_alternative_equals_evaluating_it_alone_bit_for_bit():
+    """Alternatives that change no setting the world reads share one world: each row still
+    equals evaluating that variant on its own (a setting the world starts to read must join
+    ``WORLD_SETTINGS``), and a given reference stands for the file's choices exactly."""
+    params = model.load_params(BASELINE, scenarios=[WITHDRAWAL])
+    draws = model.sample(params, 128, design="sobol", rng=5)
+    values = {name: draws[name] for name in params.names}
+    regulation = build_model(params)
+    reference = evaluate(regulation, values).net_benefit
+    su = structural_on_draws(params, values)
+    assert su.variants.equals(structural_on_draws(params, values, reference=reference).variants)
+    for name, alternatives in STRUCTURAL.items():
+        for alternative in alternatives:
+            settings = replace(regulation.settings, **{name: alternative})
+            nb = evaluate(replace(regulation, settings=settings), values).net_benefit
+            v = su.variants
+            rows = v[(v["setting"] == name) & (v["alternative"] == str(alternative))]
+            assert np.array_equal(rows["expected_net_benefit"].to_numpy(), nb.mean(axis=0))

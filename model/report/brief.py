@@ -29,9 +29,10 @@ from model.report.wording import (
     share,
     short_description,
 )
-from model.study.appraisal import BUSINESS, OptimismBias, appraisal, transfers
+from model.study.appraisal import BUSINESS, INTERVAL, OptimismBias, appraisal, transfers
 from model.study.central import CentralCase, central_case
 from model.study.judgements import Judgements
+from model.study.percentiles import quantile
 from model.study.portfolios import BEST
 
 __all__ = [
@@ -106,7 +107,7 @@ def _standing(results) -> list[str]:
     ranges = []
     for h in results.regulation.harms:
         draws = results.draws[:, names.index(h.roles["jurisdiction_share"])]
-        lo, hi = np.quantile(draws, [0.05, 0.95])
+        lo, hi = quantile(draws, INTERVAL)
         ranges.append(f"{h.label.lower()} {share(lo)} to {share(hi)}")
     world = (
         "World standing counts harm averted wherever in the world it falls, and every cost of "

@@ -26,6 +26,8 @@ from model.report.wording import (
     short_description,
     signed_money,
 )
+from model.study.appraisal import INTERVAL
+from model.study.percentiles import quantile
 
 __all__ = [
     "ReportContent",
@@ -208,30 +210,58 @@ def _decision_table(results, analysis) -> pd.DataFrame:
     ).rename_axis("approach")
 
 
-def _mean_ci(x: np.ndarray, cur: str) -> tuple[str, str]:
-    lo, hi = np.quantile(x, [0.05, 0.95])
-    return money(float(x.mean()), cur), money_interval(lo, hi, cur)
+def _means_and_intervals(table: np.ndarray, cur: str) -> list[list[tuple[str, str]]]:
+    """(mean, 90% interval) in words of each column of an (n, k, ...) table of draws, per
+    approach (axis 1) and column within it: each column's mean as ``x.mean()`` gives it (a
+    contiguous row sums in the same order) and its percentiles as ``np.quantile``, one
+    approach's columns at a time (memory grows by one approach's draws)."""
+    out = []
+    for j in range(table.shape[1]):
+        block = table[:, j]
+        columns = np.ascontiguousarray(block.reshape(block.shape[0], -1).T)
+        lo, hi = quantile(columns.T, INTERVAL)  # a view: not copied again
+        out.append(
+            [
+                (money(float(m), cur), money_interval(a, b, cur))
+                for m, a, b in zip(columns.mean(axis=1), lo, hi, strict=True)
+            ]
+        )
+    return out
 
 
 def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
     o = results.outcomes
     harm_labels = {h.key: h.label for h in results.regulation.harms}
+    harms = [harm_labels.get(h, h) for h in results.harms]
+    words = {
+        name: _means_and_intervals(x, cur)
+        for name, x in (
+            ("nb", o.net_benefit),
+            ("effect", results.effects),
+            ("by_harm", o.risk_reduction),
+            ("burden", o.burden),
+            ("innovation", o.innovation_cost),
+            ("cost", results.costs),
+            ("transfers", o.transfers),
+            ("residual", o.residual_harm),
+        )
+    }
+    exceeds = np.count_nonzero(o.exceeds_acceptable, axis=0) / results.n  # as .mean() gives it
+    entities = o.entities.T.copy()  # each approach's draws contiguous, as its column's mean
+    entities_low, entities_high = quantile(o.entities, INTERVAL)
     rows = []
     for j, key in enumerate(results.approaches):
         t = table.loc[key]
         row = {
             "key": key,
             "label": results.labels.get(key, key),
-            "nb": _mean_ci(o.net_benefit[:, j], cur),
-            "effect": _mean_ci(results.effects[:, j], cur),
-            "by_harm": [
-                (harm_labels.get(h, h), *_mean_ci(o.risk_reduction[:, j, i], cur))
-                for i, h in enumerate(results.harms)
-            ],
-            "burden": [(p, *_mean_ci(o.burden[:, j, i], cur)) for i, p in enumerate(PAYERS)],
-            "innovation": _mean_ci(o.innovation_cost[:, j], cur),
-            "cost": _mean_ci(results.costs[:, j], cur),
-            "transfers": _mean_ci(o.transfers[:, j], cur),
+            "nb": words["nb"][j][0],
+            "effect": words["effect"][j][0],
+            "by_harm": [(h, *words["by_harm"][j][i]) for i, h in enumerate(harms)],
+            "burden": [(p, *words["burden"][j][i]) for i, p in enumerate(PAYERS)],
+            "innovation": words["innovation"][j][0],
+            "cost": words["cost"][j][0],
+            "transfers": words["transfers"][j][0],
             "prob_best": share(t["prob_best"]),
             "expected_loss": money(t["expected_loss"], cur),
             "prob_negative": (
@@ -239,17 +269,11 @@ def _approach_rows(results, table: pd.DataFrame, cur: str) -> list[dict]:
             ),
             "cvar": money(t["cvar05"], cur),
             "residual": [
-                (
-                    harm_labels.get(h, h),
-                    *_mean_ci(o.residual_harm[:, j, i], cur),
-                    share(o.exceeds_acceptable[:, j, i].mean()),
-                )
-                for i, h in enumerate(results.harms)
+                (h, *words["residual"][j][i], share(exceeds[j, i])) for i, h in enumerate(harms)
             ],
             "entities": (
-                count(float(o.entities[:, j].mean())),
-                f"{count(float(np.quantile(o.entities[:, j], 0.05)))} to "
-                f"{count(float(np.quantile(o.entities[:, j], 0.95)))}",
+                count(float(entities[j].mean())),
+                f"{count(float(entities_low[j]))} to {count(float(entities_high[j]))}",
             ),
             "compliance": _compliance(o.compliance[:, j]),
         }
@@ -305,7 +329,7 @@ def _compliance(c: np.ndarray) -> tuple[str, str]:
     ok = c[np.isfinite(c)]
     if ok.size == 0:
         return ("no regulated entity", "")
-    lo, hi = np.quantile(ok, [0.05, 0.95])
+    lo, hi = quantile(ok, INTERVAL)
     return share(float(ok.mean())), f"{share(lo)} to {share(hi)}"
 
 

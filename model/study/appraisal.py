@@ -23,6 +23,7 @@ import pandas as pd
 
 from model.analysis.decision import prob_best
 from model.regulation import PAYERS
+from model.study.percentiles import quantile
 
 __all__ = ["BUSINESS", "INTERVAL", "TRANSFER_PARTIES", "OptimismBias", "appraisal", "transfers"]
 
@@ -50,7 +51,7 @@ class OptimismBias:
 def _with_interval(name: str, draws: np.ndarray) -> dict[str, np.ndarray]:
     """``name`` (the mean over draws), ``name_low`` and ``name_high`` (the 90% interval) of a
     per-draw (n, k) table."""
-    low, high = np.quantile(draws, INTERVAL, axis=0)
+    low, high = quantile(draws, INTERVAL)
     return {name: draws.mean(axis=0), f"{name}_low": low, f"{name}_high": high}
 
 
@@ -61,7 +62,7 @@ def _ratio_interval(benefits: np.ndarray, costs: np.ndarray) -> dict[str, np.nda
     low, high = np.full(costs.shape[1], np.nan), np.full(costs.shape[1], np.nan)
     for j in np.flatnonzero(positive.any(axis=0)):
         ratio = benefits[positive[:, j], j] / costs[positive[:, j], j]
-        low[j], high[j] = np.quantile(ratio, INTERVAL)
+        low[j], high[j] = quantile(ratio, INTERVAL)
     return {"bcr_low": low, "bcr_high": high, "bcr_draws": positive.mean(axis=0)}
 
 
@@ -83,12 +84,13 @@ def appraisal(results, optimism: OptimismBias | None = None) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         bcr = np.where(costs.mean(axis=0) > 0, benefits.mean(axis=0) / costs.mean(axis=0), np.nan)
         per_entity = np.where(entities > 0, eandcb / entities, np.nan)
+    npsv_low, npsv_high = quantile(nb, INTERVAL)
     table = {
         "npsv_mean": nb.mean(axis=0),
         "npsv_mcse": nb.std(axis=0, ddof=1) / np.sqrt(results.n),
         "npsv_central": np.median(nb, axis=0),
-        "npsv_low": np.quantile(nb, INTERVAL[0], axis=0),
-        "npsv_high": np.quantile(nb, INTERVAL[1], axis=0),
+        "npsv_low": npsv_low,
+        "npsv_high": npsv_high,
         **_with_interval("pv_benefits", benefits),
         **_with_interval("pv_costs", costs),
         "bcr": bcr,
@@ -117,7 +119,7 @@ def transfers(results) -> pd.DataFrame:
     for j in np.flatnonzero(np.any(t != 0, axis=0)):
         for role, party, sign in TRANSFER_PARTIES:
             x = sign * t[:, j]
-            low, high = np.quantile(x, INTERVAL)
+            low, high = quantile(x, INTERVAL)
             rows.append((results.approaches[j], role, party, x.mean(), low, high))
     columns = ["approach", "role", "party", "pv_mean", "pv_low", "pv_high"]
     return pd.DataFrame(rows, columns=columns)

@@ -37,13 +37,15 @@ __all__ = [
     "Judgements",
     "discount_presets",
     "reweigh",
+    "scenario_files",
 ]
 
 SUBSAMPLE = 1024  # draws re-evaluated per judgement (the run's first draws)
 LIFE_VALUES = ("vsl", "value_per_qaly")  # parameters that value a life or a QALY
 
 
-def _scenario_files(results) -> list[tuple[Path, dict]]:
+def scenario_files(results) -> list[tuple[Path, dict]]:
+    """The scenario files next to the run's parameter file, by name, with their tables."""
     if not results.params.files:
         return []
     folder = Path(results.params.files[0]).parent / "scenarios"
@@ -54,19 +56,21 @@ def _scenario_files(results) -> list[tuple[Path, dict]]:
     return out
 
 
-def discount_presets(results) -> dict[str, dict]:
-    """Scenario stem -> its ``[discounting]`` table, for scenario files that change only that."""
+def discount_presets(files: list[tuple[Path, dict]]) -> dict[str, dict]:
+    """Scenario stem -> its ``[discounting]`` table, for the scenario files (of
+    :func:`scenario_files`) that change only that."""
     return {
         path.stem: top["discounting"]
-        for path, top in _scenario_files(results)
+        for path, top in files
         if "discounting" in top and set(top) <= {"title", "extends", "discounting"}
     }
 
 
-def standing_scenarios(results) -> dict[str, tuple[Path, dict]]:
-    """Standing -> the scenario file that declares it (the first, by name) and its tables."""
+def standing_scenarios(files: list[tuple[Path, dict]]) -> dict[str, tuple[Path, dict]]:
+    """Standing -> the scenario file (of :func:`scenario_files`) that declares it (the first, by
+    name) and its tables."""
     out: dict[str, tuple[Path, dict]] = {}
-    for path, top in _scenario_files(results):
+    for path, top in files:
         standing = top.get("settings", {}).get("standing")
         if standing and set(top.get("settings", {})) == {"standing"}:
             out.setdefault(standing, (path, top))
@@ -160,8 +164,9 @@ class Judgements:
         earlier instance, e.g. saved with the run), which are then not evaluated again."""
         self.results = results
         self.m = min(int(m), results.n)
-        self.presets = discount_presets(results)
-        self.scenarios = standing_scenarios(results)
+        files = scenario_files(results)
+        self.presets = discount_presets(files)
+        self.scenarios = standing_scenarios(files)
         self._memo: dict[tuple, Components] = dict(evaluated or {})
         self._bases: dict[str, Base] = {}
 
@@ -231,20 +236,31 @@ class Judgements:
             None if horizon == s.horizon_years else horizon,
         )
         if key not in self._memo:
+            self._memo[key] = self._components(key)
+        return self._memo[key]
+
+    def _components(self, key: tuple) -> Components:
+        """:meth:`components` evaluated; under the run's own settings the run's outcomes on
+        these draws (the same numbers, draw by draw)."""
+        if key == (None, None, None):
+            out = self.results.outcomes
+            rows = slice(0, self.m)
+        else:
             base = self.base(key[0])
             regulation = base.regulation
             if key[1:] != (None, None):
                 settings = self.settings(base.params, discount=key[1], horizon=key[2])
                 regulation = replace(regulation, settings=settings)
             out = evaluate(regulation, dict(zip(base.params.names, base.draws.T, strict=True)))
-            life = life_valued(self.results)
-            self._memo[key] = Components(
-                life=out.risk_reduction[:, :, life].sum(axis=2),
-                other=out.risk_reduction[:, :, ~life].sum(axis=2),
-                burden=out.burden.sum(axis=2),
-                innovation=out.innovation_cost,
-            )
-        return self._memo[key]
+            rows = slice(None)
+        life = life_valued(self.results)
+        risk = out.risk_reduction[rows]
+        return Components(
+            life=risk[:, :, life].sum(axis=2),
+            other=risk[:, :, ~life].sum(axis=2),
+            burden=out.burden[rows].sum(axis=2),
+            innovation=out.innovation_cost[rows],
+        )
 
     def reweigh(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.regulation import STRUCTURAL
+from model.regulation import STRUCTURAL, build_model
 from model.study.central import CentralCase, central_case
 from model.study.judgements import SUBSAMPLE, Judgements
 from model.study.structural import StructuralUncertainty, structural_on_draws
@@ -44,13 +44,21 @@ def attached(results, detached: tuple) -> Reevaluations:
     return Reevaluations(structural, Judgements(results, judged["m"], judged["evaluated"]), central)
 
 
+def _plain(results) -> bool:
+    """Is the run's model the one its parameter file builds (no portfolios added), so that the
+    run's own outcomes are the structural alternatives' under the file's choices?"""
+    return results.regulation == build_model(results.params)
+
+
 def reevaluate(results) -> Reevaluations:
     """Evaluate what the report shows beyond the analysis: each structural alternative, each
     declared value judgement (both standings under the run's schedule and each discount preset,
     the judgements' alternatives) and the central case."""
     first = results.draws[:STRUCTURAL_DRAWS]
+    columns = dict(zip(results.params.names, first.T, strict=True))
+    own = results.outcomes.net_benefit[:STRUCTURAL_DRAWS]
     structural = structural_on_draws(
-        results.params, dict(zip(results.params.names, first.T, strict=True))
+        results.params, columns, reference=own if _plain(results) else None
     )
     judged = Judgements(results, SUBSAMPLE)
     judged.alternatives()

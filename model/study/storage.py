@@ -20,7 +20,8 @@ size and SHA-256 of every other file) and, for ``Results`` (all draws kept):
 
 or, for ``SummaryResults``, ``summary.parquet`` and ``components.parquet`` (the tables) and
 ``summary_state.npz`` (the mergeable accumulators, to reload them exactly). Tables are long
-("tidy"), with dictionary-encoded names, and read as they are by pandas, polars and DuckDB.
+("tidy"), with dictionary-encoded names, one row group each (so a column reads back as one
+chunk, not copied again), and read as they are by pandas, polars and DuckDB.
 
 The directory is written under a temporary name beside the target and renamed into place, so a
 reader never sees a half-written directory.
@@ -32,6 +33,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,11 +48,12 @@ from model.inputs.distributions import from_spec
 from model.inputs.parameters import Correlation, Parameter, ParameterSet, freeze
 from model.regulation import PAYERS, Outcomes, build_model
 from model.regulation.evaluate import CLASS_TABLES
+from model.study.digests import sha256
 from model.study.outputs import remove_tree, temp_prefix
 from model.study.simulate import Results, SummaryResults
 from model.study.summaries import Moments, QuantileSketch, Summary, Tallies
 
-__all__ = ["FORMAT", "VERSION", "is_results_dir", "load_results", "save_results", "sha256"]
+__all__ = ["FORMAT", "VERSION", "is_results_dir", "load_results", "save_results"]
 
 FORMAT = "headwater-results"
 VERSION = 1
@@ -145,20 +148,16 @@ def _file_texts(p: ParameterSet) -> dict[str, str | None]:
     return out
 
 
-def sha256(path: Path) -> str:
-    """The SHA-256 of a file, read in 1 MiB blocks (hex)."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 # --------------------------------------------------------------------------- tables
 def _names(values: tuple[str, ...], n_repeat: int, n_tile: int) -> pa.DictionaryArray:
     """Dictionary-encoded names: each value repeated ``n_repeat`` times, all tiled ``n_tile``."""
     codes = np.tile(np.repeat(np.arange(len(values), dtype=np.int16), n_repeat), n_tile)
     return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(list(values)))
+
+
+#: Rows of a row group: every row of a run's table in one (Parquet's own limit, 64 Mi rows, splits
+#: larger ones).
+_ROWS = 1 << 62
 
 
 def _draw_column(n: int, per_draw: int) -> pa.Array:
@@ -320,7 +319,8 @@ def save_results(
         if isinstance(results, Results):
             kind = "draws"
             for name, table in _outcome_tables(results).items():
-                pq.write_table(table, tmp / f"{name}.parquet")
+                # one row group: read back as one chunk a column, with no copy (_read)
+                pq.write_table(table, tmp / f"{name}.parquet", row_group_size=_ROWS)
         elif isinstance(results, SummaryResults):
             kind = "summary"
             pq.write_table(_frame_table(results.summary()), tmp / "summary.parquet")
@@ -458,9 +458,11 @@ def _manifest(d: Path) -> dict:
 
 
 def _read(d: Path, name: str, columns: list[str]) -> pa.Table:
+    """The columns of a table, one chunk each when the file holds one row group (as
+    :func:`save_results` writes them), so that :func:`_array` copies nothing."""
     path = d / f"{name}.parquet"
-    try:
-        return pq.read_table(path, columns=columns, memory_map=True)  # 2-4x faster here
+    try:  # memory-mapped: 2-4x faster here; ParquetFile keeps a row group one chunk
+        return pq.ParquetFile(path, memory_map=True).read(columns=columns)
     except (OSError, pa.ArrowException) as e:
         raise _fail(path, f"unreadable Parquet file ({type(e).__name__})") from None
 
@@ -468,6 +470,50 @@ def _read(d: Path, name: str, columns: list[str]) -> pa.Table:
 def _array(table: pa.Table, column: str, shape: tuple[int, ...]) -> np.ndarray:
     """A column as an array of ``shape``, not copied again (Results makes it read-only)."""
     return table.column(column).to_numpy().reshape(shape)
+
+
+#: The tables of a results directory with all draws, and the columns read from each (None: all;
+#: the draws table's parameter columns are picked once the parameter set is rebuilt).
+_TABLES = {
+    "draws": None,
+    "outcomes_by_approach": [
+        "net_benefit",
+        "innovation_cost",
+        "transfers",
+        "entities",
+        "compliance",
+    ],
+    "outcomes_by_harm": ["risk_reduction", "residual_harm", "exceeds_acceptable"],
+    "burden": ["burden"],
+    "status_quo_harm": ["status_quo_harm"],
+    "outcomes_by_class": list(CLASS_TABLES),
+    "class_value": ["class_value"],
+    "risk_reduction_by_year": ["risk_reduction"],
+}
+
+
+class _Reading:
+    """A directory's tables read in a background thread (pyarrow decodes without the GIL) while
+    this one rebuilds the parameter set; :meth:`table` waits for one and raises its error."""
+
+    def __init__(self, d: Path) -> None:
+        self._tables: dict[str, pa.Table | ParamFileError] = {}
+        self._thread = threading.Thread(target=self._read_all, args=(d,), daemon=True)
+        self._thread.start()
+
+    def _read_all(self, d: Path) -> None:
+        for name, columns in _TABLES.items():
+            try:
+                self._tables[name] = _read(d, name, columns)
+            except ParamFileError as e:
+                self._tables[name] = e
+
+    def table(self, name: str) -> pa.Table:
+        self._thread.join()
+        got = self._tables[name]
+        if isinstance(got, ParamFileError):
+            raise got
+        return got
 
 
 def load_results(directory: str | os.PathLike) -> Results | SummaryResults:
@@ -483,6 +529,7 @@ def load_results(directory: str | os.PathLike) -> Results | SummaryResults:
     """
     d = Path(directory)
     m = _manifest(d)
+    reading = _Reading(d) if m["kind"] == "draws" else None
     try:
         params = _params_from_json(m["parameter_set"])
         regulation = build_model(params)
@@ -510,19 +557,11 @@ def load_results(directory: str | os.PathLike) -> Results | SummaryResults:
 
     k, h, p = len(approaches), len(harms), len(PAYERS)
     names = list(params.names)
-    t_draws = _read(d, "draws", names)
-    t_app = _read(
-        d,
-        "outcomes_by_approach",
-        ["net_benefit", "innovation_cost", "transfers", "entities", "compliance"],
-    )
-    t_harm = _read(d, "outcomes_by_harm", ["risk_reduction", "residual_harm", "exceeds_acceptable"])
-    t_burden = _read(d, "burden", ["burden"])
-    t_sq = _read(d, "status_quo_harm", ["status_quo_harm"])
-    t_class = _read(d, "outcomes_by_class", list(CLASS_TABLES))
-    t_value = _read(d, "class_value", ["class_value"])
+    t_draws, t_app, t_harm, t_burden, t_sq, t_class, t_value, t_year = map(reading.table, _TABLES)
+    missing = sorted(set(names) - set(t_draws.column_names))
+    if missing:
+        raise _fail(d / "draws.parquet", f"unreadable Parquet file (no column {missing[0]!r})")
     c = len(regulation.class_names)
-    t_year = _read(d, "risk_reduction_by_year", ["risk_reduction"])
     rows = [(t_draws, n), (t_app, n * k), (t_harm, n * k * h), (t_burden, n * k * p), (t_sq, n * h)]
     rows += [(t_class, n * k * c), (t_value, n * c)]
     for table, expected in rows:

@@ -26,11 +26,22 @@ from model.analysis.decision import prob_best
 from model.errors import ParamFileError
 from model.inputs.parameters import ParameterSet
 from model.inputs.sampling import sample
-from model.regulation import STRUCTURAL, RegulationModel, build_model, evaluate
+from model.regulation import STRUCTURAL, RegulationModel, build_model, build_world, evaluate
 from model.regulation.spec import ALTERNATIVE_PARAMETERS
+from model.regulation.world import World
 
 #: Draws evaluated at a time (bounds memory at long horizons).
 CHUNK = 8192
+#: The structural settings that :func:`~model.regulation.build_world` reads: an alternative
+#: changing none of them is evaluated on the world built for the file's choices (the others
+#: act in :func:`~model.regulation.evaluate` only, through the settings it is given).
+WORLD_SETTINGS = (
+    "standing",
+    "horizon_years",
+    "terminal_value",
+    "closed_segment",
+    "upstream_withdrawal",
+)
 
 
 @dataclass(frozen=True)
@@ -108,13 +119,34 @@ def _weights(params: ParameterSet, chosen: Mapping[str, object], given) -> dict:
     return out
 
 
-def _net_benefit(regulation: RegulationModel, columns: Mapping[str, np.ndarray], n: int):
-    """(n, k) net benefit of every approach, evaluated chunk by chunk."""
-    parts = []
-    for start in range(0, n, CHUNK):
-        chunk = {name: col[start : start + CHUNK] for name, col in columns.items()}
-        parts.append(evaluate(regulation, chunk).net_benefit)
-    return np.concatenate(parts)
+class _Variants:
+    """Each alternative's net benefit on the same draws, chunk by chunk. When the draws fit in
+    one chunk (the report's 2,048 do), their world is built once and shared by the alternatives
+    that change none of :data:`WORLD_SETTINGS`; more draws keep memory bounded by the chunk."""
+
+    def __init__(self, base: RegulationModel, columns: Mapping[str, np.ndarray], n: int):
+        self.base = base
+        self.chunks = [
+            {name: col[start : start + CHUNK] for name, col in columns.items()}
+            for start in range(0, n, CHUNK)
+        ]
+        self.world: World | None = None  # the one chunk's, once built
+
+    def net_benefit(self, settings: Mapping[str, object]) -> np.ndarray:
+        """(n, k) net benefit of every approach with ``settings`` changed from the base's."""
+        variant = replace(self.base, settings=replace(self.base.settings, **settings))
+        shared = len(self.chunks) == 1 and all(
+            settings[name] == getattr(self.base.settings, name) for name in WORLD_SETTINGS
+        )
+        parts = []
+        for chunk in self.chunks:
+            world = None
+            if shared:
+                if self.world is None:
+                    self.world = build_world(self.base, chunk)
+                world = replace(self.world, settings=variant.settings, cache={})
+            parts.append(evaluate(variant, chunk, world).net_benefit)
+        return np.concatenate(parts)
 
 
 def _summary(nb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -143,20 +175,23 @@ def structural_on_draws(
     params: ParameterSet,
     columns: Mapping[str, np.ndarray],
     weights: Mapping[str, Mapping[object, float]] | None = None,
+    reference: np.ndarray | None = None,
 ) -> StructuralUncertainty:
     """:func:`structural_uncertainty` on given draws (name -> (n,) array), e.g. a run's first
-    draws, which saves sampling them again."""
+    draws, which saves sampling them again; ``reference``: the (n, k) net benefit already
+    evaluated on them under the file's choices (the run's own), not evaluated again."""
     base = build_model(params)
     chosen = {name: getattr(base.settings, name) for name in STRUCTURAL}
     w = _weights(params, chosen, weights)
-    n = len(next(iter(columns.values())))
+    variants = _Variants(base, columns, len(next(iter(columns.values()))))
     cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    if reference is not None:
+        cache[tuple(chosen.values())] = _summary(reference)
 
     def outcome(settings: Mapping[str, object]):
         key = tuple(settings[name] for name in STRUCTURAL)
         if key not in cache:
-            variant = replace(base, settings=replace(base.settings, **settings))
-            cache[key] = _summary(_net_benefit(variant, columns, n))
+            cache[key] = _summary(variants.net_benefit(settings))
         return cache[key]
 
     rows = []
