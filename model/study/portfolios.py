@@ -115,23 +115,27 @@ class Screen:
         """Net benefit of adding each instrument to each portfolio that lacks it (when the
         grown portfolio is admissible): rows portfolio, instrument, marginal mean,
         P(marginal > 0) on the screening draws."""
-        index = {frozenset(c): j for j, c in enumerate(self.combos)}
-        nb, frames = self.net_benefit, []
+        instruments = sorted({i for c in self.combos for i in c})
+        bits = {inst: 1 << b for b, inst in enumerate(instruments)}
+        # each portfolio as a bit mask of its instruments: the grown portfolio of every pair is
+        # found by one sorted search per instrument instead of a set lookup per portfolio
+        masks = np.array([sum(bits[i] for i in set(c)) for c in self.combos], dtype=np.int64)
+        order = np.argsort(masks, kind="stable")
+        ranked = masks[order]
+        nb, frames, keys = self.net_benefit, [], np.asarray(self.keys)
         means = nb.mean(axis=0)  # a marginal mean is a difference of two portfolios' means
-        for inst in sorted({i for c in self.combos for i in c}):  # every pair at once
-            pairs = [
-                (j, index.get(frozenset(c) | {inst}))
-                for j, c in enumerate(self.combos)
-                if inst not in c
-            ]
-            base = np.array([j for j, g in pairs if g is not None], dtype=int)
-            grown = np.array([g for _, g in pairs if g is not None], dtype=int)
+        for inst in instruments:  # every pair at once
+            base = np.flatnonzero((masks & bits[inst]) == 0)
+            wanted = masks[base] | bits[inst]
+            at = np.searchsorted(ranked, wanted, side="right") - 1  # the last of equal sets
+            ok = (at >= 0) & (ranked[np.maximum(at, 0)] == wanted)
+            base, grown = base[ok], order[at[ok]]
             if not base.size:
                 continue
             frames.append(
                 pd.DataFrame(
                     {
-                        "portfolio": np.asarray(self.keys)[base],
+                        "portfolio": keys[base],
                         "instrument": inst,
                         "marginal_mean": means[grown] - means[base],
                         "prob_positive": _share_greater(nb, grown, base),
@@ -143,11 +147,12 @@ class Screen:
 
 def _share_greater(nb: np.ndarray, a: np.ndarray, b: np.ndarray, block: int = 256) -> np.ndarray:
     """Share of the rows of ``nb`` where column ``a[j]`` exceeds column ``b[j]``, for each j, a
-    block of columns at a time (boolean temporaries of a few MiB)."""
-    out = np.empty(len(a))
+    block of columns at a time (boolean temporaries of a few MiB), read as rows of ``nb.T``
+    (contiguous when ``nb`` is column-major, as the screen's table is)."""
+    columns, out = nb.T, np.empty(len(a))
     for s in range(0, len(a), block):
-        greater = nb[:, a[s : s + block]] > nb[:, b[s : s + block]]
-        out[s : s + block] = np.count_nonzero(greater, axis=0) / len(nb)
+        greater = columns[a[s : s + block]] > columns[b[s : s + block]]
+        out[s : s + block] = np.count_nonzero(greater, axis=1) / len(nb)
     return out
 
 
