@@ -20,7 +20,7 @@ from scipy.optimize import minimize_scalar
 from model.errors import ParamFileError
 from model.inputs.parameters import ParameterSet, short_description
 from model.inputs.sampling import Sampler, seed_entropy
-from model.regulation import build_model, build_world, evaluate_at_threshold
+from model.regulation import LevelSearch, build_model
 from model.regulation.world import SCOPE_TRIGGER, TRIGGERS
 from model.study.portfolios import search_portfolios
 from model.study.progress import steps
@@ -185,12 +185,12 @@ def optimise_threshold(
         dict(zip(params.names, sampler.chunk(a, b).T, strict=True)) for a, b in sampler.bounds()
     ]
 
-    worlds = [build_world(regulation, values) for values in chunks]
+    searches = [LevelSearch(regulation, values, trigger=trigger) for values in chunks]
 
     def outcomes_at(tau: float):
         nb, exceeds = [], []
-        for values, world in zip(chunks, worlds, strict=True):
-            o = evaluate_at_threshold(regulation, values, world, tau, trigger)
+        for search in searches:
+            o = search.at(tau)
             nb.append(o.net_benefit[:, 0])
             exceeds.append(o.exceeds_acceptable[:, 0].any(axis=1))
         return np.concatenate(nb), np.concatenate(exceeds)
