@@ -147,6 +147,7 @@ def optimise_threshold(
     refine: bool = True,
     chunk_size: int = 8192,
     trigger: str = "threshold",
+    draws: np.ndarray | None = None,
 ) -> ThresholdDesign:
     """Expected net benefit of ``approach`` over levels of a trigger (by default the compute
     threshold), on common random numbers.
@@ -170,6 +171,9 @@ def optimise_threshold(
     trigger : str
         "threshold" (the compute threshold) or a key of ``model.regulation.world.TRIGGERS``
         ("capability", "reach"); the approach's obligation must be scoped on it.
+    draws : ndarray, optional
+        The first ``n`` rows (columns in ``params.names`` order) of ``design`` with seed
+        ``rng`` when already made, e.g. a run's own (:func:`_run_draws`); default: sampled.
     """
     grid = GRIDS[trigger] if thresholds is None else np.sort(np.asarray(thresholds, float))
     regulation = _check(params, approach, grid, trigger)
@@ -181,9 +185,8 @@ def optimise_threshold(
     if max_exceed_prob is not None and not 0 <= max_exceed_prob <= 1:
         raise ValueError(f"max_exceed_prob must lie in [0, 1]; got {max_exceed_prob}")
     sampler = Sampler(params, int(n), design, seed_entropy(rng), int(chunk_size))
-    chunks = [
-        dict(zip(params.names, sampler.chunk(a, b).T, strict=True)) for a, b in sampler.bounds()
-    ]
+    rows = (lambda a, b: draws[a:b]) if draws is not None else sampler.chunk
+    chunks = [dict(zip(params.names, rows(a, b).T, strict=True)) for a, b in sampler.bounds()]
 
     searches = [LevelSearch(regulation, values, trigger=trigger) for values in chunks]
 
@@ -436,8 +439,9 @@ def _design_rule(results, n, rng, pairs, portfolios, start, found=None) -> RuleD
     else:
         means = dict(zip(results.approaches, results.net_benefit.mean(axis=0), strict=True))
         approach = max(best_targeted, key=means.get)
+        m = min(n, THRESHOLD_DRAWS)
         threshold = optimise_threshold(
-            results.params, approach=approach, n=min(n, THRESHOLD_DRAWS), rng=seed
+            results.params, approach=approach, n=m, rng=seed, draws=_run_draws(results, m, seed)
         )
     triggers = _trigger_levels(results, seed)
     start("portfolios")
@@ -463,6 +467,15 @@ def _design_rule(results, n, rng, pairs, portfolios, start, found=None) -> RuleD
     )
 
 
+def _run_draws(results, n: int, seed) -> np.ndarray | None:
+    """The run's own first ``n`` draws when they are those of the curves' Sobol design with
+    ``seed`` (a scrambled Sobol sequence's first points do not depend on its length), so that
+    the curves need not sample them again (~0.1 s each); else None."""
+    p = results.provenance
+    ours = p.get("design") == "sobol" and p.get("seed") == seed and n <= results.n
+    return results.draws[:n] if ours else None
+
+
 #: Draws and candidate levels of each trigger's curve beside the compute threshold's.
 TRIGGER_DRAWS, TRIGGER_LEVELS = 4096, 25
 
@@ -478,13 +491,15 @@ def _trigger_levels(results, seed) -> pd.DataFrame | None:
             trigger = SCOPE_TRIGGER.get(scope or "")
             if trigger in TRIGGERS and trigger not in rows and len(a.instruments) == 1:
                 grid = GRIDS[trigger][:: len(GRIDS[trigger]) // TRIGGER_LEVELS]
+                m = min(results.n, TRIGGER_DRAWS)
                 d = optimise_threshold(
                     results.params,
                     approach=a.key,
-                    n=min(results.n, TRIGGER_DRAWS),
+                    n=m,
                     rng=seed,
                     thresholds=grid,
                     trigger=trigger,
+                    draws=_run_draws(results, m, seed),
                 )
                 rows[trigger] = {
                     "approach": a.key,
