@@ -82,6 +82,17 @@ def test_curve_agrees_with_simulate_on_common_random_numbers(baseline_params):
     assert len(figures.threshold_curve(d)["data"]) >= 3
 
 
+def test_curve_on_a_sobol_runs_own_draws_is_the_same(baseline_params):
+    # the rule design reuses the run's first draws: a Sobol sequence's first points do not
+    # depend on its length, so they are the curve's own
+    res = model.simulate(baseline_params, n=2048, rng=4, design="sobol")
+    kw = {"thresholds": [0.01, 0.1, 1 / 3], "n": 1024, "rng": 4, "refine": False}
+    sampled = optimise_threshold(baseline_params, **kw)
+    reused = optimise_threshold(baseline_params, draws=res.draws[:1024], **kw)
+    assert np.array_equal(sampled.expected_net_benefit, reused.expected_net_benefit)
+    assert np.array_equal(sampled.prob_exceeds, reused.prob_exceeds)
+
+
 def test_bad_input(tmp_path):
     params = analytic_params(tmp_path)
     with pytest.raises(ValueError, match=r"thresholds must be at least two values in \(0, 1\]"):

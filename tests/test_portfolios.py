@@ -156,6 +156,26 @@ def test_nesting_names_the_declared_approaches_inside_a_portfolio(searched):
     assert "screened exactly on the first 512 draws" in searched.describe()
 
 
+def test_marginal_values_are_every_pairs_difference_in_either_layout(searched):
+    screen = searched.screen
+    index = {frozenset(c): j for j, c in enumerate(screen.combos)}
+    nb = screen.net_benefit
+    rows = [
+        (screen.keys[j], i, nb[:, g].mean() - nb[:, j].mean(), (nb[:, g] > nb[:, j]).mean())
+        for i in sorted({i for c in screen.combos for i in c})
+        for j, c in enumerate(screen.combos)
+        if i not in c and (g := index.get(frozenset(c) | {i})) is not None
+    ]
+    for table in (nb, np.asfortranarray(nb)):  # row- and column-major screens
+        got = dataclasses.replace(screen, net_benefit=table).marginal_values()
+        assert list(zip(got["portfolio"], got["instrument"], strict=True)) == [r[:2] for r in rows]
+        assert got["prob_positive"].tolist() == [r[3] for r in rows]
+        scale = float(np.abs(nb).max())  # means of different summation orders
+        assert got["marginal_mean"].to_numpy() == pytest.approx(
+            [r[2] for r in rows], abs=1e-12 * scale
+        )
+
+
 def test_mix_of_names_the_papers_options():
     from model.study.portfolios import mix_of
 

@@ -9,14 +9,17 @@ combination removes more than its instruments can reach. Equations: docs/model.m
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Literal
 
 import numpy as np
 
 from model.regulation.instruments import SERVICES, TYPES, Costs, Effect, Residual
 from model.regulation.spec import Instrument, RegulationModel
 from model.regulation.world import (
+    SCOPE_TRIGGER,
     TRIGGERS,
     World,
     build_world,
@@ -151,7 +154,23 @@ class InstrumentEffects:
         self.model, self.world, self.used = model, world, used
         self.base_params = {k: instrument_parameters(model, i, values) for k, i in used.items()}
         self.effects: dict[tuple, Effect] = {}
-        self.fixed: dict[tuple, tuple[Array, Costs]] = {}
+        self.fixed: dict[tuple, tuple[Array, Array]] = {}  # PV of costs that need no residual
+
+    def moved(self, world: World) -> InstrumentEffects:
+        """These effects on ``world``, this one with the level of a trigger moved
+        (:func:`world_at_threshold`): the parameters, and the effects and fixed costs of the
+        instruments scoped on no trigger (which never read one), are kept."""
+        out = copy.copy(self)
+        out.world = world
+        out.effects = {v: e for v, e in self.effects.items() if not self._reads_trigger(v[0])}
+        out.fixed = {v: c for v, c in self.fixed.items() if not self._reads_trigger(v[0])}
+        return out
+
+    def _reads_trigger(self, key: str) -> bool:
+        """Is instrument ``key`` (or the obligation it switches on) scoped on a trigger?"""
+        inst = self.model.instruments[key]
+        scopes = {inst.scope} | ({self.model.instruments[inst.base].scope} if inst.base else set())
+        return any(s in SCOPE_TRIGGER for s in scopes)
 
     def params(self, variant: tuple[str, tuple[str, ...]]) -> dict[str, Array]:
         key, by = variant
@@ -185,6 +204,12 @@ class InstrumentEffects:
         return TYPES[inst.type].costs(
             self.world, self.params(variant), inst.scope, self.effect(variant), res
         )
+
+    def fixed_costs(self, variant, classes: tuple[str, ...]) -> tuple[Array, Array]:
+        """:func:`costs_pv` of a variant whose costs need no residual, computed once."""
+        if variant not in self.fixed:
+            self.fixed[variant] = costs_pv(self.world, self.costs(variant, None), classes)
+        return self.fixed[variant]
 
 
 def withdrawn(model: RegulationModel, world: World, keys) -> list[Effect]:
@@ -449,13 +474,27 @@ def _draws_first(table: Array, out: Array | None = None) -> Array:
     return out
 
 
+def _hidden(model: RegulationModel) -> int:
+    """1 when ``model`` has no status quo in row 0 (threshold design evaluates a single
+    approach) and evaluate adds a hidden one, dropped from the outcomes; else 0."""
+    return int(bool(model.approaches[0].instruments))
+
+
+def _acting(model: RegulationModel) -> list[tuple[str, ...]]:
+    """The acting instruments of each row :func:`evaluate` computes (a hidden status quo
+    first, when any: the rules in force)."""
+    hidden = [model.settings.in_force] * _hidden(model)
+    return hidden + [model.acting(a) for a in model.approaches]
+
+
 def evaluate(
     model: RegulationModel,
     values: Mapping[str, Array],
     world: World | None = None,
     *,
     out: Outcomes | None = None,
-    by_year: Array | None = None,
+    by_year: Array | Literal[False] | None = None,
+    instruments: InstrumentEffects | None = None,
 ) -> Outcomes:
     """Evaluate all approaches of ``model`` on draws ``values`` (name -> (n,) array).
 
@@ -463,7 +502,9 @@ def evaluate(
     many thresholds). ``out`` (:meth:`Outcomes.rows` of a run's tables) receives the
     per-draw tables in place, and is returned: a long run then holds its tables once, with no
     copies of chunks to join. ``by_year`` (k, H, T) receives the harm averted each year,
-    folded draw by draw (default: ``out``'s by-year sums, else zeros).
+    folded draw by draw (default: ``out``'s by-year sums, else zeros; False: none made, the
+    outcomes' by-year sums are NaN). ``instruments``: the instruments' effects on ``world``
+    already computed, if any (:class:`LevelSearch`).
 
     Shares keep their smallest broadcast shape: one constant over the years stays (H, 1, n),
     so approaches without time-varying instruments never build (H, T, n) arrays of their own.
@@ -478,13 +519,13 @@ def evaluate(
     # row 0 is the status quo (the rules in force), the reference of increments and of
     # acceptable levels; a model without one (threshold design evaluates a single approach)
     # gets a hidden one, dropped from the outcomes
-    hidden = int(bool(model.approaches[0].instruments))
-    acting_keys = [model.settings.in_force] * hidden + [model.acting(a) for a in model.approaches]
+    hidden = _hidden(model)
+    acting_keys = _acting(model)
     used = {k: model.instruments[k] for keys in acting_keys for k in keys}
-    instruments = InstrumentEffects(model, world, values, used)
+    if instruments is None:
+        instruments = InstrumentEffects(model, world, values, used)
     classes = model.class_names
     n_rows = len(COST_ROWS) + len(classes)
-    fixed: dict[tuple, tuple[Array, Array]] = {}  # variant -> costs that need no residual
     k_approaches = len(acting_keys)
     rr = np.empty((k_approaches, h, n))
     burden = np.empty((k_approaches, len(PAYERS), n))
@@ -495,9 +536,12 @@ def evaluate(
     entities = np.empty((k_approaches, n))
     compliance = np.empty((k_approaches, n))
     class_tables = {name: np.empty((k_approaches, len(classes), n)) for name in CLASS_TABLES}
+    shape = (len(model.approaches), h, t)
+    fold = by_year is not False
     if by_year is None:
-        shape = (len(model.approaches), h, t)
         by_year = out.risk_reduction_by_year if out is not None else np.zeros(shape)
+    elif not fold:
+        by_year = np.full(shape, np.nan)
     in_force_averted = None  # harm the rules in force avert each year (row 0), when any
 
     for j, keys in enumerate(acting_keys):
@@ -517,7 +561,8 @@ def evaluate(
                 in_force_averted = averted.copy()
             elif in_force_averted is not None:
                 averted -= in_force_averted
-        if j >= hidden and averted is not None and not (j == 0 and model.settings.in_force):
+        counted = j >= hidden and not (j == 0 and model.settings.in_force)
+        if fold and counted and averted is not None:
             fold_draws(by_year[j - hidden], averted)
         costs = np.zeros((n_rows, n))
         class_final = np.zeros((len(classes), n))
@@ -525,9 +570,7 @@ def evaluate(
             if TYPES[used[v[0]].type].needs_residual:
                 pv, final = costs_pv(world, instruments.costs(v, res), classes)
             else:
-                if v not in fixed:
-                    fixed[v] = costs_pv(world, instruments.costs(v, None), classes)
-                pv, final = fixed[v]
+                pv, final = instruments.fixed_costs(v, classes)
             costs += pv
             class_final += final
         burden[j], transfers[j] = costs[: len(PAYERS)], costs[len(PAYERS)]
@@ -578,16 +621,39 @@ def evaluate(
     return out
 
 
-def evaluate_at_threshold(
-    model: RegulationModel,
-    values: Mapping[str, Array],
-    world: World,
-    threshold: float,
-    trigger: str = "threshold",
-) -> Outcomes:
-    """:func:`evaluate` on a prepared ``world`` with the level of ``trigger`` moved to
-    ``threshold`` ("threshold": the compute threshold; else a key of ``world.TRIGGERS``): what
-    threshold design calls for each candidate."""
-    name = "threshold_compute" if trigger == "threshold" else TRIGGERS[trigger][0]
-    values = {**values, name: np.full(world.harm.shape[-1], float(threshold))}
-    return evaluate(model, values, world_at_threshold(model, world, values, trigger))
+class LevelSearch:
+    """:func:`evaluate` of one model on the same draws at many levels of a trigger (threshold
+    design): the world is built once, and the instruments' parameters and the effects and
+    fixed costs of the instruments scoped on no trigger are computed at the first level and
+    kept (unless an instrument reads the level's parameter); the rest at each level.
+
+    ``trigger``: "threshold" (the compute threshold) or a key of ``world.TRIGGERS``.
+    """
+
+    def __init__(
+        self,
+        model: RegulationModel,
+        values: Mapping[str, Array],
+        world: World | None = None,
+        trigger: str = "threshold",
+    ):
+        self.model, self.values, self.trigger = model, values, trigger
+        self.world = build_world(model, values) if world is None else world
+        self.name = "threshold_compute" if trigger == "threshold" else TRIGGERS[trigger][0]
+        read = {n for i in model.instruments.values() for n in i.parameters.values()}
+        read |= {model.resolve(n, h) for n in read for h in model.harm_names}
+        self.reuse = self.name not in read
+        self.kept: InstrumentEffects | None = None
+
+    def at(self, level: float) -> Outcomes:
+        """The outcomes with the trigger's level at ``level`` in every draw; their by-year sums
+        are not made (NaN)."""
+        values = {**self.values, self.name: np.full(self.world.harm.shape[-1], float(level))}
+        world = world_at_threshold(self.model, self.world, values, self.trigger)
+        if self.kept is not None:
+            instruments = self.kept.moved(world)
+        else:
+            used = {k: self.model.instruments[k] for keys in _acting(self.model) for k in keys}
+            instruments = InstrumentEffects(self.model, world, values, used)
+            self.kept = instruments if self.reuse else None
+        return evaluate(self.model, values, world, by_year=False, instruments=instruments)

@@ -183,8 +183,6 @@ class World:
     entrants: Array  # (1, T, n): new downstream developers in year t (all of them at t = 0)
     value: Array  # (1, T, n): annual value of the downstream ecosystem
     leak: Array  # (1, 1, n): share of downstream activity outside the jurisdiction
-    share_above: Array  # (1, 1 or T, n): s_T, share of downstream developers above the threshold
-    risk_above: Array  # (1, 1 or T, n): rho_T, share of downstream risk they carry
     foreign_base: Array  # (1, 1, n): share of open-weight risk on foreign base models
     harm: Array  # (H, T, n): annual expected harm through downstream modification
     malicious: Array  # (H, 1, n)
@@ -406,12 +404,13 @@ def _classes(
     n_down: Array,
     entrants: Array,
     value: Array,
-    totals: tuple[Array, Array],
+    thresholds: list[tuple[Array, Array]],
 ) -> dict[str, DeveloperClass]:
-    """The developer classes of ``model`` (one class, "all", when it declares none)."""
+    """The developer classes of ``model`` (one class, "all", when it declares none);
+    ``thresholds``: each class's (s_T, rho_T), from :func:`_class_thresholds`."""
     if not model.classes:
         ones = np.ones_like(value[:, :1])
-        above = {"threshold": totals, **_triggers(model, values, 1.0)}
+        above = {"threshold": thresholds[0], **_triggers(model, values, 1.0)}
         return {"all": DeveloperClass(n_down, entrants, value, ones, ones, ones, above)}
     horizon = model.settings.horizon_years
 
@@ -426,15 +425,20 @@ def _classes(
     ]
     mix_total = sum(mix)
     out = {}
-    for c, m, v, r in zip(
-        model.classes, mix, weights("value_weight"), weights("risk_weight"), strict=True
+    for c, m, v, r, shares in zip(
+        model.classes,
+        mix,
+        weights("value_weight"),
+        weights("risk_weight"),
+        thresholds,
+        strict=True,
     ):
         count = n_down * m / mix_total
         new = np.empty_like(count)
         new[:, 0] = count[:, 0]
         np.maximum(np.subtract(count[:, 1:], count[:, :-1]), 0.0, out=new[:, 1:])
         above = {
-            "threshold": _class_threshold(model, c, values, totals),
+            "threshold": shares,
             **_triggers(model, values, column(values, c.roles["compute_scale"])),
         }
         out[c.key] = DeveloperClass(
@@ -457,13 +461,16 @@ def _triggers(
     }
 
 
-def _class_threshold(model, spec, values: Mapping[str, Array], totals: tuple[Array, Array]):
-    """(s_T, rho_T) of one class: its compute median scaled (``compute_scale``) under a
-    compute threshold; the developers' own (``totals``) under a share threshold."""
-    if model.settings.threshold != "compute":
-        return totals
-    scale = column(values, spec.roles["compute_scale"])
-    return threshold_shares("compute", values, model.settings.horizon_years, scale)
+def _class_thresholds(model, values: Mapping[str, Array]) -> list[tuple[Array, Array]]:
+    """(s_T, rho_T) of the ``[settings] threshold`` for each developer class (the one class of
+    a model without classes): under a compute threshold, of the class's compute median scaled
+    by its ``compute_scale``; under a share threshold, the developers' own, shared. Only what
+    the classes read is computed (the Phi evaluations dominate a threshold search)."""
+    kind, horizon = model.settings.threshold, model.settings.horizon_years
+    scales = _scales(model, values)
+    if kind != "compute":
+        return [threshold_shares(kind, values, horizon)] * len(scales)
+    return [threshold_shares(kind, values, horizon, scale) for scale in scales]
 
 
 def build_world(model, values: Mapping[str, Array]) -> World:
@@ -480,7 +487,6 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         column(values, "ecosystem_value_growth"), column(values, "ecosystem_value_cap"), horizon
     )
     value *= column(values, "ecosystem_value")
-    share_above, risk_above = threshold_shares(model.settings.threshold, values, horizon)
     channels, services = _channels(model, values)
 
     def role(r: str) -> Array:
@@ -509,8 +515,6 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         entrants=entrants,
         value=value,
         leak=column(values, "leakage"),
-        share_above=share_above,
-        risk_above=risk_above,
         foreign_base=column(values, "foreign_base_share"),
         harm=harm,
         malicious=role("malicious_share"),
@@ -522,7 +526,7 @@ def build_world(model, values: Mapping[str, Array]) -> World:
         relocation_loss=column(values, "relocation_loss"),
         entry_deterred_max=column(values, "entry_deterred_max"),
         entry_reference_shock=column(values, "entry_reference_shock"),
-        classes=_classes(model, values, n_down, entrants, value, (share_above, risk_above)),
+        classes=_classes(model, values, n_down, entrants, value, _class_thresholds(model, values)),
         channels=channels,
         services=(1.0 - column(values, "leakage")) * role("malicious_share") * services,
         closed_retention=(
@@ -551,22 +555,19 @@ def world_at_threshold(
     ``[settings] threshold``; else a key of ``TRIGGERS``): every field that depends on it (the
     shares above it) is computed again and the rest reused, so a threshold search builds each
     draw's world once."""
-    horizon = model.settings.horizon_years
     if trigger != "threshold":
         classes = {
             k: replace(c, above={**c.above, **_triggers(model, values, scale, (trigger,))})
             for (k, c), scale in zip(world.classes.items(), _scales(model, values), strict=True)
         }
         return replace(world, classes=classes, cache={})
-    share, risk = threshold_shares(model.settings.threshold, values, horizon)
-    specs = model.classes or (None,)
-    classes = {}
-    for spec, (k, c) in zip(specs, world.classes.items(), strict=True):
-        moved = (
-            (share, risk) if spec is None else _class_threshold(model, spec, values, (share, risk))
+    classes = {
+        k: replace(c, above={**c.above, "threshold": moved})
+        for (k, c), moved in zip(
+            world.classes.items(), _class_thresholds(model, values), strict=True
         )
-        classes[k] = replace(c, above={**c.above, "threshold": moved})
-    return replace(world, share_above=share, risk_above=risk, classes=classes, cache={})
+    }
+    return replace(world, classes=classes, cache={})
 
 
 def _scales(model, values: Mapping[str, Array]) -> list:

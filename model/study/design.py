@@ -20,7 +20,7 @@ from scipy.optimize import minimize_scalar
 from model.errors import ParamFileError
 from model.inputs.parameters import ParameterSet, short_description
 from model.inputs.sampling import Sampler, seed_entropy
-from model.regulation import build_model, build_world, evaluate_at_threshold
+from model.regulation import LevelSearch, build_model
 from model.regulation.world import SCOPE_TRIGGER, TRIGGERS
 from model.study.portfolios import search_portfolios
 from model.study.progress import steps
@@ -147,6 +147,7 @@ def optimise_threshold(
     refine: bool = True,
     chunk_size: int = 8192,
     trigger: str = "threshold",
+    draws: np.ndarray | None = None,
 ) -> ThresholdDesign:
     """Expected net benefit of ``approach`` over levels of a trigger (by default the compute
     threshold), on common random numbers.
@@ -170,6 +171,9 @@ def optimise_threshold(
     trigger : str
         "threshold" (the compute threshold) or a key of ``model.regulation.world.TRIGGERS``
         ("capability", "reach"); the approach's obligation must be scoped on it.
+    draws : ndarray, optional
+        The first ``n`` rows (columns in ``params.names`` order) of ``design`` with seed
+        ``rng`` when already made, e.g. a run's own (:func:`_run_draws`); default: sampled.
     """
     grid = GRIDS[trigger] if thresholds is None else np.sort(np.asarray(thresholds, float))
     regulation = _check(params, approach, grid, trigger)
@@ -181,16 +185,15 @@ def optimise_threshold(
     if max_exceed_prob is not None and not 0 <= max_exceed_prob <= 1:
         raise ValueError(f"max_exceed_prob must lie in [0, 1]; got {max_exceed_prob}")
     sampler = Sampler(params, int(n), design, seed_entropy(rng), int(chunk_size))
-    chunks = [
-        dict(zip(params.names, sampler.chunk(a, b).T, strict=True)) for a, b in sampler.bounds()
-    ]
+    rows = (lambda a, b: draws[a:b]) if draws is not None else sampler.chunk
+    chunks = [dict(zip(params.names, rows(a, b).T, strict=True)) for a, b in sampler.bounds()]
 
-    worlds = [build_world(regulation, values) for values in chunks]
+    searches = [LevelSearch(regulation, values, trigger=trigger) for values in chunks]
 
     def outcomes_at(tau: float):
         nb, exceeds = [], []
-        for values, world in zip(chunks, worlds, strict=True):
-            o = evaluate_at_threshold(regulation, values, world, tau, trigger)
+        for search in searches:
+            o = search.at(tau)
             nb.append(o.net_benefit[:, 0])
             exceeds.append(o.exceeds_acceptable[:, 0].any(axis=1))
         return np.concatenate(nb), np.concatenate(exceeds)
@@ -323,7 +326,8 @@ def _boxes(results, pairs: int, draws: int = PRIM_DRAWS) -> tuple:
     nb, names, m = results.net_benefit, results.approaches, min(results.n, draws)
     order = [names[k] for k in np.argsort(-nb.mean(axis=0)) if names[k] != "status_quo"]
     on = f" (found on the first {m:,} of the {results.n:,} draws)" if m < results.n else ""
-    params, columns = results.params, results.inputs.columns
+    params, inputs = results.params, _first_inputs(results, m)
+    columns = inputs.columns
     labels = {n: short_description(params[n].description) for n in columns} | results.labels
     units = {n: _limit_unit(params[n]) for n in columns}
     out = []
@@ -331,7 +335,7 @@ def _boxes(results, pairs: int, draws: int = PRIM_DRAWS) -> tuple:
         a, b = order[0], other
         wins = float((nb[:, names.index(b)] > nb[:, names.index(a)]).mean())
         try:
-            found = _readable(discover(nb[:m], names, results.inputs.iloc[:m], b, a))
+            found = _readable(discover(nb[:m], names, inputs, b, a))
             text = (
                 f"{found.describe(labels, units)}{on}; it wins in {wins:.0%} of all "
                 "simulated worlds."
@@ -340,6 +344,15 @@ def _boxes(results, pairs: int, draws: int = PRIM_DRAWS) -> tuple:
             found, text = None, f"No region found where {results.labels[b]} beats it: {exc}"
         out.append((b, a, found, text))
     return tuple(out)
+
+
+def _first_inputs(results, rows: int) -> pd.DataFrame:
+    """The first ``rows`` rows of ``results.inputs`` (the uncertain parameters' draws), made
+    without the whole frame: in a forked design the run's own frame is not made yet, and all
+    65,536 draws would cost 0.1-0.2 s for the 16,384 scenario discovery reads."""
+    names = list(results.params.uncertain_names)
+    columns = [results.params.names.index(n) for n in names]
+    return pd.DataFrame(results.draws[:rows, columns], columns=names)
 
 
 def _readable(found, max_inputs: int = 3, min_coverage: float = 0.5):
@@ -426,8 +439,9 @@ def _design_rule(results, n, rng, pairs, portfolios, start, found=None) -> RuleD
     else:
         means = dict(zip(results.approaches, results.net_benefit.mean(axis=0), strict=True))
         approach = max(best_targeted, key=means.get)
+        m = min(n, THRESHOLD_DRAWS)
         threshold = optimise_threshold(
-            results.params, approach=approach, n=min(n, THRESHOLD_DRAWS), rng=seed
+            results.params, approach=approach, n=m, rng=seed, draws=_run_draws(results, m, seed)
         )
     triggers = _trigger_levels(results, seed)
     start("portfolios")
@@ -453,6 +467,15 @@ def _design_rule(results, n, rng, pairs, portfolios, start, found=None) -> RuleD
     )
 
 
+def _run_draws(results, n: int, seed) -> np.ndarray | None:
+    """The run's own first ``n`` draws when they are those of the curves' Sobol design with
+    ``seed`` (a scrambled Sobol sequence's first points do not depend on its length), so that
+    the curves need not sample them again (~0.1 s each); else None."""
+    p = results.provenance
+    ours = p.get("design") == "sobol" and p.get("seed") == seed and n <= results.n
+    return results.draws[:n] if ours else None
+
+
 #: Draws and candidate levels of each trigger's curve beside the compute threshold's.
 TRIGGER_DRAWS, TRIGGER_LEVELS = 4096, 25
 
@@ -468,13 +491,15 @@ def _trigger_levels(results, seed) -> pd.DataFrame | None:
             trigger = SCOPE_TRIGGER.get(scope or "")
             if trigger in TRIGGERS and trigger not in rows and len(a.instruments) == 1:
                 grid = GRIDS[trigger][:: len(GRIDS[trigger]) // TRIGGER_LEVELS]
+                m = min(results.n, TRIGGER_DRAWS)
                 d = optimise_threshold(
                     results.params,
                     approach=a.key,
-                    n=min(results.n, TRIGGER_DRAWS),
+                    n=m,
                     rng=seed,
                     thresholds=grid,
                     trigger=trigger,
+                    draws=_run_draws(results, m, seed),
                 )
                 rows[trigger] = {
                     "approach": a.key,

@@ -115,40 +115,57 @@ class Screen:
         """Net benefit of adding each instrument to each portfolio that lacks it (when the
         grown portfolio is admissible): rows portfolio, instrument, marginal mean,
         P(marginal > 0) on the screening draws."""
-        index = {frozenset(c): j for j, c in enumerate(self.combos)}
-        nb, frames = self.net_benefit, []
+        instruments = sorted({i for c in self.combos for i in c})
+        bits = {inst: 1 << b for b, inst in enumerate(instruments)}
+        # each portfolio as a bit mask of its instruments: the grown portfolio of every pair is
+        # found by one sorted search per instrument instead of a set lookup per portfolio
+        masks = np.array([sum(bits[i] for i in set(c)) for c in self.combos], dtype=np.int64)
+        order = np.argsort(masks, kind="stable")
+        ranked = masks[order]
+        pairs = []  # (instrument, portfolios lacking it, the same with it)
+        for inst in instruments:
+            base = np.flatnonzero((masks & bits[inst]) == 0)
+            wanted = masks[base] | bits[inst]
+            at = np.searchsorted(ranked, wanted, side="right") - 1  # the last of equal sets
+            ok = (at >= 0) & (ranked[np.maximum(at, 0)] == wanted)
+            if ok.any():
+                pairs.append((inst, base[ok], order[at[ok]]))
+        if not pairs:
+            return pd.DataFrame()
+        base = np.concatenate([b for _, b, _ in pairs])
+        grown = np.concatenate([g for _, _, g in pairs])
+        nb = self.net_benefit
         means = nb.mean(axis=0)  # a marginal mean is a difference of two portfolios' means
-        for inst in sorted({i for c in self.combos for i in c}):  # every pair at once
-            pairs = [
-                (j, index.get(frozenset(c) | {inst}))
-                for j, c in enumerate(self.combos)
-                if inst not in c
-            ]
-            base = np.array([j for j, g in pairs if g is not None], dtype=int)
-            grown = np.array([g for _, g in pairs if g is not None], dtype=int)
-            if not base.size:
-                continue
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "portfolio": np.asarray(self.keys)[base],
-                        "instrument": inst,
-                        "marginal_mean": means[grown] - means[base],
-                        "prob_positive": _share_greater(nb, grown, base),
-                    }
-                )
-            )
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return pd.DataFrame(
+            {
+                "portfolio": np.asarray(self.keys)[base],
+                "instrument": np.repeat([i for i, _, _ in pairs], [len(b) for _, b, _ in pairs]),
+                "marginal_mean": means[grown] - means[base],
+                "prob_positive": _share_greater(nb, grown, base),  # every pair in one pass
+            }
+        )
 
 
-def _share_greater(nb: np.ndarray, a: np.ndarray, b: np.ndarray, block: int = 256) -> np.ndarray:
-    """Share of the rows of ``nb`` where column ``a[j]`` exceeds column ``b[j]``, for each j, a
-    block of columns at a time (boolean temporaries of a few MiB)."""
-    out = np.empty(len(a))
-    for s in range(0, len(a), block):
-        greater = nb[:, a[s : s + block]] > nb[:, b[s : s + block]]
-        out[s : s + block] = np.count_nonzero(greater, axis=0) / len(nb)
-    return out
+def _share_greater(
+    nb: np.ndarray, a: np.ndarray, b: np.ndarray, rows: int = 16, block: int = 256
+) -> np.ndarray:
+    """Share of the rows of ``nb`` where column ``a[j]`` exceeds column ``b[j]``, for each j.
+
+    Counted ``rows`` rows at a time, every pair's columns gathered from a slice that stays in
+    cache (gathering whole columns of a row-major table reads a cache line per value: ~10x
+    slower); a column-major table is read as rows of ``nb.T``, ``block`` pairs at a time.
+    """
+    if nb.flags.f_contiguous and not nb.flags.c_contiguous:
+        columns, out = nb.T, np.empty(len(a))
+        for s in range(0, len(a), block):
+            greater = columns[a[s : s + block]] > columns[b[s : s + block]]
+            out[s : s + block] = np.count_nonzero(greater, axis=1) / len(nb)
+        return out
+    counts = np.zeros(len(a), dtype=np.int64)
+    for s in range(0, len(nb), rows):
+        part = nb[s : s + rows]
+        counts += np.count_nonzero(np.take(part, a, axis=1) > np.take(part, b, axis=1), axis=0)
+    return counts / len(nb)
 
 
 @dataclass(frozen=True)
