@@ -4,6 +4,7 @@ random numbers; the shared-work factorial equals a full evaluation."""
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from dataclasses import replace
 from types import MappingProxyType
 
@@ -255,3 +256,12 @@ def test_confirming_on_a_run_equals_confirming_alone(small):
     np.testing.assert_allclose(on_run.net_benefit, alone.net_benefit, rtol=1e-9, atol=1e-3)
     with pytest.raises(ValueError, match="same n, seed and design"):
         confirm_portfolios(screening, run=model.simulate(small, n=2048, rng=4))
+
+
+def test_parameters_with_the_best_portfolio_travel_to_worker_processes(small, searched):
+    """A run on an executor pickles its parameters: the added approach must pickle too."""
+    params = with_best_portfolio(small, searched)
+    assert BEST in params.structure["approaches"]
+    back = pickle.loads(pickle.dumps(params))
+    assert back.structure == params.structure
+    assert list(back.structure["approaches"]) == list(params.structure["approaches"])

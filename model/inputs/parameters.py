@@ -128,7 +128,7 @@ def freeze(x: Any) -> Any:
 
 
 def _thaw(x: Any) -> Any:
-    if isinstance(x, MappingProxyType):
+    if isinstance(x, Mapping):
         return {k: _thaw(v) for k, v in x.items()}
     return x
 

@@ -31,7 +31,7 @@ import pandas as pd
 
 from model.analysis.decision import evpi, prob_best
 from model.analysis.voi import EVPPIWarning, evppi
-from model.inputs.parameters import ParameterSet
+from model.inputs.parameters import ParameterSet, freeze
 from model.inputs.sampling import Sampler, seed_entropy
 from model.regulation import RegulationModel, build_model
 from model.regulation.factorial import portfolio_net_benefit
@@ -523,7 +523,7 @@ def with_best_portfolio(params: ParameterSet, found: PortfolioSearch | Screening
     files = dict(params.structure_files) | {f"approaches.{BEST}": "model.study.portfolios"}
     return replace(
         params,
-        structure=MappingProxyType(dict(params.structure) | {"approaches": approaches}),
+        structure=freeze(dict(params.structure) | {"approaches": approaches}),
         structure_files=MappingProxyType(files),
     )
 
