@@ -191,12 +191,12 @@ def _analyse_and_write(
     make the report's re-evaluations (unless given, ``reevaluated``), save the results, analysis
     and re-evaluations (``--save``: before the report, so a failed save leaves no new report),
     then write the report atomically. ``found``: the run's portfolio search.
-    Returns (analysis, rule, path).
+    Returns the report's content (:func:`model.report.build_content`) and its path.
 
     When both the analysis and the rule are computed, the rule is designed in a forked process
     (on a second CPU) while this one analyses and re-evaluates: the same numbers as one after
     the other, in less wall time."""
-    from model.report import write_report
+    from model.report import build_content, write_report
     from model.study.background import in_background
     from model.study.design import design_rule
 
@@ -225,6 +225,7 @@ def _analyse_and_write(
             save_analysis(args.save, analysis, rule, {"sobol_n": args.sobol_n})
             save_reevaluations(args.save, reevaluated)
     with _stage("writing the report", args.quiet):
+        content = build_content(res, analysis, rule=rule)
         path = write_report(
             res,
             out,
@@ -233,8 +234,9 @@ def _analyse_and_write(
             started=started,
             progress=not args.quiet,
             reevaluated=reevaluated,
+            content=content,
         )
-    return analysis, rule, path
+    return content, path
 
 
 def _reevaluate(res, args):
@@ -256,7 +258,7 @@ def _analyse(res, args):
 
 
 def _cmd_run(args) -> int:
-    from model.report import build_content, default_stem
+    from model.report import default_stem
 
     started = time.perf_counter()
     params = _load(args.params, args.scenario)
@@ -277,10 +279,9 @@ def _cmd_run(args) -> int:
             found = confirm_portfolios(screening, run=res)
         if found.leading() != screening.leading():  # the screen's leader was not the best
             res = _simulate(params, args, found, draws=res.draws)
-    analysis, _, path = _analyse_and_write(res, out, args, started, found=found)
+    content, path = _analyse_and_write(res, out, args, started, found=found)
     total = time.perf_counter() - started
     if args.json:
-        content = build_content(res, analysis)
         doc = content.to_json_dict() | {
             "report": str(path),
             "seconds": round(total, 3),
@@ -288,7 +289,6 @@ def _cmd_run(args) -> int:
         }
         print(json.dumps(doc, indent=2, allow_nan=False))
     elif not quiet:
-        content = build_content(res, analysis)
         for line in content.headline + content.caveats:
             print(line)
         print(f"report: {path}  ({total:.1f} s)")
@@ -379,7 +379,7 @@ def _cmd_report(args) -> int:
         if not args.quiet:
             print(f"headwater: re-evaluating for the report: {reevaluated}", file=sys.stderr)
         reevaluated = None
-    _, _, path = _analyse_and_write(res, args.out, args, started, saved, reevaluated=reevaluated)
+    _, path = _analyse_and_write(res, args.out, args, started, saved, reevaluated=reevaluated)
     if not args.quiet:
         print(f"report: {path}  ({time.perf_counter() - started:.1f} s)")
     return 0

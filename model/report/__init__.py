@@ -407,13 +407,14 @@ def render(
     run_seconds: float | None = None,
     sweep=None,
     reevaluated: Reevaluations | None = None,
+    content: ReportContent | None = None,
 ) -> Iterator[str]:
     """The report as a stream of HTML text chunks (see :func:`write_report`)."""
     from markupsafe import Markup
 
     analysis = analysis_for(results) if analysis is None else analysis
     reevaluated = reevaluate(results) if reevaluated is None else reevaluated
-    c = build_content(results, analysis, title=title, rule=rule)
+    c = build_content(results, analysis, title=title, rule=rule) if content is None else content
     lab = lambda k: results.labels.get(k, k)  # noqa: E731
     brief = build_brief(
         results,
@@ -500,6 +501,7 @@ def write_report(
     sweep=None,
     progress: bool = False,
     reevaluated: Reevaluations | None = None,
+    content: ReportContent | None = None,
 ) -> Path:
     """Write the HTML report for ``results`` atomically and return its path.
 
@@ -527,6 +529,9 @@ def write_report(
     reevaluated : Reevaluations, optional
         From :func:`model.study.reevaluations.reevaluate` (evaluated here when omitted): the
         structural alternatives, value judgements and central case, e.g. saved with the run.
+    content : ReportContent, optional
+        The report's words and tables, already built by :func:`build_content` from the same
+        results, analysis, title and rule (built here when omitted).
 
     The file is written to a temporary file in the same directory and moved into place, so a
     failure never leaves a half-written report (a previous report at ``path`` is kept).
@@ -547,6 +552,7 @@ def write_report(
             run_seconds=None if started is None else time.perf_counter() - started,
             sweep=sweep,
             reevaluated=reevaluated,
+            content=content,
         )
         start("HTML file")
         write_atomic(path, chunks)
