@@ -193,19 +193,30 @@ def _analyse_and_write(
     then write the report atomically. ``found``: the run's portfolio search.
     Returns the report's content (:func:`model.report.build_content`) and its path.
 
-    When both the analysis and the rule are computed, the rule is designed in a forked process
-    (on a second CPU) while this one analyses and re-evaluates: the same numbers as one after
-    the other, in less wall time."""
+    When both the analysis and the rule are computed, the rule is designed and the value
+    judgements evaluated in a forked process (on a second CPU) while this one analyses and
+    evaluates the structural alternatives: the same numbers as one after the other, in less
+    wall time."""
     from model.report import build_content, write_report
     from model.study.background import in_background
+    from model.study.central import central_case
     from model.study.design import design_rule
+    from model.study.judgements import Judgements
+    from model.study.reevaluations import Reevaluations, structural_alternatives
 
     analysis, rule = saved or (None, None)
     design = not args.skip_rule_design and rule is None
-    if analysis is None and design:
+    if analysis is None and design and reevaluated is None:
+        with in_background(_design_and_judge, res, found) as pending:
+            analysis = _analyse(res, args)
+            with _stage("evaluating the structural alternatives", args.quiet):  # child: judgements
+                structural, central = structural_alternatives(res), central_case(res)
+            with _stage(_DESIGNING, args.quiet):
+                rule, judged = pending.result()
+        reevaluated = Reevaluations(structural, Judgements(res, *judged), central)
+    elif analysis is None and design:
         with in_background(design_rule, res, found=found) as pending:
             analysis = _analyse(res, args)
-            reevaluated = reevaluated or _reevaluate(res, args)  # while the child designs
             with _stage(_DESIGNING, args.quiet):
                 rule = pending.result()
     elif design:
@@ -244,6 +255,17 @@ def _reevaluate(res, args):
 
     with _stage(_REEVALUATING, args.quiet):
         return reevaluate(res)
+
+
+def _design_and_judge(res, found) -> tuple:
+    """The forked child's share of a run's work, beside the analysis: the rule's design and the
+    value judgements (what :class:`~model.study.judgements.Judgements` keeps of them: the
+    draws' number and the evaluated components, not the run)."""
+    from model.study.design import design_rule
+    from model.study.reevaluations import judge
+
+    judged = judge(res)
+    return design_rule(res, found=found), (judged.m, judged.evaluated)
 
 
 _DESIGNING = "designing the rule (threshold, scenario discovery, portfolios)"

@@ -16,7 +16,14 @@ from model.study.central import CentralCase, central_case
 from model.study.judgements import SUBSAMPLE, Judgements
 from model.study.structural import StructuralUncertainty, structural_on_draws
 
-__all__ = ["STRUCTURAL_DRAWS", "Reevaluations", "attached", "reevaluate"]
+__all__ = [
+    "STRUCTURAL_DRAWS",
+    "Reevaluations",
+    "attached",
+    "judge",
+    "reevaluate",
+    "structural_alternatives",
+]
 
 #: The run's first draws, on which the report evaluates every structural alternative.
 STRUCTURAL_DRAWS = 2048
@@ -50,19 +57,28 @@ def _plain(results) -> bool:
     return results.regulation == build_model(results.params)
 
 
-def reevaluate(results) -> Reevaluations:
-    """Evaluate what the report shows beyond the analysis: each structural alternative, each
-    declared value judgement (both standings under the run's schedule and each discount preset,
-    the judgements' alternatives) and the central case."""
-    first = results.draws[:STRUCTURAL_DRAWS]
-    columns = dict(zip(results.params.names, first.T, strict=True))
-    own = results.outcomes.net_benefit[:STRUCTURAL_DRAWS]
-    structural = structural_on_draws(
-        results.params, columns, reference=own if _plain(results) else None
-    )
+def judge(results) -> Judgements:
+    """Every declared value judgement the report shows (both standings under the run's schedule
+    and each discount preset, and the judgements' alternatives), evaluated on the run's first
+    :data:`~model.study.judgements.SUBSAMPLE` draws."""
     judged = Judgements(results, SUBSAMPLE)
     judged.alternatives()
     for standing in STRUCTURAL["standing"]:
         for discount in (None, *judged.presets):
             judged.components(standing, discount)
-    return Reevaluations(structural, judged, central_case(results))
+    return judged
+
+
+def structural_alternatives(results) -> StructuralUncertainty:
+    """Every structural alternative on the run's first :data:`STRUCTURAL_DRAWS` draws."""
+    first = results.draws[:STRUCTURAL_DRAWS]
+    columns = dict(zip(results.params.names, first.T, strict=True))
+    own = results.outcomes.net_benefit[:STRUCTURAL_DRAWS]
+    return structural_on_draws(results.params, columns, reference=own if _plain(results) else None)
+
+
+def reevaluate(results) -> Reevaluations:
+    """Evaluate what the report shows beyond the analysis: each structural alternative
+    (:func:`structural_alternatives`), each declared value judgement (:func:`judge`) and the
+    central case."""
+    return Reevaluations(structural_alternatives(results), judge(results), central_case(results))
