@@ -211,7 +211,7 @@ def _analyse_and_write(
             analysis = _analyse(res, args)
             with _stage("evaluating the structural alternatives", args.quiet):  # child: judgements
                 structural, central = structural_alternatives(res), central_case(res)
-            with _stage(_DESIGNING, args.quiet):
+            with _stage(f"{_DESIGNING}; the value judgements", args.quiet):
                 rule, judged = pending.result()
         reevaluated = Reevaluations(structural, Judgements(res, *judged), central)
     elif analysis is None and design:
@@ -298,9 +298,10 @@ def _cmd_run(args) -> int:
         from model.study.portfolios import confirm_portfolios
 
         with _stage("confirming the leading portfolios on all draws", quiet):
-            found = confirm_portfolios(screening, run=res)
+            found = confirm_portfolios(screening, res.draws)
         if found.leading() != screening.leading():  # the screen's leader was not the best
-            res = _simulate(params, args, found, draws=res.draws)
+            draws, res = res.draws, None  # one run's tables in memory at a time
+            res = _simulate(params, args, found, draws=draws)
     content, path = _analyse_and_write(res, out, args, started, found=found)
     total = time.perf_counter() - started
     if args.json:

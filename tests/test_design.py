@@ -91,6 +91,10 @@ def test_curve_on_a_sobol_runs_own_draws_is_the_same(baseline_params):
     reused = optimise_threshold(baseline_params, draws=res.draws[:1024], **kw)
     assert np.array_equal(sampled.expected_net_benefit, reused.expected_net_benefit)
     assert np.array_equal(sampled.prob_exceeds, reused.prob_exceeds)
+    with pytest.raises(ValueError, match="must have shape"):  # fewer draws than n
+        optimise_threshold(baseline_params, draws=res.draws[:512], **kw)
+    with pytest.raises(ValueError, match="first row differs"):  # another part of the run
+        optimise_threshold(baseline_params, draws=res.draws[1024:], **kw)
 
 
 def test_bad_input(tmp_path):

@@ -271,3 +271,24 @@ def test_background_digests_are_used_only_for_unchanged_files(tmp_path):
     files[0].write_bytes(b"changed")
     os.utime(files[0], ns=(1, 1))  # a different modification time whatever the clock
     assert sha256(files[0]) == hashlib.sha256(b"changed").hexdigest()
+
+
+def test_a_table_without_a_column_is_one_line_error(saved, tmp_path):
+    """A table whose file checks out (size and digest in the manifest) but lacks a column the
+    run needs, e.g. written by another tool: one line naming the file and the column."""
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    d = _copy(saved, tmp_path)
+    path = d / "outcomes_by_approach.parquet"
+    pq.write_table(pq.read_table(path).drop_columns(["compliance"]), path)
+    manifest = json.loads((d / "manifest.json").read_text())
+    entry = manifest["files"]["outcomes_by_approach.parquet"]
+    entry["bytes"] = path.stat().st_size
+    entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (d / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(
+        ParamFileError, match=r"outcomes_by_approach\.parquet: no column 'compliance'"
+    ):
+        load_results(d)

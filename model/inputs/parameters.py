@@ -213,6 +213,14 @@ class ParameterSet(Mapping):
         """Names of parameters that are not fixed (one random dimension each), in order."""
         return self._uncertain
 
+    def uncertain_frame(self, draws: np.ndarray):
+        """The uncertain parameters' columns of ``draws`` (rows of every parameter, in
+        :attr:`names` order) as a pandas DataFrame: a run's inputs, as analyses read them."""
+        import pandas as pd
+
+        columns = [self.names.index(n) for n in self._uncertain]
+        return pd.DataFrame(draws[:, columns], columns=list(self._uncertain))
+
     def _unknown(self, name: str) -> ParamFileError:
         close = difflib.get_close_matches(name, self.names, n=1)
         fix = f"did you mean '{close[0]}'?" if close else "check the parameter files"

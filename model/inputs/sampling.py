@@ -169,6 +169,15 @@ class Sampler:
         np.clip(ut, U_MIN, U_MAX, out=ut)
         return ut
 
+    def check(self, draws: np.ndarray) -> None:
+        """Raise ValueError unless ``draws`` can be this sampler's rows 0..n, already made:
+        their shape, and their first row against the design's."""
+        shape = (int(self.n), len(self.params.names))
+        if np.shape(draws) != shape:
+            raise ValueError(f"draws must have shape {shape}; got {np.shape(draws)}")
+        if not np.array_equal(draws[:1], self.chunk(0, 1)):
+            raise ValueError("draws are not this run's: their first row differs from its design's")
+
     def chunk(self, start: int, stop: int, *, out: np.ndarray | None = None) -> np.ndarray:
         """Draws for rows start..stop in data units, shape (stop - start, len(params)).
 

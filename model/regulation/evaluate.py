@@ -636,7 +636,7 @@ class LevelSearch:
         values: Mapping[str, Array],
         world: World | None = None,
         trigger: str = "threshold",
-    ):
+    ) -> None:
         self.model, self.values, self.trigger = model, values, trigger
         self.world = build_world(model, values) if world is None else world
         self.name = "threshold_compute" if trigger == "threshold" else TRIGGERS[trigger][0]

@@ -6,11 +6,13 @@ Every admissible portfolio's net benefit is computed exactly, sharing work betwe
 full evaluation), on the first ``screen_n`` draws of the run's own design. Those not clearly
 worse than the screening leader (paired difference within ``z`` standard errors), the
 ``keep_top`` best, the best of each mix of options and every declared approach are then
-evaluated in full (every outcome table) on all ``n`` draws. With the Sobol and random designs
-the screening draws are the first ``screen_n`` draws of the confirmation run itself (the same
-seed), so the two stages share their random numbers; the LHS design has no such prefix and
-screens on a design of its own. ``screen_n >= n`` screens every portfolio on every draw (the
-exact factorial, chunk by chunk, holding only sums).
+evaluated on all ``n`` draws by the same method (their net benefit). ``headwater run`` screens
+(:func:`screen_portfolios`), runs the declared approaches with the screen's leader on all
+draws, and confirms on that run's draws (:func:`confirm_portfolios`). With the Sobol and
+random designs the screening draws are the first ``screen_n`` draws of the confirmation run
+itself (the same seed), so the two stages share their random numbers; the LHS design has no
+such prefix and screens on a design of its own. ``screen_n >= n`` screens every portfolio on
+every draw (the exact factorial, chunk by chunk, holding only sums).
 
 The seed paper asks which mix of its three options is warranted: (A) direct duties on
 downstream developers (on all of them or above a threshold), (B) duties on upstream developers
@@ -186,11 +188,10 @@ class PortfolioSearch:
     net_benefit: np.ndarray
     #: The model whose approaches are the confirmed portfolios.
     regulation: RegulationModel
-    #: Every parameter's draws (n, parameters) the confirmation used, the uncertain ones'
-    #: names and every parameter's name (the columns of ``draws``; see :meth:`inputs`).
+    #: Every parameter's draws (n, parameters) the confirmation used, and the parameter set
+    #: (its ``names`` are the columns of ``draws``; see :meth:`inputs`).
     draws: np.ndarray
-    uncertain: tuple[str, ...]
-    names: tuple[str, ...]
+    params: ParameterSet
     #: Every portfolio on the screening draws (at most the first 4,096 when exact).
     screen: Screen
     n_screen: int
@@ -199,8 +200,7 @@ class PortfolioSearch:
 
     def inputs(self, rows: int | None = None) -> pd.DataFrame:
         """The uncertain inputs' draws on the first ``rows`` draws (all by default)."""
-        columns = [self.names.index(u) for u in self.uncertain]
-        return pd.DataFrame(self.draws[:rows, columns], columns=list(self.uncertain))
+        return self.params.uncertain_frame(self.draws[:rows])
 
     @property
     def best(self) -> str:
@@ -372,47 +372,37 @@ def screen_portfolios(
     )
 
 
-def confirm_portfolios(screening: Screening, run=None) -> PortfolioSearch:
-    """Confirm the portfolios the screen kept on all the run's draws (common random numbers).
+def confirm_portfolios(screening: Screening, draws: np.ndarray | None = None) -> PortfolioSearch:
+    """Confirm the portfolios the screen kept on all the run's draws (common random numbers),
+    each by :func:`~model.regulation.factorial.portfolio_net_benefit` (one method for every
+    portfolio: portfolios that tie on every draw tie exactly).
 
-    ``run``: the run (:class:`model.study.simulate.Results`) of the screened parameters on
-    the same draws (n, seed and design), made already: the portfolios it evaluated (the
-    declared approaches and, with :func:`with_best_portfolio`, the screen's leader) take its
-    net benefit, and the others are evaluated on its draws. Without it, the draws are made
-    here (into shared memory, each core sampling the rows it confirms: a run can take them,
-    ``simulate(..., draws=found.draws)``)."""
+    ``draws``: the run's draws (n, parameters), already made by a run with the same n, seed
+    and design (``Results.draws``), read instead of sampled again (their first row is checked).
+    Without them, they are made here, into shared memory, each core sampling the rows it
+    confirms (a run can take them: ``simulate(..., draws=found.draws)``)."""
     params, regulation, full = screening.params, screening.regulation, screening.sampler
     n = full.n
     kept = screening.table["kept"].to_numpy()
     confirmed = [c for c, k in zip(screening.combos, kept, strict=True) if k]
     model = regulation.with_portfolios(confirmed)
-    nb = np.empty((n, len(confirmed)))
-    known = {}
-    if run is None:
-        draws = shared_empty((n, len(params.names)), order="F")
+    sampled = draws is not None
+    if sampled:
+        full.check(draws)
     else:
-        _check_run(run, full)
-        draws = run.draws
-        columns = {frozenset(a.instruments): j for j, a in enumerate(run.regulation.approaches)}
-        known = {
-            i: columns[frozenset(c)] for i, c in enumerate(confirmed) if frozenset(c) in columns
-        }
-        nb[:, list(known)] = run.net_benefit[:, list(known.values())]
-    rest = [i for i in range(len(confirmed)) if i not in known]
-    portfolios = [confirmed[i] for i in rest]
+        draws = shared_empty((n, len(params.names)), order="F")
 
     def confirm(start: int, stop: int) -> np.ndarray:  # chunk by chunk: bounded temporaries
         parts = []
         for a in range(start, stop, full.chunk_size):
             b = min(a + full.chunk_size, stop)
-            rows = draws[a:b] if run is not None else full.chunk(a, b, out=draws[a:b])
+            rows = draws[a:b] if sampled else full.chunk(a, b, out=draws[a:b])
             values = dict(zip(params.names, rows.T, strict=True))
-            parts.append(portfolio_net_benefit(regulation, values, portfolios))
+            parts.append(portfolio_net_benefit(regulation, values, confirmed))
         return np.concatenate(parts)
 
-    if portfolios:
-        half = -(-n // (2 * full.chunk_size)) * full.chunk_size  # a chunk boundary
-        nb[:, rest] = on_two_cores(confirm, (n, len(portfolios)), half)
+    half = -(-n // (2 * full.chunk_size)) * full.chunk_size  # a chunk boundary
+    nb = on_two_cores(confirm, (n, len(confirmed)), half)
     labels = {k: i.label for k, i in regulation.instruments.items()}
     declared = _declared(regulation)
     screened = screening.table.loc[list(model.approach_names)]
@@ -439,8 +429,7 @@ def confirm_portfolios(screening: Screening, run=None) -> PortfolioSearch:
         nb,
         model,
         draws,
-        tuple(params.uncertain_names),
-        tuple(params.names),
+        params,
         screening.screen,
         screening.n_screen,
         n,
@@ -485,22 +474,6 @@ def search_portfolios(
 def _declared(regulation: RegulationModel) -> dict[frozenset, str]:
     """The declared approaches by their instruments."""
     return {frozenset(a.instruments): a.key for a in regulation.approaches}
-
-
-def _check_run(run, sampler: Sampler) -> None:
-    """Raise ValueError unless ``run`` was made on the sampler's draws."""
-    made = run.provenance
-    same = (
-        run.n == sampler.n
-        and made.get("seed") == sampler.seed
-        and made.get("design") == sampler.design
-        and tuple(run.params.names) == tuple(sampler.params.names)
-    )
-    if not same:
-        raise ValueError(
-            "the run was not made on the screened draws: give confirm_portfolios a run of the "
-            "same parameters with the same n, seed and design"
-        )
 
 
 def with_best_portfolio(params: ParameterSet, found: PortfolioSearch | Screening) -> ParameterSet:

@@ -210,9 +210,7 @@ class Results:
     @cached_property
     def inputs(self) -> pd.DataFrame:
         """The uncertain parameters' draws, one column each (fixed parameters left out)."""
-        names = list(self.params.uncertain_names)
-        idx = [self.params.names.index(n) for n in names]
-        return pd.DataFrame(self.draws[:, idx], columns=names)
+        return self.params.uncertain_frame(self.draws)
 
     def evaluate(self, x: np.ndarray) -> np.ndarray:
         """Net benefit (m, k) for input rows ``x`` (m, d) in ``params.names`` order."""
@@ -624,11 +622,7 @@ def _check_draws(draws: np.ndarray, sampler: Sampler, in_place: bool) -> None:
     """Raise ValueError unless ``draws`` can be a serial run's draws table for ``sampler``."""
     if not in_place:
         raise ValueError("draws are reused by serial runs that keep draws only")
-    shape = (sampler.n, len(sampler.params.names))
-    if np.shape(draws) != shape:
-        raise ValueError(f"draws must have shape {shape}; got {np.shape(draws)}")
-    if not np.array_equal(draws[:1], sampler.chunk(0, 1)):
-        raise ValueError("draws are not this run's: their first row differs from its design's")
+    sampler.check(draws)
 
 
 def warm_tables(params: ParameterSet) -> None:
