@@ -211,7 +211,7 @@ def _analyse_and_write(
             analysis = _analyse(res, args)
             with _stage("evaluating the structural alternatives", args.quiet):  # child: judgements
                 structural, central = structural_alternatives(res), central_case(res)
-            with _stage(f"{_DESIGNING}; the value judgements", args.quiet):
+            with _stage("designing the rule and evaluating the value judgements", args.quiet):
                 rule, judged = pending.result()
         reevaluated = Reevaluations(structural, Judgements(res, *judged), central)
     elif analysis is None and design:
